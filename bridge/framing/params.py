@@ -1,0 +1,60 @@
+"""Splitting the parameter text of a command or response line into values.
+
+Values are separated by commas; a value that starts with '"' runs to the closing quote (a
+backslash escapes the next character, as OneMO's escaped input uses `\\"`).  Quotes inside an
+unquoted value are literal.  The last value can be taken verbatim to the end of the line
+(`rest_from`), because firmware writes JSON bodies and URLs there unquoted, commas and all.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from ..frames import Param
+
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.S)
+
+
+class ParamSyntaxError(ValueError):
+    pass
+
+
+def split_params(text: str, rest_from: Optional[int] = None) -> tuple[Param, ...]:
+    """The values of `text`.  With `rest_from=k`, value k takes the rest of the line as written
+    (without its surrounding quotes, if it both starts and ends with one)."""
+    values: list[Param] = []
+    pos = 0
+    length = len(text)
+    if not text.strip():
+        return ()
+    while True:
+        while pos < length and text[pos] in " \t":
+            pos += 1
+        if rest_from is not None and len(values) == rest_from:
+            values.append(_verbatim(text[pos:]))
+            return tuple(values)
+        if pos < length and text[pos] == '"':
+            match = _QUOTED.match(text, pos)
+            if match is None:
+                raise ParamSyntaxError(f"unterminated quote in parameter {len(values) + 1}")
+            values.append(Param(match.group(1), quoted=True))
+            pos = match.end()
+            while pos < length and text[pos] in " \t":
+                pos += 1
+            if pos < length and text[pos] != ",":
+                raise ParamSyntaxError(f"text after the closing quote of parameter {len(values)}")
+        else:
+            comma = text.find(",", pos)
+            end = length if comma < 0 else comma
+            values.append(Param(text[pos:end].strip(" \t"), quoted=False))
+            pos = end
+        if pos >= length:
+            return tuple(values)
+        pos += 1  # the comma
+
+
+def _verbatim(text: str) -> Param:
+    stripped = text.strip(" \t")
+    if len(stripped) >= 2 and stripped[0] == '"' and stripped[-1] == '"':
+        return Param(stripped[1:-1], quoted=True)
+    return Param(stripped, quoted=False)

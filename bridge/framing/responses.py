@@ -1,0 +1,308 @@
+"""Framing the bytes a module writes: echo, prompts, final results, responses and URCs --
+including URCs whose payload is framed by a length field and may hold any byte.
+
+Which prefixes carry a payload, which field holds its length and whether it may come as hex is
+read from the dialect file (`payload:` on a response or URC shape).  A prefix regex per shape
+finds where the payload starts; the payload is then cut out by count with one slice.
+"""
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass
+from typing import Optional
+
+from ..dialects import Dialect, FrameSpec, ShapeSpec
+from ..frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
+from .base import TERMINATOR, Framer
+from .commands import parse_command
+from .params import ParamSyntaxError, split_params
+from .rawhttp import RawHttpResponse
+
+_PREFIX = re.compile(rb"\+[A-Za-z0-9$#^_]+[ \t]*:")
+_PREFIX_PROBE = 48  # a prefix is shorter than this
+_FIELD = rb'[ \t]*("[^"\r\n]*"|[^,"\r\n]*?)[ \t]*,'
+_LENGTH_FIELD = rb"[ \t]*(\d{1,10})[ \t]*,"
+_HEX = re.compile(rb"[0-9A-Fa-f]*")
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+_CME = re.compile(r"\+CM([ES]) ERROR:\s*(.*)$")
+
+
+@dataclass
+class _Pattern:
+    frame: FrameSpec
+    variant: Optional[str]
+    shape: ShapeSpec
+    regex: re.Pattern
+
+
+@dataclass
+class _Payload:
+    pattern: _Pattern
+    fields: tuple[tuple[str, str], ...]
+    length: int
+    prefix: bytes
+    hex: Optional[bool]
+
+
+class ResponseFramer(Framer):
+    """Module -> host bytes into frames.  `prompts`: whether a '>' at the start of a line is a
+    prompt (the host side turns it on only while a command expects one)."""
+
+    def __init__(self, dialect: Dialect, prompts: bool = True, body_block: int = 16384):
+        super().__init__(dialect.line_max)
+        self.dialect = dialect
+        self.prompts = prompts
+        self.http_method = "GET"  # method of the request whose raw response may come next
+        self.body_block = body_block
+        self._patterns = _compile_patterns(dialect)
+        self._queue: deque[Frame] = deque()
+        self._payload: Optional[_Payload] = None
+        self._raw: Optional[RawHttpResponse] = None
+        self._held_line: Optional[Info] = None  # a +CMT waiting for its PDU line
+
+    def expect_http(self, method: str) -> None:
+        """The next raw HTTP response answers a request with `method` (HEAD has no body)."""
+        self.http_method = method.upper()
+
+    def release(self) -> list[Frame]:
+        """Body bytes of a raw HTTP response held back for block alignment (live use)."""
+        return self._raw.release() if self._raw else []
+
+    # -- the pump --------------------------------------------------------------------
+
+    def _step(self) -> Optional[Frame]:
+        if self._queue:
+            return self._queue.popleft()
+        if self._raw is not None:
+            return self._step_raw(self._raw)
+        if self._payload is not None:
+            return self._step_payload(self._payload)
+        if self._held_line is not None:
+            return self._step_held_line(self._held_line)
+        self._skip_blank()
+        buf, pos = self._buf, self._pos
+        if pos >= len(buf):
+            return None
+        if buf[pos] == 0x3E and self.prompts:  # '>'
+            self._pos += 1
+            return Prompt()
+        if buf[pos] == 0x2B:  # '+'
+            started = self._start_framed()
+            if started is not _NOT_FRAMED:
+                return started  # type: ignore[return-value]
+        line = self._take_line()
+        if line is None:
+            return self._overlong()
+        return self._classify(line)
+
+    def _at_eof(self) -> Optional[Frame]:
+        if self._raw is not None:
+            return self._step_raw(self._raw)
+        if self._payload is not None:
+            self._payload = None
+            self._pos = len(self._buf)
+            return FramingError("input ended inside a length-framed payload")
+        if self._held_line is not None:
+            held, self._held_line = self._held_line, None
+            return held
+        if self._pos < len(self._buf):
+            line = bytes(self._buf[self._pos:])
+            self._pos = len(self._buf)
+            return self._classify(line) or FramingError("unparsable bytes at end of input", line[:64])
+        return None
+
+    # -- length-framed payloads -----------------------------------------------------------
+
+    def _start_framed(self) -> object:
+        buf, pos = self._buf, self._pos
+        prefix = _PREFIX.match(buf, pos, min(len(buf), pos + _PREFIX_PROBE))
+        if prefix is None:
+            if len(buf) - pos < _PREFIX_PROBE and TERMINATOR.search(buf, pos) is None:
+                self._waiting = True
+                return None
+            return _NOT_FRAMED
+        name = prefix.group().rstrip(b": \t").decode()
+        patterns = self._patterns.get(name)
+        if not patterns:
+            return _NOT_FRAMED
+        for pattern in patterns:
+            match = pattern.regex.match(buf, pos)
+            if match:
+                return self._framed_match(pattern, match)
+        if TERMINATOR.search(buf, pos) is None:
+            self._waiting = True
+            return self._overlong()
+        return _NOT_FRAMED
+
+    def _framed_match(self, pattern: _Pattern, match: re.Match) -> Optional[Frame]:
+        shape = pattern.shape
+        values = [v.decode("latin-1").strip().strip('"') for v in match.groups()]
+        prefix = bytes(match.group())
+        self._pos = match.end()
+        if shape.payload is None:  # an unterminated short URC ("ind")
+            fields = tuple(zip(shape.fields, values))
+            return Info(pattern.frame.name, fields, pattern.variant, None, pattern.frame.unsolicited, prefix)
+        fields = tuple(zip(shape.fields[:-1], values))
+        length = int(dict(fields)[shape.payload.length])
+        if length > self.dialect.payload_max:
+            self._discarding = True
+            return FramingError(f"{pattern.frame.name} length {length} is above {self.dialect.payload_max}", prefix)
+        self._payload = _Payload(pattern, fields, length, prefix, None if shape.payload.hex else False)
+        return None
+
+    def _step_payload(self, payload: _Payload) -> Optional[Frame]:
+        buf, pos = self._buf, self._pos
+        available = len(buf) - pos
+        if payload.hex is None:
+            payload.hex = self._looks_hex(payload.length, available)
+            if payload.hex is None:
+                self._waiting = True
+                return None
+        need = payload.length * 2 if payload.hex else payload.length
+        if available < need:
+            self._waiting = True
+            return None
+        data = bytes(buf[pos:pos + need])
+        self._pos = pos + need
+        self._payload = None
+        if payload.hex:
+            data = bytes.fromhex(data.decode("ascii"))
+        pattern = payload.pattern
+        return Info(pattern.frame.name, payload.fields, pattern.variant, data, pattern.frame.unsolicited, payload.prefix)
+
+    def _looks_hex(self, length: int, available: int) -> Optional[bool]:
+        """Raw or HEX output: undecided (None) until the bytes say.  Raw data is followed by
+        CR LF or the next frame after `length` bytes; HEX data is still hex digits there."""
+        if length == 0:
+            return False
+        probe = min(length, available)
+        if _HEX.fullmatch(self._buf, self._pos, self._pos + probe) is None:
+            return False
+        if available <= length:
+            return None
+        return self._buf[self._pos + length] in _HEX_DIGITS
+
+    # -- raw HTTP (Neoway recvmode 0) -------------------------------------------------------
+
+    def _step_raw(self, raw: RawHttpResponse) -> Optional[Frame]:
+        data = bytes(self._buf[self._pos:])
+        consumed, frames = raw.take(data, at_eof=self._closed)
+        self._pos += consumed
+        if raw.done:
+            self._raw = None
+            self.http_method = "GET"
+        elif consumed == 0 or not frames:
+            self._waiting = True
+        self._queue.extend(frames)
+        return self._queue.popleft() if self._queue else None
+
+    # -- lines -------------------------------------------------------------------------
+
+    def _step_held_line(self, held: Info) -> Optional[Frame]:
+        line = self._take_line()
+        if line is None:
+            return self._overlong()
+        self._held_line = None
+        return Info(held.name, held.fields, held.variant, line, held.unsolicited, held.raw)
+
+    def _classify(self, line: bytes) -> Optional[Frame]:
+        text = line.decode("utf-8", errors="replace").strip(" \t\x00")
+        if not text:
+            return None
+        if text[:2].upper() == "AT":
+            self._note_echo(text)
+            return Echo(line)
+        final = self._final(text)
+        if final is not None:
+            return final
+        prefix = _PREFIX.match(line.lstrip())
+        if prefix is None:
+            return Line(line)
+        name = prefix.group().rstrip(b": \t").decode()
+        rest = line.lstrip()[prefix.end():].decode("utf-8", errors="replace")
+        spec = self.dialect.frames.get(name)
+        if spec is None:
+            return self._undeclared(name, rest, line)
+        return self._declared(spec, rest, line)
+
+    def _final(self, text: str) -> Optional[Final]:
+        final = self.dialect.final
+        if text == final.get("ok", "OK"):
+            return Final("OK")
+        if text == final.get("error", "ERROR"):
+            return Final("ERROR")
+        match = _CME.match(text)
+        if match is None:
+            return None
+        result = "CME" if match.group(1) == "E" else "CMS"
+        value = match.group(2).strip()
+        return Final(result, code=int(value)) if value.isdigit() else Final(result, text=value)
+
+    def _undeclared(self, name: str, rest: str, line: bytes) -> Frame:
+        try:
+            values = split_params(rest)
+        except ParamSyntaxError:
+            return Info(name, (("1", rest.strip()),), raw=line)
+        return Info(name, tuple((str(i + 1), p.text) for i, p in enumerate(values)), raw=line)
+
+    def _declared(self, spec: FrameSpec, rest: str, line: bytes) -> Optional[Frame]:
+        if spec.bare == "raw_http" and not rest.strip():
+            self._raw = RawHttpResponse(self.http_method, spec.closed_by, self.body_block)
+            return Info(spec.name, (), None, None, spec.unsolicited, line)
+        variant = None
+        shape = spec.shape
+        if spec.variants:
+            try:
+                first = split_params(rest, rest_from=1)
+            except ParamSyntaxError as exc:
+                return FramingError(f"{spec.name}: {exc}", line[:64])
+            variant = first[0].text if first else ""
+            shape = spec.variants.get(variant)
+            if shape is None:
+                return FramingError(f"{spec.name}: unknown variant {variant!r}", line[:64])
+            rest = first[1].text if len(first) > 1 else ""
+        if shape is None:
+            return self._undeclared(spec.name, rest, line)
+        try:
+            values = split_params(rest, rest_from=len(shape.fields) - 1) if shape.fields else ()
+        except ParamSyntaxError as exc:
+            return FramingError(f"{spec.name}: {exc}", line[:64])
+        if len(values) < shape.required:
+            return FramingError(f"{spec.name}: {len(values)} fields, at least {shape.required} expected", line[:64])
+        info = Info(spec.name, tuple(zip(shape.fields, (v.text for v in values))), variant, None, spec.unsolicited, line)
+        if spec.next_line:
+            self._held_line = info
+            return None
+        return info
+
+    def _note_echo(self, text: str) -> None:
+        """An echoed HTTPACTION=1 tells that the raw response coming is a HEAD response."""
+        try:
+            command = parse_command(text, self.dialect)
+        except ParamSyntaxError:
+            return
+        if command.name.endswith("HTTPACTION") and command.params:
+            self.http_method = "HEAD" if command.params[0].text == "1" else "GET"
+
+
+_NOT_FRAMED = object()
+
+
+def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:
+    """A prefix regex for every shape that carries a payload or may lack its terminator."""
+    patterns: dict[str, list[_Pattern]] = {}
+    for frame in dialect.frames.values():
+        for variant, shape in frame.shapes():
+            if shape.payload is None and not shape.unterminated:
+                continue
+            regex = re.escape(frame.name.encode()) + rb"[ \t]*:[ \t]*"
+            if variant is not None:
+                regex += rb'"' + re.escape(variant.encode()) + rb'"[ \t]*,'
+            if shape.payload is not None:
+                for name in shape.fields[:-1]:
+                    regex += _LENGTH_FIELD if name == shape.payload.length else _FIELD
+            else:  # unterminated: all fields, the last one ended by whatever follows it
+                regex += _FIELD * (len(shape.fields) - 1) + rb"[ \t]*(\d+)(?=[^\d])"
+            patterns.setdefault(frame.name, []).append(_Pattern(frame, variant, shape, re.compile(regex)))
+    return patterns

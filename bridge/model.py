@@ -1,0 +1,183 @@
+"""The shared request model: one request, the events it produces, one taxonomy of errors.
+
+Both dialects map into these types; nothing here does I/O.  The executor is the
+interface that turns a :class:`Request` into a stream of :data:`Event` values:
+the emulators implement it over real sockets, the bridge over a module.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Optional, Protocol, Union
+
+
+class Method(str, enum.Enum):
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    DELETE = "DELETE"
+    HEAD = "HEAD"
+
+
+class ErrorKind(str, enum.Enum):
+    """Every failure either dialect can report.  `dialects/*.yaml` maps each
+    dialect code to one of these and back."""
+
+    INVALID_PARAMETER = "invalid_parameter"
+    NOT_ALLOWED = "not_allowed"
+    OUT_OF_MEMORY = "out_of_memory"
+    UNSUPPORTED = "unsupported"
+    NO_FREE_INSTANCE = "no_free_instance"
+    INSTANCE_NOT_FOUND = "instance_not_found"
+    BUSY = "busy"
+    URL_INVALID = "url_invalid"
+    SSL_NOT_ENABLED = "ssl_not_enabled"
+    NO_DATA_LINK = "no_data_link"
+    DNS_FAILED = "dns_failed"
+    CONNECT_FAILED = "connect_failed"
+    CONNECT_TIMEOUT = "connect_timeout"
+    TLS_FAILED = "tls_failed"
+    SEND_FAILED = "send_failed"
+    CONNECTION_CLOSED = "connection_closed"
+    RESPONSE_TIMEOUT = "response_timeout"
+    INPUT_TIMEOUT = "input_timeout"
+    RESPONSE_INVALID = "response_invalid"
+    CACHE_FULL = "cache_full"
+    DATA_LOST = "data_lost"
+    FILE_OPEN_FAILED = "file_open_failed"
+    FILE_WRITE_FAILED = "file_write_failed"
+    HTTP_STATUS = "http_status"
+    VERIFY_FAILED = "verify_failed"
+    DECOMPRESS_FAILED = "decompress_failed"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+
+class VerifyMode(str, enum.Enum):
+    NONE = "none"
+    SERVER = "server"
+    MUTUAL = "mutual"
+
+
+@dataclass
+class TlsSettings:
+    """TLS for one request.  Certificate references are paths inside the module's
+    file system (emulator) or names the module knows (bridge)."""
+
+    version: Optional[str] = None  # "TLSv1.2", "TLSv1.3", None = library default
+    verify: VerifyMode = VerifyMode.NONE
+    ca: Optional[str] = None
+    client_cert: Optional[str] = None
+    client_key: Optional[str] = None
+    sni: Optional[str] = None
+
+
+@dataclass
+class Timeouts:
+    """Seconds; None means wait forever."""
+
+    connect: Optional[float] = 60.0
+    response: Optional[float] = None
+    input: Optional[float] = 10.0
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """An HTTP byte range; `end` is inclusive, None means to the end."""
+
+    start: int
+    end: Optional[int] = None
+
+    def header_value(self) -> str:
+        return f"bytes={self.start}-{'' if self.end is None else self.end}"
+
+
+Header = tuple[str, str]
+Body = Union[bytes, Iterable[bytes]]
+
+
+@dataclass
+class Request:
+    method: Method
+    url: str
+    headers: list[Header] = field(default_factory=list)
+    body: Optional[Body] = None
+    tls: Optional[TlsSettings] = None
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    byte_range: Optional[ByteRange] = None
+    keep_alive: bool = False
+    save_to: Optional[str] = None  # None: body goes to the host; else a path in the module's file system
+    append: bool = False  # with save_to: append (resume) instead of overwrite
+
+    def header(self, name: str) -> Optional[str]:
+        """The last value of header `name` (case-insensitive), or None."""
+        wanted = name.lower()
+        found = None
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                found = value
+        return found
+
+    def body_chunks(self) -> Iterator[bytes]:
+        if self.body is None:
+            return iter(())
+        if isinstance(self.body, (bytes, bytearray, memoryview)):
+            return iter((bytes(self.body),))
+        return iter(self.body)
+
+
+# ---- events -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseHead:
+    status: int
+    reason: str
+    raw: bytes  # status line and header lines, each with CRLF, without the empty line
+    headers: tuple[Header, ...]
+
+
+@dataclass(frozen=True)
+class BodyChunk:
+    data: bytes
+    offset: int
+    total: Optional[int] = None  # Content-Length when known
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Download-to-file progress."""
+
+    done: int
+    total: Optional[int]
+    entity_total: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ResponseEnd:
+    body_length: int
+
+
+@dataclass(frozen=True)
+class ConnectionClosed:
+    by_peer: bool = True
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: ErrorKind
+    detail: str = ""
+
+
+Event = Union[ResponseHead, BodyChunk, Progress, ResponseEnd, ConnectionClosed, Failure]
+
+
+class Executor(Protocol):
+    """Takes a request and yields its events, ending with ResponseEnd or Failure
+    (ConnectionClosed may follow either)."""
+
+    def execute(self, request: Request) -> Iterator[Event]: ...
+
+    def cancel(self) -> None:
+        """Abort the request in flight, if any; its iterator then ends with Failure(CANCELLED)."""
+        ...

@@ -1,0 +1,1 @@
+"""The dialect definitions, shipped inside the package as `bridge.dialects` (see SCHEMA.md)."""
