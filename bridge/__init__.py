@@ -1,7 +1,7 @@
 """atbridge: one request model over the HTTP AT-command dialects of cellular modules."""
 from __future__ import annotations
 
-from .dialects import Dialect, DialectError, available, load
+from .dialect import Dialect, DialectError, available, load
 from .model import (BodyChunk, ByteRange, ConnectionClosed, ErrorKind, Event, Executor, Failure, Method,
                     Progress, Request, ResponseEnd, ResponseHead, Timeouts, TlsSettings, VerifyMode)
 

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from . import dialects as dialect_files
+from . import dialect as dialect_files
 from .decode import decode_stream
 from .describe import describe
 from .frames import to_json

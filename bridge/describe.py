@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .dialects import CommandSpec, Dialect, FrameSpec, ParamSpec
+from .dialect import CommandSpec, Dialect, FrameSpec, ParamSpec
 
 
 def describe(dialect: Dialect, include_common: bool = False) -> Iterator[str]:

@@ -5,7 +5,7 @@
 """
 from __future__ import annotations
 
-from ..dialects import Dialect, load
+from ..dialect import Dialect, load
 from .base import NEED_DATA, Framer
 from .commands import CommandFramer, parse_command
 from .responses import ResponseFramer

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from ..dialects import CommandSpec, DataModeSpec, Dialect
+from ..dialect import CommandSpec, DataModeSpec, Dialect
 from ..frames import Command, DataInput, Frame, FramingError, Param
 from .base import Framer
 from .params import ParamSyntaxError, split_params
@@ -193,11 +193,21 @@ def _extended(body: str, dialect: Dialect, raw: bytes) -> Command:
             raise ParamSyntaxError("text after the command name")
         return Command(name=name, form="execute", raw=raw)
     params_text = rest[1:]
-    spec = dialect.command(name)
-    form = spec.forms.get("set") if spec else None
-    rest_from = _rest_index(form.params) if form else None
-    params = split_params(params_text, rest_from=rest_from)
+    params = split_params(params_text, rest_from=_rest_index(_declared_params(dialect.command(name), params_text)))
     return Command(name=name, form="set", params=params, raw=raw)
+
+
+def _declared_params(spec: Optional[CommandSpec], params_text: str) -> tuple:
+    """The set form's parameters; for a command with named settings (MHTTPCFG), the setting's."""
+    form = spec.forms.get("set") if spec else None
+    if spec is None or form is None:
+        return ()
+    if spec.settings and form.params:
+        head = split_params(params_text, rest_from=1)
+        setting = spec.settings.get(head[0].text) if head else None
+        if setting is not None:
+            return (form.params[0],) + setting
+    return form.params
 
 
 def _rest_index(params) -> Optional[int]:

@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
-from ..dialects import Dialect, FrameSpec, ShapeSpec
+from ..dialect import Dialect, FrameSpec, ShapeSpec
 from ..frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
 from .base import TERMINATOR, Framer
 from .commands import parse_command

@@ -1,0 +1,196 @@
+"""The module side of a dialect (server role), sans-I/O: host bytes in, module bytes out.
+
+This base class frames the host's bytes, echoes, answers the 3GPP basics (common.yaml), formats
+final results and errors (AT+CMEE), runs data mode and timers, and hands requests to an executor
+through *actions* that the I/O loop carries out.  A dialect subclasses it and implements
+:meth:`ModuleSide.handle_command` (and :meth:`ModuleSide.handle_event` for its requests).
+
+Time comes in as `now` (seconds, monotonic); nothing here reads a clock, a port or a socket.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Union
+
+from .dialect import Dialect
+from .frames import Command, DataInput, FramingError
+from .framing import NEED_DATA, CommandFramer
+from .model import ErrorKind, Event, Request
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    token: int
+    request: Request
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    token: int
+
+
+Action = Union[StartRequest, CancelRequest]
+DataCallback = Callable[[bytes, str, float], None]  # data, how it ended (length, ctrl_z, esc, timeout), now
+
+
+@dataclass
+class _Timer:
+    deadline: float
+    callback: Callable[[float], None]
+
+
+@dataclass
+class Identity:
+    """What ATI, AT+CGMR, AT+CGSN and the network queries answer."""
+
+    manufacturer: str = "atbridge"
+    model: str = ""
+    revision: str = "atbridge-emulator-0.1"
+    imei: str = "861234567890123"
+    ip: str = "10.0.0.2"
+    csq: tuple[int, int] = (25, 99)
+    registered: bool = True
+    attached: bool = True
+    pdp: dict[int, tuple[str, str]] = field(default_factory=lambda: {1: ("IP", "cmnet")})
+
+
+class ModuleSide:
+    def __init__(self, dialect: Dialect, model: Optional[str] = None, identity: Optional[Identity] = None):
+        self.dialect = dialect
+        self.profile = dialect.model(model)
+        self.identity = identity or Identity(model=self.profile.name)
+        self.framer = CommandFramer(dialect, auto_data_mode=False)
+        self.echo = True
+        self.cmee = 1
+        self._out = bytearray()
+        self._actions: list[Action] = []
+        self._timers: dict[str, _Timer] = {}
+        self._tokens = itertools.count(1)
+        self._on_data: Optional[DataCallback] = None
+
+    # -- the I/O loop's interface ----------------------------------------------------------
+
+    def receive_data(self, data: bytes, now: float) -> None:
+        self.framer.receive_data(data)
+        while True:
+            frame = self.framer.next_frame()
+            if frame is NEED_DATA:
+                return
+            if isinstance(frame, DataInput):
+                self._data_arrived(frame, now)
+            elif isinstance(frame, Command):
+                self._command(frame, now)
+            elif isinstance(frame, FramingError):
+                self._framing_error(frame, now)
+
+    def data_to_send(self) -> bytes:
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def take_actions(self) -> list[Action]:
+        actions, self._actions = self._actions, []
+        return actions
+
+    def next_deadline(self) -> Optional[float]:
+        return min((t.deadline for t in self._timers.values()), default=None)
+
+    def on_time(self, now: float) -> None:
+        for name, timer in sorted(self._timers.items(), key=lambda kv: kv[1].deadline):
+            if timer.deadline <= now and self._timers.get(name) is timer:
+                del self._timers[name]
+                timer.callback(now)
+
+    def handle_event(self, token: int, event: Event, now: float) -> None:
+        """An event of the request started under `token`."""
+
+    # -- for dialects ---------------------------------------------------------------------
+
+    def handle_command(self, command: Command, now: float) -> bool:
+        """Answer a dialect command; return False if it is not one of the dialect's."""
+        return False
+
+    def write(self, data: bytes) -> None:
+        self._out += data
+
+    def line(self, text: Union[str, bytes]) -> None:
+        """An information response or URC line, framed as modules do: CR LF text CR LF."""
+        self._out += b"\r\n" + (text.encode() if isinstance(text, str) else text) + b"\r\n"
+
+    def ok(self) -> None:
+        self.line(self.dialect.final.get("ok", "OK"))
+
+    def error(self) -> None:
+        self.line(self.dialect.final.get("error", "ERROR"))
+
+    def fail(self, kind: ErrorKind) -> None:
+        """The final result this dialect gives for `kind` on a command (sync channel)."""
+        self.fail_token(self.dialect.report_token("sync", kind))
+
+    def fail_token(self, token: str) -> None:
+        if not token.isdigit():
+            self.line(token)
+            return
+        if self.cmee == 0:
+            self.error()
+            return
+        spec = self.dialect.sync_errors.get(token)
+        value = spec.text if self.cmee == 2 and spec and spec.text else token
+        self.line(f"{self.dialect.final.get('cme', '+CME ERROR')}: {value}")
+
+    def prompt_for_data(self, length: Optional[int], on_data: DataCallback, now: float,
+                        timeout: Optional[float], max_len: int = 4096) -> None:
+        """Write the prompt and read data: `length` bytes, or up to Ctrl-Z when None.  `on_data`
+        gets the data and how it ended; on the input timeout, what had arrived."""
+        self.framer.expect_data(length, max_len)
+        self._on_data = on_data
+        self._out += b"\r\n" + self.dialect.prompt.encode()
+        if timeout:
+            self.set_timer("input", now + timeout, self._input_timed_out)
+
+    def set_timer(self, name: str, deadline: float, callback: Callable[[float], None]) -> None:
+        self._timers[name] = _Timer(deadline, callback)
+
+    def cancel_timer(self, name: str) -> None:
+        self._timers.pop(name, None)
+
+    def start(self, request: Request) -> int:
+        token = next(self._tokens)
+        self._actions.append(StartRequest(token, request))
+        return token
+
+    def cancel(self, token: int) -> None:
+        self._actions.append(CancelRequest(token))
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _command(self, command: Command, now: float) -> None:
+        if self.echo:
+            self._out += command.raw + b"\r"
+        if self._basic(command):
+            return
+        if not self.handle_command(command, now):
+            self.error()
+
+    def _framing_error(self, frame: FramingError, now: float) -> None:
+        if self.echo and frame.raw:
+            self._out += frame.raw + b"\r"
+        self.error()
+
+    def _data_arrived(self, frame: DataInput, now: float) -> None:
+        self.cancel_timer("input")
+        callback, self._on_data = self._on_data, None
+        if callback is not None:
+            callback(frame.data, frame.ended_by, now)
+
+    def _input_timed_out(self, now: float) -> None:
+        data = self.framer.end_data()
+        callback, self._on_data = self._on_data, None
+        if callback is not None:
+            callback(data, "timeout", now)
+
+    def _basic(self, command: Command) -> bool:
+        from .basics import answer_basic
+
+        return answer_basic(self, command)
