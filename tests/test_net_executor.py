@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import socket
 import ssl
 import threading
 import time
 import tracemalloc
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import pytest
 
@@ -337,6 +338,15 @@ def test_escaping_save_to_fails_before_connecting(executor, server):
     assert server.connections == 0
 
 
+def test_save_to_a_full_device_fails_to_write(executor, server, fs):
+    try:  # a /dev/full node inside the module root: every write gets ENOSPC
+        os.mknod(fs.root / "full", stat.S_IFCHR | 0o666, os.makedev(1, 7))
+    except (PermissionError, AttributeError):
+        pytest.skip("cannot create a /dev/full device node here")
+    events = run(executor, request("GET", server.url("/blob/1000"), save_to="/full"))
+    assert the_failure(events).kind is ErrorKind.FILE_WRITE_FAILED
+
+
 def test_save_to_a_directory_fails_to_open(executor, server, fs):
     (fs.root / "dir").mkdir()
     events = run(executor, request("GET", server.url("/blob/10"), save_to="/dir"))
@@ -387,6 +397,18 @@ def test_connection_closed_mid_body(executor):
     assert the_failure(events).kind is ErrorKind.CONNECTION_CLOSED
 
 
+def test_body_delimited_by_close(executor):
+    with RawServer(b"HTTP/1.0 200 OK\r\nX-A: b\r\n\r\nhello") as srv:
+        events = run(executor, request("GET", srv.url("/"), keep_alive=True))
+    assert head_of(events).raw == b"HTTP/1.0 200 OK\r\nX-A: b\r\n"
+    assert events[1:] == [BodyChunk(b"hello", 0, None), ResponseEnd(5), ConnectionClosed(by_peer=True)]
+
+
+def test_closed_before_any_response(executor):
+    with RawServer(b"") as srv:
+        assert the_failure(run(executor, request("GET", srv.url("/")))).kind is ErrorKind.CONNECTION_CLOSED
+
+
 def test_malformed_response(executor):
     with RawServer(b"NOT HTTP AT ALL\r\n\r\n") as srv:
         assert the_failure(run(executor, request("GET", srv.url("/")))).kind is ErrorKind.RESPONSE_INVALID
@@ -411,6 +433,16 @@ def test_cancel_from_another_thread(executor):
         helper.join()
     assert the_failure(events).kind is ErrorKind.CANCELLED
     assert time.monotonic() - start < 3
+
+
+def test_cancel_during_tls_handshake(executor):
+    with StallServer() as stall:
+        helper = threading.Thread(target=lambda: stall.received.wait(5) and executor.cancel())
+        helper.start()
+        req = request("GET", f"https://127.0.0.1:{stall.port}/", timeouts=Timeouts(connect=None), tls=TlsSettings())
+        events = run(executor, req)
+        helper.join()
+    assert the_failure(events).kind is ErrorKind.CANCELLED
 
 
 def test_cancel_before_iterating_and_when_idle(executor, server):

@@ -2,7 +2,8 @@
 
 Values are separated by commas; a value that starts with '"' runs to the closing quote (a
 backslash escapes the next character, as OneMO's escaped input uses `\\"`).  Quotes inside an
-unquoted value are literal.  The last value can be taken verbatim to the end of the line
+unquoted value are literal; a value that starts with '(' runs to its ')' (test-command answers
+list ranges as `("a","b"),(0-3)`).  The last value can be taken verbatim to the end of the line
 (`rest_from`), because firmware writes JSON bodies and URLs there unquoted, commas and all.
 """
 from __future__ import annotations
@@ -43,6 +44,10 @@ def split_params(text: str, rest_from: Optional[int] = None) -> tuple[Param, ...
                 pos += 1
             if pos < length and text[pos] != ",":
                 raise ParamSyntaxError(f"text after the closing quote of parameter {len(values)}")
+        elif pos < length and text[pos] == "(" and text.find(")", pos) > 0:  # a test answer's range list
+            end = text.find(")", pos) + 1
+            values.append(Param(text[pos:end], quoted=False))
+            pos = end
         else:
             comma = text.find(",", pos)
             end = length if comma < 0 else comma

@@ -257,7 +257,9 @@ class ResponseFramer(Framer):
                 first = split_params(rest, rest_from=1)
             except ParamSyntaxError as exc:
                 return FramingError(f"{spec.name}: {exc}", line[:64])
-            variant = first[0].text if first else ""
+            if not first or not first[0].quoted:  # no discriminator: a test-form answer
+                return self._undeclared(spec.name, rest, line)
+            variant = first[0].text
             shape = spec.variants.get(variant)
             if shape is None:
                 return FramingError(f"{spec.name}: unknown variant {variant!r}", line[:64])

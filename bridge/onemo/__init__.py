@@ -1,0 +1,1 @@
+"""OneMO (China Mobile MHTTP) dialect: module side and host side."""
