@@ -270,6 +270,9 @@ class ResponseFramer(Framer):
             values = split_params(rest, rest_from=len(shape.fields) - 1) if shape.fields else ()
         except ParamSyntaxError as exc:
             return FramingError(f"{spec.name}: {exc}", line[:64])
+        if shape.payload is not None and len(values) == len(shape.fields):
+            # the prefix regex did not match, so the length field is no number
+            return FramingError(f"{spec.name}: <{shape.payload.length}> is not a length", line[:64])
         if len(values) < shape.required:
             return FramingError(f"{spec.name}: {len(values)} fields, at least {shape.required} expected", line[:64])
         info = Info(spec.name, tuple(zip(shape.fields, (v.text for v in values))), variant, None, spec.unsolicited, line)

@@ -416,8 +416,7 @@ class NetworkExecutor:
         if request.save_to is not None:
             self._check_file_path(request.save_to)
         context = self._tls_context(request.tls) if url.scheme == "https" else None
-        tls_key = dataclasses.astuple(request.tls or TlsSettings()) if context else None
-        key = (url.scheme, url.host, url.port, tls_key)
+        key = (url.scheme, url.host, url.port, _tls_key(request.tls) if context else None)
         return _Job(request, url, head, _Body(request.body), context, key, ex)
 
     def _over(self, conn: _Conn, job: _Job, reused: bool) -> Iterator[Event]:
@@ -700,6 +699,12 @@ def _framing_header(request: Request) -> Optional[tuple[str, str]]:
     if isinstance(body, (bytes, bytearray, memoryview)):
         return ("Content-Length", str(memoryview(body).nbytes))
     return ("Transfer-Encoding", "chunked")
+
+
+def _tls_key(tls: Optional[TlsSettings]) -> tuple:
+    """The TLS settings as a hashable pool-key part ("server" and VerifyMode.SERVER alike)."""
+    tls = tls or TlsSettings()
+    return dataclasses.astuple(dataclasses.replace(tls, verify=VerifyMode(tls.verify).value))
 
 
 def _set_version(context: ssl.SSLContext, version: Optional[str]) -> None:
