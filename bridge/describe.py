@@ -3,18 +3,21 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .dialect import CommandSpec, Dialect, FrameSpec, ParamSpec
+from .dialect import COMMON, CommandSpec, Dialect, FrameSpec, ParamSpec, load
 
 
-def describe(dialect: Dialect, include_common: bool = False) -> Iterator[str]:
+def describe(dialect: Dialect) -> Iterator[str]:
     yield f"{dialect.name}: {dialect.title}"
     if dialect.manual:
         yield f"  manual: {dialect.manual}"
     yield ""
+    basics = set(load(COMMON).commands)
     yield "Commands"
-    for spec in sorted(dialect.commands.values(), key=lambda c: (c.section or "~", c.name)):
-        if include_common or spec.section or spec.raw.get("source") != "common":
-            yield from _command(spec)
+    for spec in sorted(dialect.commands.values(), key=lambda c: (c.name in basics, c.section, c.name)):
+        if spec.name in basics and spec.name == min(basics & set(dialect.commands)):
+            yield ""
+            yield "Basic commands (3GPP TS 27.007 / V.25ter, answered by every module)"
+        yield from _command(spec)
     yield ""
     yield "Responses and URCs"
     for frame in dialect.frames.values():

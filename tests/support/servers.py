@@ -402,13 +402,23 @@ class CloseMidBodyServer(RawServer):
         super().__init__(head + b"\xab" * sent)
 
 
-class RefusedPort:
-    """A loopback port with nothing listening: `with RefusedPort() as port: ...`."""
+class RefusedPort(int):
+    """A loopback port number with nothing listening (bound once, then released).
 
-    def __enter__(self) -> int:
+    It is an int; `with RefusedPort() as port:` and `.port` work too.
+    """
+
+    def __new__(cls) -> "RefusedPort":
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind(("127.0.0.1", 0))
-            return sock.getsockname()[1]
+            return super().__new__(cls, sock.getsockname()[1])
+
+    @property
+    def port(self) -> int:
+        return int(self)
+
+    def __enter__(self) -> int:
+        return int(self)
 
     def __exit__(self, *exc: object) -> None:
         pass
