@@ -50,5 +50,45 @@ def decode_command(dialect: str, source: str, capture) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+@main.command("emulate")
+@click.argument("dialect", type=click.Choice(["onemo", "neoway"]))
+@click.option("--port", "port_spec", required=True, metavar="PORT",
+              help="pty:PATH (a pseudo-terminal linked at PATH) or any pyserial URL")
+@click.option("--model", default=None, help="module model (default: the dialect's default, e.g. ML307R, N58)")
+@click.option("--fs-root", type=click.Path(file_okay=False), default=None,
+              help="directory holding the module's file system (default: a temporary directory)")
+@click.option("--hosts", "hosts_file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="hosts file ('127.0.0.1 name ...') the emulator resolves names with; no DNS query is made")
+@click.option("--baud", default=115200, show_default=True, help="baud rate for serial devices")
+def emulate_command(dialect: str, port_spec: str, model: str | None, fs_root: str | None, hosts_file: str | None, baud: int) -> None:
+    """Emulate a DIALECT module on PORT, making real HTTP(S) requests.
+
+    \b
+    Example:
+      atbridge emulate onemo --port pty:/tmp/onemo
+      picocom /tmp/onemo      (or any terminal; type AT+MHTTPCREATE="http://127.0.0.1:8080")
+    """
+    from .emulator import make_module_side
+    from .emulator.run import ModuleRunner, run_until_signalled
+    from .net import HostsResolver, ModuleFileSystem, NetworkExecutor
+    from .ports import open_port
+
+    try:
+        resolver = HostsResolver.from_file(hosts_file) if hosts_file else HostsResolver({})
+        fs = ModuleFileSystem(fs_root)
+        side = make_module_side(dialect, fs, model)
+        port = open_port(port_spec, baud)
+    except (dialect_files.DialectError, OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    executor = NetworkExecutor(resolver, fs)
+    click.echo(f"atbridge: emulating {dialect} {side.profile.name} on {port.name}; file system at {fs.root}; Ctrl-C stops", err=True)
+    try:
+        run_until_signalled(ModuleRunner(side, port, executor.single))
+    finally:
+        executor.close()
+        fs.close()
+    click.echo("atbridge: emulator stopped", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

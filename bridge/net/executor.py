@@ -358,10 +358,12 @@ class NetworkExecutor:
 
     def execute(self, request: Request) -> Iterator[Event]:
         """Start `request`; iterate the result to run it.  See the module docstring for events."""
-        exchange = _Exchange()
-        with self._lock:
-            self._active.add(exchange)
-        return self._run(request, exchange)
+        return self._execute_with(request, _Exchange())
+
+    def single(self) -> "SingleRequest":
+        """A view for one request at a time whose cancel() aborts only its own request; it
+        shares this executor's keep-alive pool."""
+        return SingleRequest(self)
 
     def cancel(self) -> None:
         """Abort every request in flight; each iterator then ends with Failure(CANCELLED)."""
@@ -379,6 +381,11 @@ class NetworkExecutor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _execute_with(self, request: Request, exchange: "_Exchange") -> Iterator[Event]:
+        with self._lock:
+            self._active.add(exchange)
+        return self._run(request, exchange)
 
     # ---- one request ------------------------------------------------------------
 
@@ -749,3 +756,17 @@ def _close_quietly(sink: BinaryIO) -> None:
         sink.close()
     except OSError:
         pass
+
+
+class SingleRequest:
+    """One request's view of a NetworkExecutor (see :meth:`NetworkExecutor.single`)."""
+
+    def __init__(self, executor: NetworkExecutor) -> None:
+        self._executor = executor
+        self._exchange = _Exchange()
+
+    def execute(self, request: Request) -> Iterator[Event]:
+        return self._executor._execute_with(request, self._exchange)
+
+    def cancel(self) -> None:
+        self._exchange.cancel()

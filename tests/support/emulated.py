@@ -72,7 +72,8 @@ def emulator(dialect: str, tmp_path, hosts: Optional[dict[str, list[str]]] = Non
     resolver = HostsResolver(hosts or {})
     side = make_module_side(dialect, fs, model)
     port = PtyPort(str(tmp_path / f"{dialect}.pty"))
-    runner = ModuleRunner(side, port, lambda: NetworkExecutor(resolver, fs, default_ca=default_ca)).start()
+    executor = NetworkExecutor(resolver, fs, default_ca=default_ca)
+    runner = ModuleRunner(side, port, executor.single).start()
     serial_port = open_host_end(str(tmp_path / f"{dialect}.pty"))
     host = HostEnd(serial_port)
     try:
@@ -82,4 +83,5 @@ def emulator(dialect: str, tmp_path, hosts: Optional[dict[str, list[str]]] = Non
     finally:
         serial_port.close()
         runner.stop()
+        executor.close()
         assert not os.path.lexists(str(tmp_path / f"{dialect}.pty")), "the pty link must be removed on stop"
