@@ -7,33 +7,21 @@ from bridge.framing import framer_for
 from framecheck import assert_frames_match, parse_chunked, parse_whole
 from streams import host_items, module_items
 
-DIALECTS = ["onemo", "neoway"]
+ITEMS = {"host": (host_items, 12), "module": (module_items, 10)}
 
 
-def _cuts(data, length: int):
-    return data.draw(st.one_of(
-        st.lists(st.integers(0, length), max_size=64),
-        st.just(list(range(0, length, 1))) if length < 600 else st.just(list(range(0, length, 7))),
+@pytest.mark.parametrize("source", ["host", "module"])
+@pytest.mark.parametrize("dialect", ["onemo", "neoway"])
+@given(data=st.data())
+def test_any_chunking_gives_the_generated_frames(dialect, source, data):
+    strategy, most = ITEMS[source]
+    items = data.draw(st.lists(strategy(dialect), min_size=1, max_size=most))
+    stream = b"".join(chunk for chunk, _ in items)
+    cuts = data.draw(st.one_of(
+        st.lists(st.integers(0, len(stream)), max_size=64),
+        st.just(list(range(0, len(stream), 1 if len(stream) < 600 else 7))),
     ))
-
-
-@pytest.mark.parametrize("dialect", DIALECTS)
-@given(data=st.data())
-def test_module_stream_any_chunking(dialect, data):
-    items = data.draw(st.lists(module_items(dialect), min_size=1, max_size=10))
-    stream = b"".join(chunk for chunk, _ in items)
-    whole = parse_whole(framer_for(dialect, "module"), stream)
-    chunked = parse_chunked(framer_for(dialect, "module"), stream, _cuts(data, len(stream)))
-    assert chunked == whole
-    assert_frames_match(whole, [frame for _, frames in items for frame in frames])
-
-
-@pytest.mark.parametrize("dialect", DIALECTS)
-@given(data=st.data())
-def test_host_stream_any_chunking(dialect, data):
-    items = data.draw(st.lists(host_items(dialect), min_size=1, max_size=12))
-    stream = b"".join(chunk for chunk, _ in items)
-    whole = parse_whole(framer_for(dialect, "host"), stream)
-    chunked = parse_chunked(framer_for(dialect, "host"), stream, _cuts(data, len(stream)))
+    whole = parse_whole(framer_for(dialect, source), stream)
+    chunked = parse_chunked(framer_for(dialect, source), stream, cuts)
     assert chunked == whole
     assert_frames_match(whole, [frame for _, frames in items for frame in frames])
