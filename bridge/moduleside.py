@@ -31,6 +31,7 @@ class CancelRequest:
 
 
 Action = Union[StartRequest, CancelRequest]
+_ALWAYS_LOCAL = ("E", "CMEE")  # echo and error format are the host's own, also in a bridge
 DataCallback = Callable[[bytes, str, float], None]  # data, how it ended (length, ctrl_z, esc, timeout), now
 
 
@@ -68,6 +69,9 @@ class ModuleSide:
         self._timers: dict[str, _Timer] = {}
         self._tokens = itertools.count(1)
         self._on_data: Optional[DataCallback] = None
+        # In a bridge: where commands that are not the dialect's own go (the real module);
+        # their answers come back through write().  None: answer them here (emulator).
+        self.forward: Optional[Callable[[Command], None]] = None
 
     # -- the I/O loop's interface ----------------------------------------------------------
 
@@ -168,9 +172,13 @@ class ModuleSide:
     def _command(self, command: Command, now: float) -> None:
         if self.echo:
             self._out += command.raw + b"\r"
-        if self._basic(command):
+        if command.name in _ALWAYS_LOCAL and self._basic(command):
             return
-        if not self.handle_command(command, now):
+        if self.handle_command(command, now):
+            return
+        if self.forward is not None:
+            self.forward(command)
+        elif not self._basic(command):
             self.error()
 
     def _framing_error(self, frame: FramingError, now: float) -> None:

@@ -1,0 +1,110 @@
+"""The bridge engine, sans-I/O: host bytes go into the module side of the host's dialect; the
+requests it starts go to the host side of the module's dialect, whose events come back to it.
+Commands that are not HTTP go through to the module unchanged, and the module's answers and
+unrelated URCs come back to the host unchanged."""
+from __future__ import annotations
+
+from typing import Optional, Protocol
+
+from ..frames import Command
+from ..model import Event, Failure, Request, ResponseEnd
+from ..moduleside import CancelRequest, ModuleSide, StartRequest
+from .trace import Trace
+
+
+class HostSide(Protocol):
+    """What the engine needs of a dialect's host side (client role)."""
+
+    def receive_data(self, data: bytes, now: float) -> None: ...
+    def data_to_send(self) -> bytes: ...
+    def next_deadline(self) -> Optional[float]: ...
+    def on_time(self, now: float) -> None: ...
+    def submit(self, request: Request) -> int: ...
+    def cancel(self, token: int) -> None: ...
+    def take_events(self) -> list[tuple[int, Event]]: ...
+    def passthrough(self, command_line: bytes) -> int: ...
+    def take_passthrough(self) -> list[tuple[int, bytes]]: ...
+    def take_unsolicited(self) -> list[bytes]: ...
+
+
+class BridgeEngine:
+    def __init__(self, module_side: ModuleSide, host_side: HostSide, trace: Optional[Trace] = None):
+        self.module_side = module_side
+        self.host_side = host_side
+        self.trace = trace or Trace(None)
+        self._to_module_side: dict[int, int] = {}  # host-side token -> module-side token
+        self._to_host_side: dict[int, int] = {}
+        module_side.forward = self._forward
+
+    # -- bytes in ----------------------------------------------------------------------
+
+    def from_host(self, data: bytes, now: float) -> None:
+        self.trace.bytes("host->bridge", data)
+        self.module_side.receive_data(data, now)
+        self._route(now)
+
+    def from_module(self, data: bytes, now: float) -> None:
+        self.trace.bytes("module->bridge", data)
+        self.host_side.receive_data(data, now)
+        self._route(now)
+
+    def on_time(self, now: float) -> None:
+        self.module_side.on_time(now)
+        self.host_side.on_time(now)
+        self._route(now)
+
+    def next_deadline(self) -> Optional[float]:
+        deadlines = [d for d in (self.module_side.next_deadline(), self.host_side.next_deadline()) if d is not None]
+        return min(deadlines, default=None)
+
+    # -- bytes out ---------------------------------------------------------------------
+
+    def to_host(self) -> bytes:
+        data = self.module_side.data_to_send()
+        if data:
+            self.trace.bytes("bridge->host", data)
+        return data
+
+    def to_module(self) -> bytes:
+        data = self.host_side.data_to_send()
+        if data:
+            self.trace.bytes("bridge->module", data)
+        return data
+
+    # -- routing -----------------------------------------------------------------------
+
+    def _forward(self, command: Command) -> None:
+        self.host_side.passthrough(command.raw)
+
+    def _route(self, now: float) -> None:
+        while self._route_once(now):
+            pass
+
+    def _route_once(self, now: float) -> bool:
+        moved = False
+        for action in self.module_side.take_actions():
+            moved = True
+            if isinstance(action, StartRequest):
+                self.trace.event("request", action.request, action.token)
+                token = self.host_side.submit(action.request)
+                self._to_module_side[token] = action.token
+                self._to_host_side[action.token] = token
+            elif isinstance(action, CancelRequest) and action.token in self._to_host_side:
+                self.host_side.cancel(self._to_host_side[action.token])
+        for token, event in self.host_side.take_events():
+            moved = True
+            side_token = self._to_module_side.get(token)
+            if side_token is None:
+                continue
+            self.trace.event("event", event, side_token)
+            self.module_side.handle_event(side_token, event, now)
+            if isinstance(event, (ResponseEnd, Failure)):
+                self._to_module_side.pop(token, None)
+                self._to_host_side.pop(side_token, None)
+        for _, answer in self.host_side.take_passthrough():
+            moved = True
+            self.module_side.write(answer)
+        for urc in self.host_side.take_unsolicited():
+            moved = True
+            self.module_side.write(urc)
+        return moved

@@ -1,0 +1,71 @@
+"""Running a bridge engine between two ports on the one I/O loop."""
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Optional
+
+from ..loop import Loop
+from ..ports import Port
+from .engine import BridgeEngine
+
+
+class BridgeRunner:
+    def __init__(self, engine: BridgeEngine, host_port: Port, module_port: Port):
+        self.engine = engine
+        self.host_port = host_port
+        self.module_port = module_port
+        self.loop = Loop()
+        self._thread: Optional[threading.Thread] = None
+
+    def run(self) -> None:
+        self.loop.read_port(self.host_port, "host")
+        self.loop.read_port(self.module_port, "module")
+        self._flush()  # the host side's start-up commands
+        self.loop.run(self._handle, self.engine.next_deadline, self._on_time)
+
+    def start(self) -> "BridgeRunner":
+        self._thread = threading.Thread(target=self.run, name="bridge-runner", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.loop.stop()
+        self.host_port.close()
+        self.module_port.close()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def _handle(self, item: tuple, now: float) -> None:
+        if item[0] == "port" and item[2]:
+            if item[1] == "host":
+                self.engine.from_host(item[2], now)
+            else:
+                self.engine.from_module(item[2], now)
+        self._flush()
+
+    def _on_time(self, now: float) -> None:
+        self.engine.on_time(now)
+        self._flush()
+
+    def _flush(self) -> None:
+        to_module = self.engine.to_module()
+        if to_module:
+            self.module_port.write(to_module)
+        to_host = self.engine.to_host()
+        if to_host:
+            self.host_port.write(to_host)
+
+
+def run_until_signalled(runner: BridgeRunner) -> None:
+    def on_signal(signum, frame) -> None:
+        runner.loop.stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        runner.run()
+    finally:
+        runner.host_port.close()
+        runner.module_port.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
