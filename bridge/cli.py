@@ -90,5 +90,44 @@ def emulate_command(dialect: str, port_spec: str, model: str | None, fs_root: st
     click.echo("atbridge: emulator stopped", err=True)
 
 
+@main.command("bridge")
+@click.option("--host", "host_spec", required=True, metavar="PORT", help="the port the host firmware is on: pty:PATH or a pyserial URL")
+@click.option("--host-dialect", required=True, type=click.Choice(["onemo", "neoway"]), help="the dialect the firmware speaks")
+@click.option("--module", "module_spec", required=True, metavar="PORT", help="the port the module is on: a device, a pyserial URL or pty:PATH")
+@click.option("--module-dialect", required=True, type=click.Choice(["onemo", "neoway"]), help="the dialect the module speaks")
+@click.option("--host-model", default=None, help="the model the firmware was written for (default: the dialect's default)")
+@click.option("--module-model", default=None, help="the module's model (default: the dialect's default)")
+@click.option("--baud", default=115200, show_default=True, help="baud rate of serial devices")
+@click.option("--trace", "trace_file", type=click.File("wb"), default=None, help="write JSON lines of both sides' bytes and the model events here")
+@click.option("--trace-secrets", is_flag=True, help="do not mask Authorization, api-key and similar header values in the trace")
+def bridge_command(host_spec: str, host_dialect: str, module_spec: str, module_dialect: str, host_model: str | None,
+                   module_model: str | None, baud: int, trace_file, trace_secrets: bool) -> None:
+    """Translate between firmware on --host and a module on --module.
+
+    \b
+    Example (firmware written for a Neoway N58, module an ML307R on /dev/ttyUSB0):
+      atbridge bridge --host pty:/tmp/n58 --host-dialect neoway --module /dev/ttyUSB0 --module-dialect onemo
+    """
+    from .bridging import make_host_side
+    from .bridging.engine import BridgeEngine
+    from .bridging.run import BridgeRunner, run_until_signalled
+    from .bridging.trace import Trace
+    from .emulator import make_module_side
+    from .net import ModuleFileSystem
+    from .ports import open_port
+
+    try:
+        module_side = make_module_side(host_dialect, ModuleFileSystem(), host_model)
+        host_side = make_host_side(module_dialect, module_model)
+        host_port = open_port(host_spec, baud)
+        module_port = open_port(module_spec, baud)
+    except (dialect_files.DialectError, OSError, ValueError, NotImplementedError) as exc:
+        raise click.ClickException(str(exc)) from None
+    engine = BridgeEngine(module_side, host_side, Trace(trace_file, secrets=trace_secrets))
+    click.echo(f"atbridge: {host_dialect} host on {host_port.name} <-> {module_dialect} module on {module_port.name}; Ctrl-C stops", err=True)
+    run_until_signalled(BridgeRunner(engine, host_port, module_port))
+    click.echo("atbridge: bridge stopped", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Optional, Protocol
 from .model import BodyChunk, ErrorKind, Event, Failure, Progress, Request
 from .ports import Port
 
-CREDITS = 8  # body events a request may have queued ahead of the loop: bounds memory per request
+CREDITS = 8  # items a reader or a request may have queued ahead of the loop: bounds memory
 
 
 class RequestExecutor(Protocol):
@@ -36,14 +36,19 @@ class Loop:
         self._queue: "queue.Queue[tuple]" = queue.Queue()
         self._stop = threading.Event()
         self._requests: dict[tuple[object, int], _Running] = {}
+        self._port_credits: dict[str, threading.Semaphore] = {}
 
     # -- sources -----------------------------------------------------------------------
 
     def read_port(self, port: Port, tag: str) -> threading.Thread:
         """A thread that blocks reading `port` and posts ("port", tag, bytes)."""
+        credits = threading.Semaphore(CREDITS)
+        self._port_credits[tag] = credits
+
         def run() -> None:
             while not self._stop.is_set():
                 data = port.read()
+                credits.acquire()  # the loop has not caught up: stop reading, let the port hold it
                 self._queue.put(("port", tag, data))
                 if not data:
                     return
@@ -108,6 +113,8 @@ class Loop:
             self._requests.pop((item[1], item[2]), None)
             return
         handle(item, now)
+        if item[0] == "port":
+            self._port_credits[item[1]].release()
         if item[0] == "event" and isinstance(item[3], (BodyChunk, Progress)):
             running = self._requests.get((item[1], item[2]))
             if running is not None:
