@@ -1,0 +1,29 @@
+"""Frames back into the bytes a module writes: pass-through answers and unrelated URCs are handed
+on as raw bytes (take_passthrough, take_unsolicited).  The same rules as the OneMO host side."""
+from __future__ import annotations
+
+from ..dialect import Dialect
+from ..frames import Final, Frame, Info
+
+CRLF = b"\r\n"
+
+
+def final_bytes(final: Final) -> bytes:
+    """A final result as a module writes it."""
+    if final.result in ("OK", "ERROR"):
+        text = final.result
+    else:
+        value = final.code if final.code is not None else (final.text or "")
+        text = f"+{'CME' if final.result == 'CME' else 'CMS'} ERROR: {value}"
+    return CRLF + text.encode() + CRLF
+
+
+def frame_bytes(frame: Frame, dialect: Dialect) -> bytes:
+    """An information line, URC or text line as a module writes it (a +CMT with its PDU line)."""
+    if isinstance(frame, Final):
+        return final_bytes(frame)
+    if isinstance(frame, Info) and frame.payload is not None:
+        spec = dialect.frames.get(frame.name)
+        joint = CRLF if spec is not None and spec.next_line else b""
+        return CRLF + frame.raw + joint + frame.payload + CRLF
+    return CRLF + getattr(frame, "raw", b"") + CRLF

@@ -1,0 +1,485 @@
+"""The Neoway host side (client role), sans-I/O: requests of the shared model become AT+HTTPPARA /
+AT+HTTPSETUP / AT+HTTPACTION (or the HTTPS family) commands, and the module's +HTTPRECV output
+becomes the model's events.  The same interface as :class:`bridge.onemo.host_side.OnemoHostSide`.
+
+Bytes from the module go in with :meth:`NeowayHostSide.receive_data`, bytes for the module come
+out of :meth:`NeowayHostSide.data_to_send`, time goes in with :meth:`NeowayHostSide.on_time`.
+Nothing here reads a port or a clock and nothing sleeps.  Calls without `now` (submit,
+passthrough, cancel) start their timers at the next call that brings one.
+
+The module has one HTTP context, so requests run one after another, in the order submitted; one
+command is outstanding at a time (host_commands.py).  A request runs as a script of commands
+(host_scripts.py), chosen by host_plan.py; its response is parsed by h11 (host_reception.py).
+What the manual states as tables is read from dialects/neoway.yaml.  Module input never raises:
+what does not add up fails the request with a Failure; a module that goes silent times out.
+
+Decisions where the manual leaves room:
+
+- The link is closed with AT+HTTPCLOSE after every request unless `keep_alive`; a kept link is
+  used again by the next request to the same server with the same TLS settings, and set up again
+  once if AT+HTTPACTION finds it gone.
+- A failed AT+HTTPSSETUP is told apart by a plain AT+HTTPSETUP to the same host and port
+  (host_scripts.py): TLS_FAILED if that connects, else the connect failure.
+- `save_to` downloads with AT+FILEHTTPACTION=0,<offset>,<size>,<file> (the optional file name
+  of the Chinese v2.0 manual).  With a closed byte range the size is the range's; without one
+  it is the most the command takes (524288 in the YAML) and, when the module reports that many
+  bytes, the request ends with Failure(UNSUPPORTED) since the resource may be longer (a resource
+  of exactly that size is refused too).  AT+HTTPGET is not used: it writes to a file the
+  firmware chooses and reports no length.  The events are Progress(length, size) from
+  +FILEHTTPSTAT and ResponseEnd -- the module reports no response head.
+- Certificates (TlsSettings.ca/client_cert/client_key) are file names in the module's file
+  system; a PEM is refused (UNSUPPORTED): the dialect has no command to write one.  TLS settings
+  are set with AT+HTTPSCFG only when they change; TlsSettings.version None means the highest
+  version the YAML lists, and TlsSettings.sni is not sent (no HTTPSCFG option in the YAML).
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from collections import deque
+from typing import Callable, Optional, Union
+
+from ..dialect import Dialect, load
+from ..frames import Echo, Final, Frame, FramingError, HttpBody, HttpEnd, HttpHead, Info, Line, Prompt
+from ..framing import NEED_DATA, ResponseFramer
+from ..model import ErrorKind, Event, Failure, Progress, Request, ResponseEnd
+from . import host_scripts as scripts
+from .host_commands import Answer, Commands, Exchange, Timer
+from .host_errors import ErrorTable, Fail
+from .host_frames import final_bytes, frame_bytes
+from .host_plan import FAMILIES, Action, Family, FilePlan, Limits, Target, method_of, plan_action, plan_file, target_of
+from .host_reception import Reception
+from .host_scripts import COMMAND_FLOOR, WAIT, Cmd, Link, Spans
+
+DIALECT = "neoway"
+FILE_STAT = "+FILEHTTPSTAT"
+FILE_OK = "1"  # enum file_stat: succeeded
+_FILE_STATS = ("0", "1")  # enum file_stat keys: a second field that is neither is an <errcode>
+_PREFIX = re.compile(rb"^\s*AT([+$^#%*][A-Za-z0-9_]+)", re.I)
+_RawFrame = Union[HttpHead, HttpBody, HttpEnd]
+
+
+class _Job:
+    def __init__(self, token: int, request: Request) -> None:
+        self.token = token
+        self.request = request
+        self.method = method_of(request)
+        self.target: Optional[Target] = None
+        self.action: Optional[Action] = None
+        self.file: Optional[FilePlan] = None
+        self.script: Optional[scripts.Script] = None
+        self.reception = Reception(self.method)
+        self.timer = Timer()
+        self.receiving = False  # AT+HTTPACTION went out: +HTTPRECV output is this request's
+        self.answered = False  # AT+HTTPACTION / AT+FILEHTTPACTION answered OK
+        self.waiting = False  # the script waits for the response
+        self.over = False
+
+
+class NeowayHostSide:
+    """Drives a Neoway N58/N720 module: :class:`~bridge.model.Request` in, events out (sans-I/O).
+
+    Start-up (ATE0, AT+CMEE=1, the data link, recvmode 1) is queued at construction;
+    :attr:`ready` is None until it has run, then True (or False when the module did not answer
+    ATE0).  Requests wait for it, then run one at a time.
+    """
+
+    def __init__(self, dialect: Optional[Dialect] = None, model: Optional[str] = None, *,
+                 command_floor: float = COMMAND_FLOOR) -> None:
+        self.dialect = dialect if dialect is not None else load(DIALECT)
+        self.profile = self.dialect.model(model)
+        self.framer = ResponseFramer(self.dialect, prompts=False)
+        self.limits = Limits.read(self.dialect)
+        self.errors = ErrorTable(self.dialect)
+        self.spans = Spans(self.limits, command_floor)
+        self.link = Link()
+        missing = self.profile.get("commands_missing") or []
+        self.data_link = scripts.MYNETACT if "XIIC" in missing else "XIIC"
+        self.families = tuple(f for f in FAMILIES if not f.secure or self.profile.get("ssl", True))
+        self.ready: Optional[bool] = None
+        self._commands = Commands(self.framer)
+        self._tokens = itertools.count(1)
+        self._pending: deque[_Job] = deque()
+        self._job: Optional[_Job] = None
+        self._events: list[tuple[int, Event]] = []
+        self._answers: list[tuple[int, bytes]] = []
+        self._unsolicited: list[bytes] = []
+        self._ours = self._own_reports()
+        self._raw = False  # the framer is inside a raw (recvmode 0) HTTP response
+        self._now: Optional[float] = None
+        self._startup = scripts.startup(self)
+        self._run_startup(None)
+
+    # ---- the I/O loop's interface ------------------------------------------------------------
+
+    def receive_data(self, data: bytes, now: float) -> None:
+        """Bytes the module wrote."""
+        self._now = now
+        try:
+            self._arm(now)
+            self.framer.receive_data(data)
+            while True:
+                frame = self.framer.next_frame()
+                if frame is NEED_DATA:
+                    break
+                self._dispatch(frame)  # type: ignore[arg-type]
+            if self._raw:
+                for frame in self.framer.release():  # a live reader does not wait for full blocks
+                    self._dispatch(frame)
+        finally:
+            self._now = None
+
+    def data_to_send(self) -> bytes:
+        """Bytes to write to the module now."""
+        out = bytes(self._commands.out)
+        self._commands.out.clear()
+        return out
+
+    def next_deadline(self) -> Optional[float]:
+        """When :meth:`on_time` must be called next (0.0: at once), or None."""
+        wakes = [self._commands.wake(), self._job.timer.wake() if self._job else None]
+        return min((w for w in wakes if w is not None), default=None)
+
+    def on_time(self, now: float) -> None:
+        """Time has passed: fire what is due."""
+        self._now = now
+        try:
+            self._arm(now)
+            self._commands.on_time(now)
+            job = self._job
+            if job is not None and job.timer.due(now):
+                if self._raw:  # the module stopped inside a raw response: start framing afresh
+                    self.framer = self._commands.framer = ResponseFramer(self.dialect, prompts=False)
+                    self._raw = False
+                self._fail(job, ErrorKind.RESPONSE_TIMEOUT, "the module reported nothing more in time")
+        finally:
+            self._now = None
+
+    # ---- requests ---------------------------------------------------------------------------
+
+    def submit(self, request: Request) -> int:
+        """Queue `request`; its events come out of :meth:`take_events` under the returned token."""
+        token = next(self._tokens)
+        self._pending.append(_Job(token, request))
+        self._admit()
+        return token
+
+    def cancel(self, token: int) -> None:
+        """Stop a request; it ends with Failure(CANCELLED).  A running one closes the link."""
+        for job in list(self._pending):
+            if job.token == token:
+                self._pending.remove(job)
+                self._events.append((token, Failure(ErrorKind.CANCELLED, "cancelled")))
+        if self._job is not None and self._job.token == token:
+            self._fail(self._job, ErrorKind.CANCELLED, "cancelled")
+
+    def take_events(self) -> list[tuple[int, Event]]:
+        """(token, event) pairs in the order they happened."""
+        events, self._events = self._events, []
+        return events
+
+    @property
+    def idle(self) -> bool:
+        """No command queued or outstanding and no request running or waiting."""
+        return self._commands.idle and self._job is None and not self._pending
+
+    # ---- pass-through -----------------------------------------------------------------------
+
+    def passthrough(self, command_line: bytes, data: Optional[bytes] = None) -> int:
+        """Queue a command that is not the dialect's own (b"AT+CSQ"); with `data`, the command
+        prompts and `data` is written after the prompt.  The module's whole answer comes back
+        through :meth:`take_passthrough` -- without a final result line if none came in time."""
+        token = next(self._tokens)
+        prefix = _PREFIX.match(command_line)
+        name = prefix.group(1).decode().upper() if prefix else None
+        line = command_line.rstrip(b"\r\n")
+        exchange = Exchange(line, lambda answer: self._passed(token, answer), self.spans.command(line), data,
+                            None, lambda frame: self._owned(frame, name))
+        self._commands.add(exchange, self._now)
+        return token
+
+    def take_passthrough(self) -> list[tuple[int, bytes]]:
+        answers, self._answers = self._answers, []
+        return answers
+
+    def take_unsolicited(self) -> list[bytes]:
+        """URCs that are not HTTP (RING, +CEREG, +CMT with its PDU line, ...), as raw bytes."""
+        lines, self._unsolicited = self._unsolicited, []
+        return lines
+
+    def _owned(self, frame: Frame, name: Optional[str] = None) -> bool:
+        """Whether an information line answers the current command (named `name`)."""
+        if isinstance(frame, Line):
+            return frame.raw.strip().decode("latin-1") not in self.dialect.lines
+        if isinstance(frame, Info):
+            return not frame.unsolicited or (name is not None and frame.name.upper() == name)
+        return False
+
+    def _passed(self, token: int, answer: Answer) -> None:
+        raw = b"".join(frame_bytes(f, self.dialect) for f in answer.frames)
+        if answer.line is not None:
+            raw += frame_bytes(answer.line, self.dialect)
+        self._answers.append((token, raw + (final_bytes(answer.final) if answer.final else b"")))
+
+    # ---- start-up ---------------------------------------------------------------------------
+
+    def _run_startup(self, answer: Optional[Answer]) -> None:
+        try:
+            op = self._startup.send(answer)
+        except StopIteration as stop:
+            self.ready = bool(stop.value)
+            self._admit()
+            return
+        assert isinstance(op, Cmd)
+        exchange = Exchange(op.line, self._run_startup, op.span or self.spans.command(op.line), op.data, self, self._owned)
+        self._commands.add(exchange, self._now)
+
+    # ---- running requests ---------------------------------------------------------------------
+
+    def _admit(self) -> None:
+        while self.ready is not None and self._job is None and self._pending:
+            job = self._pending.popleft()
+            try:
+                job.script = self._script(job)
+            except Fail as fail:
+                self._events.append((job.token, Failure(fail.kind, fail.detail)))
+                continue
+            self._job = job
+            self._step(job, None)
+
+    def _script(self, job: _Job) -> scripts.Script:
+        """The request's commands; raises Fail for what the module cannot be asked."""
+        request = job.request
+        target = job.target = target_of(request.url, self.limits)
+        tls = scripts.tls_options(self.limits, request.tls) if target.secure else ()
+        if request.save_to is not None:
+            job.file = plan_file(request, target, self.limits)
+            return scripts.download(self, request, target, job.file, tls, self.limits.file_get)
+        job.action = plan_action(request, target, self.limits)
+        job.reception = Reception(job.action.method, self._closed_kind(target.family))
+        return scripts.exchange(self, request, target, job.action, tls, lambda: self._restart_reception(job))
+
+    def _closed_kind(self, family: Family) -> ErrorKind:
+        """The YAML's kind of the closing URC ("+HTTPCLOSED: HTTP Link Closed") before a response is whole."""
+        prefix = family.urc("CLOSED") + ":"
+        return next((s.kind for t, s in self.dialect.async_errors.items() if t.startswith(prefix)), ErrorKind.CONNECTION_CLOSED)
+
+    def _restart_reception(self, job: _Job) -> None:
+        job.reception = Reception(job.reception.method, job.reception.closed_kind)
+        job.receiving = False
+
+    def _step(self, job: _Job, answer: Optional[Answer]) -> None:
+        assert job.script is not None
+        try:
+            op = job.script.send(answer)
+        except StopIteration:
+            return
+        except Fail as fail:
+            self._fail(job, fail.kind, fail.detail)
+            return
+        except (ValueError, TypeError, LookupError) as exc:  # a request the module cannot be asked for
+            self._fail(job, ErrorKind.INVALID_PARAMETER, repr(exc))
+            return
+        if isinstance(op, Cmd):
+            self._send(job, op)
+        else:
+            self._wait(job)
+
+    def _send(self, job: _Job, cmd: Cmd) -> None:
+        span = cmd.span if cmd.span is not None else self.spans.command(cmd.line)
+        exchange = Exchange(cmd.line, lambda answer: self._answered(job, cmd, answer), span, cmd.data, job,
+                            self._owned, cmd.ends)
+        if cmd.receives:
+            job.receiving = True
+            self.framer.expect_http(job.method)  # a module that ignores recvmode 1: HEAD has no body
+        self._commands.add(exchange, self._now)
+
+    def _answered(self, job: _Job, cmd: Cmd, answer: Answer) -> None:
+        if job.over:
+            return
+        what = cmd.line[:60].decode("latin-1")
+        if answer.timed_out:
+            self._fail(job, ErrorKind.RESPONSE_TIMEOUT, f"no answer to {what}")
+        elif not answer.ok and not cmd.tolerate:
+            line = answer.line
+            kind = (self.errors.line_kind(line) if line is not None else None) or (
+                self.errors.final_kind(answer.final) if answer.final is not None else ErrorKind.UNKNOWN)
+            self._fail(job, kind, f"{what}: {answer.final or line}")
+        else:
+            self._step(job, answer)
+
+    def _wait(self, job: _Job) -> None:
+        job.answered = job.waiting = True
+        assert job.target is not None
+        family = job.target.family
+        span = self.spans.silence(job.request, family)
+        if job.file is not None:
+            span += self.spans.setup(job.request, family)  # the module connects for the transfer
+        job.timer.start(span, self._now)
+
+    # ---- ending requests ------------------------------------------------------------------------
+
+    def _fail(self, job: _Job, kind: ErrorKind, detail: str = "") -> None:
+        if job.over:
+            return
+        self._events.append((job.token, Failure(kind, detail)))
+        self._retire(job, failed=True)
+
+    def _complete(self, job: _Job) -> None:
+        self._retire(job, failed=False)
+
+    def _retire(self, job: _Job, failed: bool) -> None:
+        job.over = True
+        job.timer.stop()
+        if job.script is not None:
+            try:
+                job.script.close()
+            except ValueError:  # closing from inside the running script: it ends by itself
+                pass
+        self._commands.drop(job)
+        self._job = None
+        self._after(job, failed)
+        self._admit()
+
+    def _after(self, job: _Job, failed: bool) -> None:
+        """Close the link unless the request keeps it (or never got near it)."""
+        if job.target is None:
+            return
+        family = job.target.family
+        kept = not failed and job.request.keep_alive and self.link.up
+        touched = job.receiving or job.answered or (self.link.up and self.link.key is not None and self.link.key[0] == family.secure)
+        if kept or not touched:
+            return
+        streaming = job.receiving and not job.reception.done and job.file is None
+        cmd = scripts.close(self, family)
+        span = self.spans.silence(job.request, family) if streaming else self.spans.command(cmd.line)
+        exchange = Exchange(cmd.line, lambda answer: None, span, None, self, self._owned, patient=streaming)
+        self._commands.add(exchange, self._now)
+
+    # ---- the module's output ----------------------------------------------------------------
+
+    def _dispatch(self, frame: Frame) -> None:
+        if isinstance(frame, Echo):
+            return
+        if isinstance(frame, Prompt):
+            self._commands.on_prompt(self._now)
+        elif isinstance(frame, Final):
+            self._commands.on_final(frame, self._now)
+        elif isinstance(frame, (HttpHead, HttpBody, HttpEnd)):
+            self._on_raw(frame)
+        elif isinstance(frame, FramingError):
+            self._on_bad_frame(frame)
+        elif self._commands.offer(frame, self._now):
+            return
+        elif isinstance(frame, Info) and frame.name in self._ours:
+            self._on_report(frame)
+        else:
+            self._unsolicited.append(frame_bytes(frame, self.dialect))
+
+    def _own_reports(self) -> frozenset[str]:
+        """The dialect's own URCs (HTTP ones): consumed here, never passed on as unsolicited."""
+        common = load("common").frames
+        return frozenset(name for name, spec in self.dialect.frames.items() if spec.unsolicited and name not in common)
+
+    def _on_report(self, info: Info) -> None:
+        self._commands.on_activity(self._now)
+        name = info.name
+        recv = {f.urc("RECV"): f for f in FAMILIES}
+        closed = {f.urc("CLOSED"): f for f in FAMILIES}
+        if name in recv:
+            self._on_recv(info, recv[name])
+        elif name in closed:
+            self._on_closed(closed[name])
+        elif name == FILE_STAT:
+            self._on_file_stat(info)
+        elif name not in {f.urc("CLOSE") for f in FAMILIES}:  # +HTTPCLOSE: the answer to our AT+HTTPCLOSE
+            self._on_error_line(info)
+
+    def _receiving(self, family: Family) -> Optional[_Job]:
+        job = self._job
+        if job is None or job.over or not job.receiving or job.target is None or job.target.secure != family.secure:
+            return None
+        return job
+
+    def _on_recv(self, info: Info, family: Family) -> None:
+        job = self._receiving(family)
+        if info.payload is None:  # bare "+HTTPRECV:": the module ignored recvmode 1; the framer reads raw HTTP
+            self._raw = True
+            return
+        if job is not None:
+            data = info.payload
+            self._feed(job, lambda: job.reception.on_piece(data))
+
+    def _on_raw(self, frame: _RawFrame) -> None:
+        self._commands.on_activity(self._now)
+        if isinstance(frame, HttpEnd):
+            self._raw = False
+        job = self._job
+        if job is not None and not job.over and job.receiving:
+            self._feed(job, lambda: job.reception.on_frame(frame))
+
+    def _on_closed(self, family: Family) -> None:
+        self.link.closed(family, cleared=False)
+        job = self._receiving(family)
+        if job is not None and (job.answered or job.reception.started):  # not a kept link's late report
+            self._feed(job, job.reception.on_closed)
+
+    def _on_error_line(self, info: Info) -> None:
+        job = self._job
+        kind = self.errors.line_kind(info)
+        if job is not None and not job.over and kind is not None and (job.receiving or job.answered):
+            self._fail(job, kind, info.raw.decode("latin-1"))
+
+    def _on_bad_frame(self, frame: FramingError) -> None:
+        was_raw, self._raw = self._raw, False
+        job = self._job
+        ours = frame.raw.lstrip().startswith((b"+HTTP", b"+FILEHTTP"))
+        if job is not None and (was_raw or ours) and (job.receiving or job.answered):
+            self._fail(job, ErrorKind.RESPONSE_INVALID, f"malformed report: {frame.reason}")
+
+    def _feed(self, job: _Job, step: Callable[[], list[Event]]) -> None:
+        try:
+            events = step()
+        except Fail as fail:
+            self._fail(job, fail.kind, fail.detail)
+            return
+        except (ValueError, LookupError) as exc:
+            self._fail(job, ErrorKind.RESPONSE_INVALID, repr(exc))
+            return
+        self._events.extend((job.token, event) for event in events)
+        if job.waiting:
+            job.timer.start(self.spans.silence(job.request, job.target.family), self._now)  # type: ignore[union-attr]
+        if job.reception.done:
+            self._complete(job)
+
+    # ---- +FILEHTTPSTAT ------------------------------------------------------------------------
+
+    def _on_file_stat(self, info: Info) -> None:
+        job = self._job
+        if job is None or job.over or job.file is None or not job.answered:
+            return
+        first, second, length = info.get("mode_or_stat"), info.get("stat_or_errcode") or "", info.get("length")
+        if length is None and second.strip() not in _FILE_STATS:  # <stat>,<errcode>
+            kind = self.errors.line_kind(info) or self.errors.code_kind(second) or ErrorKind.UNKNOWN
+            self._fail(job, kind, info.raw.decode("latin-1"))
+        elif second.strip() != FILE_OK:
+            self._fail(job, self.errors.line_kind(info) or ErrorKind.UNKNOWN, info.raw.decode("latin-1"))
+        else:
+            self._downloaded(job, job.file, int(length) if length and length.strip().isdigit() else None)
+
+    def _downloaded(self, job: _Job, plan: FilePlan, length: Optional[int]) -> None:
+        done = length if length is not None else (plan.size if plan.known else 0)
+        self._events.append((job.token, Progress(done, plan.size if plan.known else None)))
+        if not plan.known and done >= plan.size:
+            self._fail(job, ErrorKind.UNSUPPORTED, f"{plan.name} holds the first {done} bytes, the most one "
+                       "AT+FILEHTTPACTION takes; the resource may be longer: download it in byte ranges")
+            return
+        self._events.append((job.token, ResponseEnd(done)))
+        self._complete(job)
+
+    # ---- timers ------------------------------------------------------------------------------
+
+    def _arm(self, now: float) -> None:
+        self._commands.arm(now)
+        if self._job is not None:
+            self._job.timer.arm(now)

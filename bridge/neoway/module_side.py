@@ -1,0 +1,446 @@
+"""The Neoway module side (server role): chapter 9 of the N58 AT manual, HTTP/HTTPS.
+
+Commands are checked against dialects/neoway.yaml and become requests for the executor; the
+request's events become +HTTPRECV output and the other reports (see jobs.py and files.py).
+Errors are printed with the tokens of the YAML's errors.report table (reports.py).
+
+Behaviour the manual leaves open, as decided here:
+
+- The data link starts down: AT+XIIC=1 (N58) or AT$MYNETACT=0,1 (N720) brings it up; AT+CGATT=0
+  takes it down.  HTTPSETUP without it: ERROR; HTTPACTION: "+HTTPACTION: SOCKET ID OPEN FAILED";
+  FILEHTTPACTION: +CME ERROR: 1001; HTTPGET: ERROR.
+- HTTPSETUP resolves, connects and (HTTPS) handshakes for real, sending nothing (probe.py): OK,
+  or ERROR when any of it fails.  A second HTTPSETUP while the link is up: ERROR.
+- The executor runs one request per connection, so HTTPACTION connects again; OK is given when
+  the response head arrives, in place of it "+HTTPACTION: SOCKET ID OPEN FAILED" (no socket),
+  "+HTTPSEND: ERROR" (send failed) or "+HTTPACTION: OPERATION EXPIRED" (data after '>' late);
+  HTTPSACTION answers ERROR for all three.  A response timeout, a close mid-body or a broken
+  response: OK, what arrived, then +HTTPCLOSED (+HTTPSCLOSED).
+- Without keepalive the link closes after each response ("+HTTPCLOSED: HTTP Link Closed") and
+  the next HTTPACTION needs HTTPSETUP again; with keepalive=1 it stays up until the server
+  closes it or AT+HTTPCLOSE.
+- A command that has not been answered yet (HTTPSETUP, HTTPACTION, HTTPCLOSE while a response
+  streams) holds the commands after it until it is, as a module's UART buffer does.
+- HTTPACTION=2 without <type>: 0 (x-www-form-urlencoded).  Raw requests (mode 99): rawrequest.py.
+- HTTPGET downloads to DOWNLOAD_FILES[secure]; <type> 1 (zip) is unsupported: the download runs,
+  then "+HTTPGETRPT: 21" (decompression failed).  One report per command: the last stage
+  reached (10, 30, or the failure 11[,<status>] / 21 / 31).  HTTPGETSTAT? is 0 while running.
+- FILEHTTPACTION needs the data link (else +CME ERROR: 1001) and the HTTP link (else ERROR);
+  parameter errors are +CME ERROR: 53.  GET writes the range to the optional 4th parameter's
+  file or FILE_GET_DEFAULT, overwriting it.  POST sends the first <length> bytes of the file.
+  Each transfer uses its own connection and leaves the link as it was.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from collections import deque
+from typing import Callable, Optional, Union
+
+from ..dialect import CommandSpec, Dialect
+from ..frames import Command, FramingError
+from ..model import ByteRange, ErrorKind, Event, Method, Request, Timeouts, TlsSettings
+from ..moduleside import Identity, ModuleSide
+from ..net import ModuleFileSystem, PathEscapeError
+from .channel import Channel, Settings, TlsConfig
+from .datalink import MYNETACT, DataLink
+from .files import STATES, Download, FileTransfer, file_chunks
+from .jobs import Exchange, Job, Probe
+from .params import ParamError, checked, in_enum
+from .plans import FILE_POST, ActionPlan, FilePlan, plan_action, plan_file
+from .probe import probe_request
+from .rawrequest import parse_raw_request
+from .recv import RecvWriter
+from .reports import Reports
+from .tlscfg import set_option
+from .url import parse_port, parse_target
+
+DOWNLOAD_FILES = {False: "/http/download.bin", True: "/https/download.bin"}
+FILE_GET_DEFAULT = "/http/filehttp.bin"
+HELD_MAX = 256          # commands held while one is unanswered; beyond, input is dropped
+_VERBS = ("PARA", "SETUP", "ACTION", "CLOSE", "GET", "GETSTAT")
+_FILE_ACTION = "FILEACTION"
+_DEFAULT_TIMEOUT = 30.0
+
+Handler = Callable[[Channel, CommandSpec, Command, float], None]
+log = logging.getLogger(__name__)
+
+
+class NeowayModuleSide(ModuleSide):
+    piece_max = 4096  # largest "+HTTPRECV: <len>,<data>" piece in recvmode 1
+
+    def __init__(self, dialect: Dialect, model: Optional[str] = None, fs: Optional[ModuleFileSystem] = None,
+                 identity: Optional[Identity] = None) -> None:
+        super().__init__(dialect, model, identity)
+        self.fs = fs if fs is not None else ModuleFileSystem()
+        self.reports = Reports(dialect)
+        self.link = DataLink(self.identity)
+        self.channels = {False: Channel(False), True: Channel(True)}
+        self.tls = TlsConfig()
+        self.setup_timeout = self._timeout("HTTPSETUP")      # connect + handshake
+        self.response_timeout = self._timeout("HTTPACTION")  # silence from the server
+        self.input_timeout = self._timeout("HTTPACTION")     # data after '>'
+        self._routes = self._build_routes()
+        self._jobs: dict[int, Job] = {}
+        self._busy = False
+        self._held: deque[Union[Command, FramingError]] = deque()
+        get_states = dialect.enums.get("get_state", {})
+        assert all(state in get_states for state in STATES), "neoway.yaml: enum get_state lacks 10/30"
+
+    # ---- the ModuleSide interface ----------------------------------------------------------
+
+    def handle_command(self, command: Command, now: float) -> bool:
+        route = self._routes.get(command.name)
+        if route is None:
+            return self._other_command(command)
+        secure, handler = route
+        spec = self.dialect.command(command.name)
+        if spec is None or not self._available(command.name) or (secure and not self.profile.get("ssl", True)):
+            self.fail(ErrorKind.UNSUPPORTED)
+            return True
+        try:
+            handler(self.channels[secure], spec, command, now)
+        except ParamError:
+            self.fail(ErrorKind.INVALID_PARAMETER)
+        return True
+
+    def handle_event(self, token: int, event: Event, now: float) -> None:
+        job = self._jobs.get(token)
+        if job is None:
+            return
+        try:
+            job.on_event(event, now)
+        except Exception:  # a bug must not stop the module: report the link as gone
+            log.exception("neoway: event %r of request %d", event, token)
+            job.lingers = False
+            job.channel.link_up = False
+            self.line(self.reports.urc(ErrorKind.UNKNOWN, job.channel.secure)[0])
+            self.job_done(job, now)
+            self.answered(now)
+
+    def on_time(self, now: float) -> None:
+        try:
+            super().on_time(now)
+        except Exception:
+            log.exception("neoway: timer")
+            self.error()
+            self.answered(now)
+
+    # ---- for the jobs (jobs.Side) ----------------------------------------------------------------
+
+    def answered(self, now: float) -> None:
+        """The command being served has its answer: serve the ones held behind it."""
+        self._busy = False
+        while self._held and not self._busy:
+            frame = self._held.popleft()
+            if isinstance(frame, Command):
+                self._command(frame, now)
+            else:
+                self._framing_error(frame, now)
+
+    def job_done(self, job: Job, now: float) -> None:
+        if not job.lingers:
+            self._jobs.pop(job.token, None)
+        channel = job.channel
+        if channel.job is job:
+            channel.job = None
+        if channel.download is job:
+            channel.download = None
+        if channel.close_waiting and channel.job is None:
+            channel.close_waiting = False
+            self._answer_close(channel)
+            self.answered(now)
+
+    # ---- command intake: hold commands while one is unanswered -----------------------------
+
+    def _command(self, command: Command, now: float) -> None:
+        if self._busy:
+            self._hold(command)
+            return
+        try:
+            super()._command(command, now)
+        except Exception:  # never let input stop the module
+            log.exception("neoway: command %r", command.raw)
+            self._busy = False
+            self.error()
+
+    def _framing_error(self, frame: FramingError, now: float) -> None:
+        if self._busy:
+            self._hold(frame)
+        else:
+            super()._framing_error(frame, now)
+
+    def _hold(self, frame: Union[Command, FramingError]) -> None:
+        if len(self._held) < HELD_MAX:
+            self._held.append(frame)
+
+    # ---- routing -------------------------------------------------------------------------
+
+    def _build_routes(self) -> dict[str, tuple[bool, Handler]]:
+        handlers: dict[str, Handler] = {
+            "PARA": self._para, "SETUP": self._setup, "ACTION": self._action, "CLOSE": self._close,
+            "GET": self._get, "GETSTAT": self._getstat, _FILE_ACTION: self._file_action,
+        }
+        routes = {}
+        for secure, family in ((False, "HTTP"), (True, "HTTPS")):
+            for verb in _VERBS:
+                routes[family + verb] = (secure, handlers[verb])
+            routes[f"FILE{family}ACTION"] = (secure, handlers[_FILE_ACTION])
+        routes["HTTPSCFG"] = (True, self._httpscfg)
+        routes["XIIC"] = (False, self._xiic)
+        missing = [name for name in routes if name not in self.dialect.commands]
+        assert not missing, f"neoway.yaml does not declare {missing}"
+        return routes
+
+    def _available(self, name: str) -> bool:
+        spec = self.dialect.command(name)
+        if name in (self.profile.get("commands_missing") or []):
+            return False
+        return not (spec and spec.models and self.profile.name not in spec.models)
+
+    def _other_command(self, command: Command) -> bool:
+        if command.name != MYNETACT or "XIIC" not in (self.profile.get("commands_missing") or []):
+            return False
+        try:
+            for text in self.link.mynetact(command):
+                self.line(text)
+            self.ok()
+        except ParamError:
+            self.fail(ErrorKind.INVALID_PARAMETER)
+        return True
+
+    def _timeout(self, name: str) -> float:
+        spec = self.dialect.command(name)
+        return float(spec.timeout) if spec and spec.timeout else _DEFAULT_TIMEOUT
+
+    # ---- HTTPPARA / HTTPSPARA ----------------------------------------------------------------
+
+    def _para(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        para, value = checked(command, spec)
+        assert value is not None
+        settings, enums = channel.settings, self.dialect.enums
+        if para == "url":
+            settings.target = parse_target(value)
+        elif para == "port":
+            settings.port = parse_port(value)
+        elif para == "keepalive":
+            settings.keepalive = in_enum(value.strip(), enums["keepalive"], para) == "1"
+        elif para == "recvmode":
+            settings.recvmode = in_enum(value.strip(), enums["recvmode"], para)
+        self.ok()
+
+    # ---- HTTPSETUP / HTTPSSETUP ---------------------------------------------------------------
+
+    def _setup(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        checked(command, spec)
+        url = channel.url()
+        refusal = self._link_refusal(channel, url)
+        if refusal is not None:
+            self.fail(refusal)
+            return
+        assert url is not None
+        self._run(Probe(self, channel), probe_request(url, self._tls(channel), self.setup_timeout))
+        self._busy = True
+
+    def _link_refusal(self, channel: Channel, url: Optional[str]) -> Optional[ErrorKind]:
+        if url is None:
+            return ErrorKind.NOT_ALLOWED
+        if not self.link.up:
+            return ErrorKind.NO_DATA_LINK
+        if channel.link_up:
+            return ErrorKind.NO_FREE_INSTANCE
+        if channel.job is not None:
+            return ErrorKind.BUSY
+        return None
+
+    # ---- HTTPACTION / HTTPSACTION -------------------------------------------------------------
+
+    def _action(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        mode, first, second = checked(command, spec)
+        data_mode = spec.forms["set"].data_mode
+        plan = plan_action(mode, first, second, data_mode.max_len if data_mode else 0, self.dialect.enums["post_type"])
+        if channel.job is not None:
+            self.fail(ErrorKind.BUSY)
+            return
+        if not (self.link.up and channel.link_up):
+            kind = ErrorKind.NOT_ALLOWED if self.link.up else ErrorKind.NO_DATA_LINK
+            self.fail_token(self.reports.instead_of_ok(kind, channel.secure))
+            return
+        self._busy = True
+        if plan.data_length is None:
+            self._exchange(channel, self._action_request(channel, plan, b""))
+            return
+        on_data = functools.partial(self._action_data, channel, plan)
+        self.prompt_for_data(plan.data_length, on_data, now, self.input_timeout, plan.data_length)
+
+    def _action_data(self, channel: Channel, plan: ActionPlan, data: bytes, how: str, now: float) -> None:
+        if how != "length":
+            self.fail_token(self.reports.instead_of_ok(ErrorKind.INPUT_TIMEOUT, channel.secure))
+            self.answered(now)
+            return
+        try:
+            request = self._action_request(channel, plan, data)
+        except ParamError:
+            self.fail(ErrorKind.INVALID_PARAMETER)
+            self.answered(now)
+            return
+        self._exchange(channel, request)
+
+    def _action_request(self, channel: Channel, plan: ActionPlan, data: bytes) -> Request:
+        if plan.raw:
+            raw = parse_raw_request(data)
+            request = self._request(channel, raw.method, raw.headers, raw.body or None, path=raw.target)
+            request.keep_alive = raw.keep_alive
+            return request
+        headers = [("Content-Type", plan.content_type)] if plan.content_type else []
+        body = data if plan.method is Method.POST else None
+        return self._request(channel, plan.method, headers, body, byte_range=plan.byte_range)
+
+    def _exchange(self, channel: Channel, request: Request) -> None:
+        prefix = self.reports.name("+HTTPRECV", channel.secure)
+        writer = RecvWriter(prefix, channel.settings.recvmode, request.method.value, self.piece_max)
+        channel.job = self._run(Exchange(self, channel, request, writer), request)
+
+    def _request(self, channel: Channel, method: Method, headers: Optional[list[tuple[str, str]]] = None,
+                 body: Optional[bytes] = None, byte_range: Optional[ByteRange] = None,
+                 path: Optional[str] = None, save_to: Optional[str] = None) -> Request:
+        url = channel.url(path)
+        assert url is not None
+        return Request(
+            method, url, headers=list(headers or []), body=body, tls=self._tls(channel),
+            timeouts=Timeouts(connect=self.setup_timeout, response=self.response_timeout),
+            byte_range=byte_range, keep_alive=channel.settings.keepalive and save_to is None, save_to=save_to,
+        )
+
+    # ---- HTTPCLOSE / HTTPSCLOSE ---------------------------------------------------------------
+
+    def _close(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        checked(command, spec)
+        if channel.job is not None:  # a response is still arriving: answer when it has
+            channel.close_waiting = True
+            self._busy = True
+            return
+        self._answer_close(channel)
+
+    def _answer_close(self, channel: Channel) -> None:
+        was_up = channel.link_up
+        channel.link_up = False
+        channel.settings = Settings()
+        self.ok()
+        if was_up:
+            self.line(self.reports.urc(ErrorKind.CANCELLED, channel.secure)[0])
+
+    # ---- HTTPGET / HTTPSGET, HTTPGETSTAT? ------------------------------------------------------
+
+    def _get(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        decompress, _check_type, check_value = checked(command, spec)
+        if len(command.params) == 2 or (len(command.params) == 3 and not check_value):
+            raise ParamError("<check_type> and <check_value> go together")
+        refusal = self._get_refusal(channel)
+        if refusal is not None:
+            self.fail(refusal)
+            return
+        path = DOWNLOAD_FILES[channel.secure]
+        request = self._request(channel, Method.GET, save_to=path)
+        md5 = check_value if len(command.params) == 3 else None
+        channel.download = self._run(Download(self, channel, path, decompress or "0", md5), request)
+        channel.get_state = ("0", None)
+        self.ok()
+
+    def _get_refusal(self, channel: Channel) -> Optional[ErrorKind]:
+        if channel.url() is None:
+            return ErrorKind.NOT_ALLOWED
+        if not self.link.up:
+            return ErrorKind.NO_DATA_LINK
+        return ErrorKind.BUSY if channel.download is not None else None
+
+    def _getstat(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        checked(command, spec)  # only the read form is declared
+        state, code = channel.get_state
+        self.line(f"{self.reports.name('+HTTPGETSTAT', channel.secure)}: {state}" + (f",{code}" if code else ""))
+        self.ok()
+
+    # ---- HTTPSCFG -------------------------------------------------------------------------------
+
+    def _httpscfg(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        if command.form == "read":
+            self.line("+HTTPSCFG: " + ",".join(self.tls.fields()))
+        elif command.form == "test":
+            self.line("+HTTPSCFG: <type>,<type_name>")  # printed literally in the manual's example
+        else:
+            option, value = checked(command, spec)
+            assert option is not None and value is not None
+            set_option(self.tls, option, value.strip(), self.dialect.enums, self.fs)
+        self.ok()
+
+    def _tls(self, channel: Channel) -> Optional[TlsSettings]:
+        return self.tls.settings(self.dialect.enums["sslversion"]) if channel.secure else None
+
+    # ---- FILEHTTPACTION / FILEHTTPSACTION -------------------------------------------------------
+
+    def _file_action(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        try:
+            mode, first, second, name = checked(command, spec)
+            size_max = spec.forms["set"].params[2].range[1]  # type: ignore[index]
+            plan = plan_file(mode, first, second, name, size_max, self.dialect.enums["post_type"])
+            path = self._module_path(plan.name or FILE_GET_DEFAULT)
+            refusal = self._file_refusal(channel, plan, path)
+        except ParamError:
+            refusal = ErrorKind.INVALID_PARAMETER
+        if refusal is not None:
+            self.fail_token(self.reports.cme(refusal))
+            return
+        request = self._file_request(channel, plan, path)
+        channel.job = self._run(FileTransfer(self, channel, plan.mode, plan.length), request)
+        self.ok()
+
+    def _file_refusal(self, channel: Channel, plan: FilePlan, path: str) -> Optional[ErrorKind]:
+        if plan.mode == FILE_POST:
+            try:
+                if self.fs.size(path) < plan.length:
+                    return ErrorKind.INVALID_PARAMETER  # the file is shorter than <length>
+            except OSError:
+                return ErrorKind.FILE_OPEN_FAILED
+        if not self.link.up:
+            return ErrorKind.NO_DATA_LINK
+        if not channel.link_up or channel.url() is None:
+            return ErrorKind.NOT_ALLOWED
+        return ErrorKind.BUSY if channel.job is not None else None
+
+    def _file_request(self, channel: Channel, plan: FilePlan, path: str) -> Request:
+        if plan.mode != FILE_POST:
+            return self._request(channel, Method.GET, byte_range=plan.byte_range, save_to=path)
+        assert plan.content_type is not None
+        headers = [("Content-Type", plan.content_type), ("Content-Length", str(plan.length))]
+        request = self._request(channel, Method.POST, headers)
+        request.body = file_chunks(self.fs, path, plan.length)
+        request.keep_alive = False  # a transfer leaves the link as it was: its own connection
+        return request
+
+    def _module_path(self, name: str) -> str:
+        try:
+            self.fs.resolve(name)
+        except PathEscapeError as exc:
+            raise ParamError(str(exc)) from None
+        return name
+
+    # ---- XIIC -------------------------------------------------------------------------------------
+
+    def _xiic(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        if command.form == "read":
+            self.line(self.link.xiic_read())
+        else:
+            checked(command, spec)
+            self.link.requested = True
+        self.ok()
+
+    # ---- helpers ----------------------------------------------------------------------------------
+
+    def _run(self, job: Job, request: Request) -> Job:
+        for token, old in list(self._jobs.items()):  # a kept-alive exchange's link is superseded
+            if old.lingers and old.channel is job.channel:
+                del self._jobs[token]
+        job.token = self.start(request)
+        self._jobs[job.token] = job
+        return job
+

@@ -1,0 +1,1104 @@
+"""The OneMO host side (client role), sans-I/O: requests of the shared model become OneMO
+commands, and the module's answers and URCs become the model's events.
+
+Bytes from the module go in with :meth:`OnemoHostSide.receive_data`, bytes for the module come
+out of :meth:`OnemoHostSide.data_to_send`, time goes in with :meth:`OnemoHostSide.on_time`.
+Nothing here reads a port or a clock and nothing sleeps.  Public calls that carry no `now`
+(:meth:`~OnemoHostSide.submit`, :meth:`~OnemoHostSide.passthrough`, ...) start their timers at
+the next call that does; :meth:`~OnemoHostSide.next_deadline` says "at once" until then.
+
+One command is outstanding at a time (:class:`_Commands`).  Each request runs as a script (a
+generator) that yields the commands it needs, in order, and waits for URCs where the protocol
+says so; the URCs of its instance are turned into events by :class:`_Reception`.  What the
+manual states as tables (method codes, error codes, ranges, data-mode sizes) is read from
+dialects/onemo.yaml.  The module is never trusted: what does not add up fails the request with
+a :class:`~bridge.model.Failure`, never an exception; a module that stops answering times out.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import itertools
+import math
+import re
+import string
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Generator, Iterable, Iterator, Optional, Union
+from urllib.parse import quote, unquote, urlsplit
+
+import h11
+
+from ..dialect import Dialect, ModelProfile, ParamSpec, load
+from ..frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
+from ..framing import NEED_DATA, ResponseFramer
+from ..model import (BodyChunk, ErrorKind, Event, Failure, Method, Progress, Request, ResponseEnd,
+                     ResponseHead, TlsSettings, VerifyMode)
+
+DIALECT = "onemo"
+COMMAND_TIMEOUT = 10.0  # the manual states no answer time; a module answers a command at once
+RESPONSE_WAIT = 60.0  # the host's own wait for a server that Timeouts.response leaves unbounded
+WAIT_MARGIN = 5.0  # beyond the module's own timeouts, so that its "err" report comes first
+SETTLE = 1.0  # after a command timed out: late answers are dropped this long before the next command
+PROGRESS_STEP = 64 * 1024  # AT+MHTTPDLFILE <progind>
+URC = "+MHTTPURC"
+DLFILE = "+MHTTPDLFILE"
+CREATE = "+MHTTPCREATE"
+ESC = b"\x1b"
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_PATH_SAFE = string.punctuation.replace('"', "")  # a command-line string cannot hold '"'
+_HOST = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=:-]+")
+_MODULE_FRAMING = ("content-length", "transfer-encoding")  # the module frames the body itself
+_CHUNKED_METHODS = ("POST", "PUT")  # a module streams a chunked body for these (the manual's example is a POST)
+_VERIFY = {VerifyMode.NONE: "0", VerifyMode.SERVER: "1", VerifyMode.MUTUAL: "2"}  # enum cert_verify
+_ENUM_APPEND = "1"  # enum dlfile_eof (omitted: "0", overwrite)
+_EOF_LAST, _EOF_MORE = 0, 1  # enums header_eof / content_eof
+_URC_ID = re.compile(rb'\+MHTTPURC\s*:\s*"(\w+)"\s*,\s*(\d+)')
+_IND_TAIL = re.compile(rb'\+MHTTPURC\s*:\s*"ind"\s*,\s*(\d+)\s*$')
+_PREFIX = re.compile(rb"^\s*AT([+$^#%*][A-Za-z0-9_]+)", re.I)
+_NAME = re.compile(rb"^\s*AT\+?([A-Za-z0-9_&]+)", re.I)
+_TAIL_KEEP = 64  # received bytes kept to look for an unterminated "ind"
+
+
+class _Fail(Exception):
+    """Ends a request with Failure(kind); `terminate`: the module may still be working on it."""
+
+    def __init__(self, kind: ErrorKind, detail: str = "", terminate: bool = True) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        self.terminate = terminate
+
+
+# ---- bytes of frames (pass-through answers and URCs are forwarded as raw bytes) ---------------
+
+
+def final_bytes(final: Final) -> bytes:
+    """A final result as a module writes it."""
+    if final.result in ("OK", "ERROR"):
+        text = final.result
+    else:
+        value = final.code if final.code is not None else (final.text or "")
+        text = f"+{'CME' if final.result == 'CME' else 'CMS'} ERROR: {value}"
+    return b"\r\n" + text.encode() + b"\r\n"
+
+
+def frame_bytes(frame: Frame, dialect: Dialect) -> bytes:
+    """An information line, URC or text line as a module writes it (a HEX payload comes back raw)."""
+    if isinstance(frame, Final):
+        return final_bytes(frame)
+    if isinstance(frame, Info):
+        if frame.payload is None:
+            return b"\r\n" + frame.raw + b"\r\n"
+        spec = dialect.frames.get(frame.name)
+        joint = b"\r\n" if spec is not None and spec.next_line else b""
+        return b"\r\n" + frame.raw + joint + frame.payload + b"\r\n"
+    raw = getattr(frame, "raw", b"")
+    return b"\r\n" + raw + b"\r\n"
+
+
+# ---- timers ------------------------------------------------------------------------------------
+
+
+class _Timer:
+    """A timeout; started without a clock it is armed by the next call that brings one."""
+
+    def __init__(self) -> None:
+        self.span: Optional[float] = None
+        self.deadline: Optional[float] = None
+
+    def start(self, span: float, now: Optional[float]) -> None:
+        self.span = span
+        self.deadline = None if now is None else now + span
+
+    def stop(self) -> None:
+        self.span = self.deadline = None
+
+    def arm(self, now: float) -> None:
+        if self.span is not None and self.deadline is None:
+            self.deadline = now + self.span
+
+    def due(self, now: float) -> bool:
+        return self.deadline is not None and now >= self.deadline
+
+    def wake(self) -> Optional[float]:
+        """When on_time must be called: the deadline, or at once while unarmed."""
+        if self.span is None:
+            return None
+        return self.deadline if self.deadline is not None else 0.0
+
+
+# ---- one command at a time --------------------------------------------------------------------
+
+
+@dataclass
+class _Answer:
+    """A command's answer: its final result (None: none came in time) and the lines it owns."""
+
+    final: Optional[Final]
+    frames: list[Frame] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.final is not None and self.final.result == "OK"
+
+    def info(self, name: str) -> Optional[Info]:
+        return next((f for f in self.frames if isinstance(f, Info) and f.name == name), None)
+
+
+def _never(frame: Frame) -> bool:
+    return False
+
+
+@dataclass(eq=False)
+class _Exchange:
+    line: bytes
+    done: Callable[[_Answer], None]
+    data: Optional[Union[bytes, memoryview]] = None  # written after the prompt
+    span: float = COMMAND_TIMEOUT
+    owner: object = None
+    wants: Callable[[Frame], bool] = _never  # which information lines are this command's
+    frames: list[Frame] = field(default_factory=list)
+    timer: _Timer = field(default_factory=_Timer)
+    prompted: bool = False
+
+
+class _Commands:
+    """The queue of exchanges: write a command, feed its prompt, collect its answer.  After a
+    command timed out, the queue holds for SETTLE seconds (longer while late answers still come)
+    and drops those answers, so that they are not taken for the next command's."""
+
+    def __init__(self, framer: ResponseFramer) -> None:
+        self.framer = framer
+        self.queue: deque[_Exchange] = deque()
+        self.current: Optional[_Exchange] = None
+        self.out = bytearray()
+        self.hold = _Timer()
+
+    @property
+    def idle(self) -> bool:
+        return self.current is None and not self.queue and self.hold.span is None
+
+    def add(self, exchange: _Exchange, now: Optional[float]) -> None:
+        self.queue.append(exchange)
+        self._next(now)
+
+    def drop(self, owner: object) -> None:
+        """Forget the queued (not yet written) exchanges of `owner`."""
+        self.queue = deque(e for e in self.queue if e.owner is not owner)
+
+    def offer(self, frame: Frame) -> bool:
+        current = self.current
+        if current is None or not current.wants(frame):
+            return False
+        current.frames.append(frame)
+        return True
+
+    def on_prompt(self, now: Optional[float]) -> bool:
+        current = self.current
+        if current is None or current.data is None or current.prompted:
+            return False
+        current.prompted = True
+        self.framer.prompts = False
+        self.out += current.data
+        current.timer.start(current.span, now)
+        return True
+
+    def on_final(self, final: Final, now: Optional[float]) -> None:
+        if self.current is not None:
+            self._finish(final, now)
+        elif self.hold.span is not None:  # a late answer to the command that timed out
+            self.hold.start(SETTLE, now)
+        # else a stray result: nothing asked for it
+
+    def on_time(self, now: float) -> None:
+        self.hold.arm(now)
+        if self.hold.due(now):
+            self.hold.stop()
+            self._next(now)
+        current = self.current
+        if current is None:
+            return
+        current.timer.arm(now)
+        if current.timer.due(now):
+            if current.data is not None and not current.prompted:
+                self.out += ESC  # in case the module is in data mode after all
+            self.hold.start(SETTLE, now)
+            self._finish(None, now)
+
+    def wake(self) -> Optional[float]:
+        if self.current is not None:
+            return self.current.timer.wake()
+        return self.hold.wake()
+
+    def _next(self, now: Optional[float]) -> None:
+        if self.current is not None or not self.queue or self.hold.span is not None:
+            return
+        current = self.current = self.queue.popleft()
+        # An LF right after the CR that ends a command line counts as part of the line end (a
+        # module's framer, README): data that starts with LF needs the line ended by CR LF.
+        starts_with_lf = current.data is not None and len(current.data) > 0 and current.data[0] == 0x0A
+        self.out += current.line + (b"\r\n" if starts_with_lf else b"\r")
+        self.framer.prompts = current.data is not None
+        current.timer.start(current.span, now)
+
+    def _finish(self, final: Optional[Final], now: Optional[float]) -> None:
+        current, self.current = self.current, None
+        assert current is not None
+        self.framer.prompts = False
+        current.timer.stop()
+        current.done(_Answer(final, current.frames))
+        self._next(now)
+
+
+# ---- what the request asks for ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    scheme: str
+    host: str
+    port: int
+    path: str  # path?query, percent-encoded where a command line needs it
+    credentials: Optional[tuple[str, str]] = None
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "https"
+
+    @property
+    def origin(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return self.origin + self.path
+
+
+def _target(url: str) -> _Target:
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise _Fail(ErrorKind.URL_INVALID, f"{url!r}: {exc}", terminate=False) from None
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if scheme not in _DEFAULT_PORTS or not _HOST.fullmatch(host):
+        raise _Fail(ErrorKind.URL_INVALID, f"{url!r} is no http(s)://host[:port]/path URL", terminate=False)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    credentials = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+    return _Target(scheme, host, port or _DEFAULT_PORTS[scheme], quote(path, safe=_PATH_SAFE), credentials)
+
+
+def _param(value: Union[int, str, None]) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    if '"' in value or "\r" in value or "\n" in value:
+        raise _Fail(ErrorKind.INVALID_PARAMETER, f"{value!r}: a quote or line end cannot go in a command", terminate=False)
+    return f'"{value}"'
+
+
+def _at(name: str, *params: Union[int, str, None]) -> bytes:
+    """AT+NAME=p1,p2,... with strings quoted, ints bare, None empty (trailing ones left out)."""
+    values = list(params)
+    while values and values[-1] is None:
+        values.pop()
+    return f"AT+{name}={','.join(_param(v) for v in values)}".encode("latin-1")
+
+
+def _pull(chunks: Iterable[Union[bytes, bytearray, memoryview]]) -> Iterator[memoryview]:
+    """The caller's body pieces as byte views; a failing or non-bytes iterable ends the request."""
+    try:
+        iterator = iter(chunks)
+        while True:
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+            view = memoryview(chunk).cast("B")
+            if len(view):
+                yield view
+    except Exception as exc:  # the caller's iterable is no business of the module
+        raise _Fail(ErrorKind.SEND_FAILED, f"request body: {exc!r}") from exc
+
+
+def _slices(views: Iterable[memoryview], size: int) -> Iterator[tuple[memoryview, bool]]:
+    """Pieces of at most `size` bytes, each with whether it is the last (one piece looked ahead)."""
+    held: Optional[memoryview] = None
+    for view in views:
+        for start in range(0, len(view), size):
+            if held is not None:
+                yield held, False
+            held = view[start:start + size]
+    if held is not None:
+        yield held, True
+
+
+def _is_bytes(body: object) -> bool:
+    return isinstance(body, (bytes, bytearray, memoryview))
+
+
+def _method(request: Request) -> str:
+    value = request.method
+    return (value.value if isinstance(value, Method) else str(value)).upper()
+
+
+def _no_body(head: ResponseHead, method: str) -> bool:
+    """A response that ends with its header: HEAD, 1xx, 204, 304, Content-Length 0 (dialect-facts)."""
+    if method == "HEAD" or head.status < 200 or head.status in (204, 304):
+        return True
+    fields = {name.lower(): value.strip() for name, value in head.headers}
+    return "chunked" not in fields.get("transfer-encoding", "").lower() and fields.get("content-length") == "0"
+
+
+def parse_head(raw: bytes, method: str) -> ResponseHead:
+    """The header URC's data (status line and header lines) parsed by h11."""
+    block = bytes(raw).rstrip(b"\r\n")
+    connection = h11.Connection(h11.CLIENT)
+    connection.send(h11.Request(method=method, target="/", headers=[("Host", "module")]))
+    connection.send(h11.EndOfMessage())
+    try:
+        connection.receive_data(block + b"\r\n\r\n")
+        event = connection.next_event()
+    except h11.RemoteProtocolError as exc:
+        raise _Fail(ErrorKind.RESPONSE_INVALID, f"response header: {exc}") from None
+    if not isinstance(event, (h11.Response, h11.InformationalResponse)):
+        raise _Fail(ErrorKind.RESPONSE_INVALID, "response header: not a status line and header fields")
+    headers = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in event.headers.raw_items())
+    return ResponseHead(event.status_code, event.reason.decode("latin-1"), block + b"\r\n", headers)
+
+
+# ---- one response ---------------------------------------------------------------------------------
+
+
+class _Reception:
+    """One response's URCs into events; raises _Fail where they do not add up."""
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.head: Optional[ResponseHead] = None
+        self.received = 0
+        self.done = False
+
+    def on_head(self, payload: Optional[bytes]) -> list[Event]:
+        if self.head is not None:
+            raise _Fail(ErrorKind.RESPONSE_INVALID, "a second response header")
+        self.head = parse_head(payload or b"", self.method)
+        self.done = _no_body(self.head, self.method)
+        return [self.head, ResponseEnd(0)] if self.done else [self.head]
+
+    def on_content(self, info: Info) -> list[Event]:
+        if self.head is None:
+            raise _Fail(ErrorKind.RESPONSE_INVALID, "content before the response header")
+        content_len, sum_len, cur_len = info.int("content_len"), info.int("sum_len"), info.int("cur_len")
+        data = info.payload or b""
+        if len(data) != cur_len or sum_len != self.received + cur_len or (content_len and sum_len > content_len):
+            raise _Fail(ErrorKind.RESPONSE_INVALID,
+                        f"content report {content_len},{sum_len},{cur_len} with {len(data)} bytes after {self.received}")
+        events: list[Event] = []
+        if cur_len:
+            events.append(BodyChunk(data, self.received, content_len or None))
+            self.received = sum_len
+        if (content_len and sum_len == content_len) or (not content_len and not cur_len):
+            self.done = True
+            events.append(ResponseEnd(self.received))
+        return events
+
+    def on_progress(self, info: Info) -> list[Event]:
+        done, total, percent = info.int("downloaded"), info.int("content_length"), info.int("percent")
+        entity = info.get("entity_length")
+        events: list[Event] = [Progress(done, total or None, int(entity) if entity else None)]
+        if percent >= 100:
+            self.done = True
+            self.received = done
+            events.append(ResponseEnd(done))
+        return events
+
+
+# ---- requests ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cmd:
+    """What a script yields to send a command; the script is resumed with its _Answer."""
+
+    line: bytes
+    data: Optional[Union[bytes, memoryview]] = None
+    tolerate: bool = False  # an error result goes to the script instead of failing the request
+    creates: bool = False  # an AT+MHTTPCREATE: its answer names the instance
+
+
+_WAIT_IND, _WAIT_END = "ind", "end"  # what else a script yields: wait for these URCs
+_Op = Union[_Cmd, str]
+_Script = Generator[_Op, Optional[_Answer], None]
+
+
+@dataclass
+class _Instance:
+    httpid: int
+    key: tuple
+    ssl_id: Optional[int]
+    timeouts: tuple[int, int, int]
+    chunked: bool = False
+
+
+class _Job:
+    def __init__(self, token: int, request: Request) -> None:
+        self.token = token
+        self.request = request
+        self.file = request.save_to is not None
+        self.script: Optional[_Script] = None
+        self.httpid: Optional[int] = None
+        self.instance: Optional[_Instance] = None
+        self.ssl_id: Optional[int] = None
+        self.sent = False  # the request went out: stopping it needs MHTTPTERM
+        self.over = False
+        self.ind = False
+        self.waiting: Optional[str] = None
+        self.timer = _Timer()
+        self.method = _method(request)
+        self.reception = _Reception("GET" if self.file else self.method)
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """Tables of dialects/onemo.yaml the host side needs, with the model's limits applied."""
+
+    methods: dict[str, str]
+    instances: int
+    header_max: int
+    content_max: int
+    cert_max: int
+    ssl_ids: tuple[int, ...]
+    timeout_specs: tuple[ParamSpec, ParamSpec, ParamSpec]
+    ssl_versions: dict[str, str]
+
+    @classmethod
+    def read(cls, dialect: Dialect, profile: ModelProfile) -> "_Limits":
+        def data_max(name: str) -> int:
+            rule = dialect.commands[name].forms["set"].data_mode
+            return rule.max_len if rule else 4096
+
+        def bounded(spec: ParamSpec) -> ParamSpec:
+            limit = (profile.get("limits") or {}).get(spec.name)
+            return dataclasses.replace(spec, range=tuple(limit)) if isinstance(limit, list) else spec
+
+        timeout = tuple(bounded(p) for p in dialect.commands["MHTTPCFG"].settings["timeout"][1:4])
+        ssl_spec = bounded(dialect.commands["MSSLCFG"].settings["auth"][0])
+        low, high = ssl_spec.range or (0, 5)
+        versions = {text.replace(" ", "").lower(): key for key, text in dialect.enums.get("ssl_version", {}).items()}
+        return cls(
+            methods={name: code for code, name in dialect.enums["method"].items()},
+            instances=int(profile.get("instances", 4)), header_max=data_max("MHTTPHEADER"),
+            content_max=data_max("MHTTPCONTENT"), cert_max=data_max("MSSLCERTWR"),
+            ssl_ids=tuple(range(low, high + 1)), timeout_specs=timeout, ssl_versions=versions,  # type: ignore[arg-type]
+        )
+
+    def defaults(self) -> tuple[int, int, int]:
+        return tuple(int(s.default or 0) for s in self.timeout_specs)  # type: ignore[return-value]
+
+    def timeouts(self, request: Request) -> tuple[int, int, int]:
+        """MHTTPCFG "timeout" values for the request: connect and input None mean the longest
+        the module allows, response None means 0 (the manual's "no timeout")."""
+        t = request.timeouts
+        return (self._seconds(t.connect, self.timeout_specs[0], 1),
+                self._seconds(t.response, self.timeout_specs[1], 0),
+                self._seconds(t.input, self.timeout_specs[2], 1))
+
+    @staticmethod
+    def _seconds(value: Optional[float], spec: ParamSpec, none_low: int) -> int:
+        low, high = spec.range or (0, 180)
+        if value is None:
+            return high if none_low else 0
+        return min(max(math.ceil(value), low, 1), high)
+
+
+# ---- the host side ------------------------------------------------------------------------------
+
+
+class OnemoHostSide:
+    """Drives a OneMO module: :class:`~bridge.model.Request` in, events out (sans-I/O).
+
+    Start-up (ATE0, AT+CMEE=1, AT+MHTTPDEL of stale instances) is queued at construction;
+    :attr:`ready` is None until it has run, then True (or False when the module did not answer
+    ATE0).  Requests are admitted once start-up is done; downloads to a module file
+    (AT+MHTTPDLFILE) run alone, since their URCs name no instance of their own.
+    """
+
+    def __init__(self, dialect: Optional[Dialect] = None, model: Optional[str] = None, *,
+                 command_timeout: float = COMMAND_TIMEOUT, progress_step: int = PROGRESS_STEP) -> None:
+        self.dialect = dialect if dialect is not None else load(DIALECT)
+        self.profile = self.dialect.model(model)
+        self.framer = ResponseFramer(self.dialect, prompts=False)
+        self.command_timeout = command_timeout
+        self.progress_step = progress_step
+        self.ready: Optional[bool] = None
+        self._limits = _Limits.read(self.dialect, self.profile)
+        self._commands = _Commands(self.framer)
+        self._tokens = itertools.count(1)
+        self._pending: deque[_Job] = deque()
+        self._jobs: dict[int, _Job] = {}
+        self._by_id: dict[int, _Job] = {}
+        self._pool: list[_Instance] = []
+        self._ssl_free = list(self._limits.ssl_ids)
+        self._ssl_config: dict[int, tuple] = {}
+        self._certs: set[str] = set()
+        self._events: list[tuple[int, Event]] = []
+        self._answers: list[tuple[int, bytes]] = []
+        self._unsolicited: list[bytes] = []
+        self._tail = b""
+        self._now: Optional[float] = None
+        self._startup()
+
+    # ---- the I/O loop's interface ------------------------------------------------------------
+
+    def receive_data(self, data: bytes, now: float) -> None:
+        """Bytes the module wrote."""
+        self._now = now
+        try:
+            self._arm(now)
+            self._tail = (self._tail + data[-_TAIL_KEEP:])[-_TAIL_KEEP:]
+            self.framer.receive_data(data)
+            while True:
+                frame = self.framer.next_frame()
+                if frame is NEED_DATA:
+                    break
+                self._dispatch(frame)  # type: ignore[arg-type]
+            self._peek_ind()
+        finally:
+            self._now = None
+
+    def data_to_send(self) -> bytes:
+        """Bytes to write to the module now."""
+        out = bytes(self._commands.out)
+        self._commands.out.clear()
+        return out
+
+    def next_deadline(self) -> Optional[float]:
+        """When :meth:`on_time` must be called next (0.0: at once), or None."""
+        wakes = [self._commands.wake()] + [job.timer.wake() for job in self._jobs.values()]
+        return min((w for w in wakes if w is not None), default=None)
+
+    def on_time(self, now: float) -> None:
+        """Time has passed: fire what is due."""
+        self._now = now
+        try:
+            self._arm(now)
+            self._commands.on_time(now)
+            for job in list(self._jobs.values()):
+                if job.timer.due(now):
+                    self._fail(job, ErrorKind.RESPONSE_TIMEOUT, "the module reported nothing more in time")
+        finally:
+            self._now = None
+
+    # ---- requests ---------------------------------------------------------------------------
+
+    def submit(self, request: Request) -> int:
+        """Queue `request`; its events come out of :meth:`take_events` under the returned token."""
+        token = next(self._tokens)
+        self._pending.append(_Job(token, request))
+        self._admit()
+        return token
+
+    def cancel(self, token: int) -> None:
+        """Stop a request (MHTTPTERM, then MHTTPDEL); it ends with Failure(CANCELLED)."""
+        for job in list(self._pending):
+            if job.token == token:
+                self._pending.remove(job)
+                self._events.append((token, Failure(ErrorKind.CANCELLED, "cancelled")))
+        job = self._jobs.get(token)
+        if job is not None:
+            self._fail(job, ErrorKind.CANCELLED, "cancelled")
+
+    def take_events(self) -> list[tuple[int, Event]]:
+        """(token, event) pairs in the order they happened."""
+        events, self._events = self._events, []
+        return events
+
+    @property
+    def idle(self) -> bool:
+        """No command queued or outstanding and no request running."""
+        return self._commands.idle and not self._jobs and not self._pending
+
+    # ---- pass-through -----------------------------------------------------------------------
+
+    def passthrough(self, command_line: bytes, data: Optional[bytes] = None) -> int:
+        """Queue a command that is not the dialect's own (b"AT+CSQ"); with `data`, the command
+        prompts and `data` is written after the prompt.  The module's whole answer comes back
+        through :meth:`take_passthrough` -- without a final result line if none came in time."""
+        token = next(self._tokens)
+        prefix = _PREFIX.match(command_line)
+        name = prefix.group(1).decode().upper() if prefix else None
+        exchange = _Exchange(command_line.rstrip(b"\r\n"), lambda answer: self._passed(token, answer), data,
+                             self._span(command_line), None, lambda frame: self._answer_line(frame, name))
+        self._commands.add(exchange, self._now)
+        return token
+
+    def take_passthrough(self) -> list[tuple[int, bytes]]:
+        answers, self._answers = self._answers, []
+        return answers
+
+    def take_unsolicited(self) -> list[bytes]:
+        """URCs that are not HTTP (RING, +CEREG, +CMT with its PDU line, ...), as raw bytes."""
+        lines, self._unsolicited = self._unsolicited, []
+        return lines
+
+    def _answer_line(self, frame: Frame, name: Optional[str]) -> bool:
+        if isinstance(frame, Line):
+            return frame.raw.strip().decode("latin-1") not in self.dialect.lines
+        if isinstance(frame, Info):
+            return not frame.unsolicited or frame.name.upper() == name
+        return False
+
+    def _passed(self, token: int, answer: _Answer) -> None:
+        raw = b"".join(frame_bytes(f, self.dialect) for f in answer.frames)
+        self._answers.append((token, raw + (final_bytes(answer.final) if answer.final else b"")))
+
+    # ---- start-up ---------------------------------------------------------------------------
+
+    def _startup(self) -> None:
+        self._commands.add(_Exchange(b"ATE0", self._probed, span=self.command_timeout, owner=self), None)
+
+    def _probed(self, answer: _Answer) -> None:
+        if answer.final is None:
+            self._started(False)
+            return
+        lines = [b"AT+CMEE=1"] + [_at("MHTTPDEL", i) for i in range(self._limits.instances)]
+        for i, line in enumerate(lines):
+            last = i == len(lines) - 1
+            done = (lambda a: self._started(True)) if last else (lambda a: None)
+            self._commands.add(_Exchange(line, done, span=self.command_timeout, owner=self), self._now)
+
+    def _started(self, answered: bool) -> None:
+        self.ready = answered
+        self._admit()
+
+    # ---- running scripts --------------------------------------------------------------------
+
+    def _admit(self) -> None:
+        """Start pending requests: a file download only alone, nothing beside a download."""
+        while self.ready is not None and self._pending:
+            job = self._pending[0]
+            downloading = any(j.file for j in self._jobs.values())
+            if downloading or (job.file and self._jobs):
+                return
+            self._pending.popleft()
+            self._jobs[job.token] = job
+            job.script = self._file_script(job) if job.file else self._instance_script(job)
+            self._step(job, None)
+
+    def _step(self, job: _Job, answer: Optional[_Answer]) -> None:
+        assert job.script is not None
+        try:
+            op = job.script.send(answer)
+        except StopIteration:
+            return
+        except _Fail as fail:
+            self._fail(job, fail.kind, fail.detail, fail.terminate)
+            return
+        except (ValueError, TypeError, LookupError) as exc:  # a request the module cannot be asked for
+            self._fail(job, ErrorKind.INVALID_PARAMETER, repr(exc), terminate=job.sent)
+            return
+        if isinstance(op, _Cmd):
+            self._send(job, op)
+        else:
+            self._wait(job, op)
+
+    def _send(self, job: _Job, cmd: _Cmd) -> None:
+        wants = (lambda f: isinstance(f, Info) and f.name == CREATE) if cmd.creates else _never
+        exchange = _Exchange(cmd.line, lambda answer: self._answered(job, cmd, answer), cmd.data,
+                             self._span(cmd.line), job, wants)
+        self._commands.add(exchange, self._now)
+
+    def _answered(self, job: _Job, cmd: _Cmd, answer: _Answer) -> None:
+        if cmd.creates and answer.ok:
+            job.httpid = self._created_id(answer)
+            if job.over and job.httpid is not None:
+                self._delete(job.httpid, terminate=False)  # created after the request ended
+        if job.over:
+            return
+        if answer.final is None:
+            self._fail(job, ErrorKind.RESPONSE_TIMEOUT, f"no answer to {cmd.line[:60]!r}", terminate=job.sent)
+        elif not answer.ok and not cmd.tolerate:
+            self._fail(job, self._sync_kind(answer.final), f"{cmd.line[:60]!r}: {answer.final}", terminate=job.sent)
+        else:
+            self._step(job, answer)
+
+    def _wait(self, job: _Job, what: str) -> None:
+        if what == _WAIT_IND and job.ind:
+            self._step(job, None)
+            return
+        job.waiting = what
+        job.timer.start(self._response_span(job.request), self._now)
+
+    def _created_id(self, answer: _Answer) -> Optional[int]:
+        info = answer.info(CREATE)
+        value = info.get("httpid") if info is not None else None
+        if value is None or not value.strip().isdigit():
+            return None
+        httpid = int(value)
+        return httpid if httpid < self._limits.instances and httpid not in self._by_id else None
+
+    # ---- ending requests ----------------------------------------------------------------------
+
+    def _fail(self, job: _Job, kind: ErrorKind, detail: str = "", terminate: bool = True) -> None:
+        if job.over:
+            return
+        self._events.append((job.token, Failure(kind, detail)))
+        self._retire(job, keep=False, terminate=terminate and job.sent and not job.reception.done)
+
+    def _complete(self, job: _Job) -> None:
+        # kept only when the script had sent everything (a server may answer before the upload ends)
+        keep = job.request.keep_alive and job.instance is not None and job.waiting == _WAIT_END
+        self._retire(job, keep=keep, terminate=False)
+
+    def _retire(self, job: _Job, keep: bool, terminate: bool) -> None:
+        job.over = True
+        job.timer.stop()
+        job.waiting = None
+        if job.script is not None:
+            try:
+                job.script.close()
+            except ValueError:  # closing from inside the running script: it ends by itself
+                pass
+        self._commands.drop(job)
+        self._jobs.pop(job.token, None)
+        if job.httpid is not None and self._by_id.get(job.httpid) is job:
+            del self._by_id[job.httpid]
+        if keep and job.instance is not None:
+            self._pool.append(job.instance)
+        else:
+            self._release(job, terminate)
+        self._admit()
+
+    def _release(self, job: _Job, terminate: bool) -> None:
+        if job.file and terminate:
+            self._housekeeping(b"AT+MHTTPTERM")  # the execute form: the download has no instance
+        elif job.httpid is not None:
+            self._delete(job.httpid, terminate)
+        if job.ssl_id is not None:
+            self._ssl_free.append(job.ssl_id)
+
+    def _delete(self, httpid: int, terminate: bool) -> None:
+        if terminate:
+            self._housekeeping(_at("MHTTPTERM", httpid))
+        self._housekeeping(_at("MHTTPDEL", httpid))
+
+    def _housekeeping(self, line: bytes) -> None:
+        self._commands.add(_Exchange(line, lambda answer: None, span=self.command_timeout, owner=self), self._now)
+
+    # ---- the module's output ----------------------------------------------------------------
+
+    def _dispatch(self, frame: Frame) -> None:
+        if isinstance(frame, Echo):
+            return
+        if isinstance(frame, Prompt):
+            self._commands.on_prompt(self._now)
+        elif isinstance(frame, Final):
+            self._commands.on_final(frame, self._now)
+        elif isinstance(frame, Info) and frame.name == URC:
+            self._on_urc(frame)
+        elif isinstance(frame, Info) and frame.name == DLFILE:
+            self._on_progress(frame)
+        elif isinstance(frame, FramingError):
+            self._on_bad_frame(frame)
+        elif not self._commands.offer(frame):
+            self._unsolicited.append(frame_bytes(frame, self.dialect))
+
+    def _on_urc(self, info: Info) -> None:
+        download = next((j for j in self._jobs.values() if j.file), None)
+        if download is not None and info.variant in ("header", "err"):
+            job: Optional[_Job] = download  # AT+MHTTPDLFILE reports under an id of its own
+        else:
+            httpid = info.get("httpid")
+            job = self._by_id.get(int(httpid)) if httpid is not None and httpid.strip().isdigit() else None
+        if job is not None and not job.over:
+            self._guarded(job, self._job_urc, info)
+
+    def _on_progress(self, info: Info) -> None:
+        job = next((j for j in self._jobs.values() if j.file), None)
+        if job is not None:
+            self._guarded(job, lambda j, i: self._events_of(j, j.reception.on_progress(i)), info)
+
+    def _job_urc(self, job: _Job, info: Info) -> None:
+        variant = info.variant
+        if variant == "ind":
+            self._on_ind(job)
+        elif variant == "header":
+            self._events_of(job, job.reception.on_head(info.payload))
+        elif variant == "content" and not job.file:
+            self._events_of(job, job.reception.on_content(info))
+        elif variant == "err":
+            code = info.get("error_code") or ""
+            raise _Fail(self.dialect.error_kind("async", code.strip()), f"+MHTTPURC: \"err\" {code}", terminate=False)
+        else:
+            raise _Fail(ErrorKind.RESPONSE_INVALID, f"unexpected +MHTTPURC: {variant!r}")
+
+    def _on_ind(self, job: _Job) -> None:
+        if job.ind:
+            return  # already seen (an "ind" without its line end is taken before it is framed)
+        job.ind = True
+        if job.waiting == _WAIT_IND:
+            job.waiting = None
+            job.timer.stop()
+            self._step(job, None)
+
+    def _peek_ind(self) -> None:
+        """An "ind" without its CRLF stays in the framer until the next byte, which the module
+        sends only after the content it waits for: take it from the unframed tail."""
+        waiting = [j for j in self._jobs.values() if j.waiting == _WAIT_IND]
+        buffered = self.framer.buffered
+        if not waiting or not 0 < buffered <= len(self._tail):
+            return
+        match = _IND_TAIL.search(self._tail[-buffered:])
+        for job in waiting:
+            if match and int(match.group(1)) == job.httpid:
+                self._on_ind(job)
+
+    def _events_of(self, job: _Job, events: list[Event]) -> None:
+        self._events.extend((job.token, e) for e in events)
+        if job.waiting:
+            job.timer.start(self._response_span(job.request), self._now)
+        if job.reception.done:
+            self._complete(job)
+
+    def _guarded(self, job: _Job, handler: Callable[[_Job, Info], None], info: Info) -> None:
+        try:
+            handler(job, info)
+        except _Fail as fail:
+            self._fail(job, fail.kind, fail.detail, fail.terminate)
+        except (ValueError, LookupError) as exc:
+            self._fail(job, ErrorKind.RESPONSE_INVALID, f"{info.name} {info.variant or ''}: {exc}")
+
+    def _on_bad_frame(self, frame: FramingError) -> None:
+        match = _URC_ID.search(frame.raw)
+        job = self._by_id.get(int(match.group(2))) if match else None
+        if job is None and frame.raw.lstrip().startswith(DLFILE.encode()):
+            job = next((j for j in self._jobs.values() if j.file), None)
+        if job is not None:
+            self._fail(job, ErrorKind.RESPONSE_INVALID, f"malformed report: {frame.reason}")
+
+    # ---- scripts ----------------------------------------------------------------------------
+
+    def _instance_script(self, job: _Job) -> _Script:
+        """A request on an instance: TLS, MHTTPCREATE, MHTTPCFG, headers, content, MHTTPREQUEST."""
+        request = job.request
+        target = _target(request.url)
+        headers = self._header_lines(request, job.method, target)
+        if not _is_bytes(request.body) and request.body is not None and job.method not in _CHUNKED_METHODS:
+            raise _Fail(ErrorKind.UNSUPPORTED, f"a streamed body goes in chunked mode, which {job.method} has not", terminate=False)
+        body, stream = self._body(request)
+        if headers or body is not None or stream is not None:
+            self._need_data_mode("request headers and bodies")
+        method = self._limits.methods.get(job.method)
+        if method is None:
+            raise _Fail(ErrorKind.UNSUPPORTED, f"method {job.method}", terminate=False)
+        instance = yield from self._instance(job, target)
+        job.instance, job.httpid = instance, instance.httpid
+        self._by_id[instance.httpid] = job
+        yield from self._configure(instance, request, chunked=stream is not None)
+        for index, line in enumerate(headers):
+            eof = _EOF_LAST if index == len(headers) - 1 else _EOF_MORE
+            yield _Cmd(_at("MHTTPHEADER", instance.httpid, eof, len(line)), line)
+        if body is not None:
+            yield from self._content(instance.httpid, [body])
+        yield _Cmd(_at("MHTTPREQUEST", instance.httpid, int(method), 0, target.path))
+        job.sent = True
+        if stream is not None:
+            yield _WAIT_IND
+            yield from self._content(instance.httpid, stream)
+        yield _WAIT_END
+
+    def _file_script(self, job: _Job) -> _Script:
+        """A download to a module file: AT+MHTTPDLFILE (a GET with the default headers)."""
+        request = job.request
+        target = _target(request.url)
+        extra = [n for n, _ in request.headers if n.lower() not in _MODULE_FRAMING]
+        if job.method != "GET" or request.body or extra or target.credentials:
+            raise _Fail(ErrorKind.UNSUPPORTED, "AT+MHTTPDLFILE sends a GET with the default headers only", terminate=False)
+        if "MHTTPDLFILE" in (self.profile.get("commands_missing") or ()):
+            raise _Fail(ErrorKind.UNSUPPORTED, f"{self.profile.name} has no AT+MHTTPDLFILE", terminate=False)
+        ssl_id = (yield from self._tls(job, target)) if target.tls else None
+        span = request.byte_range.header_value() if request.byte_range else None
+        eof = int(_ENUM_APPEND) if request.append else None  # omitted: the default, overwrite
+        yield _Cmd(_at("MHTTPDLFILE", target.url, request.save_to, self.progress_step, span, eof, ssl_id))
+        job.sent = True
+        yield _WAIT_END
+
+    def _instance(self, job: _Job, target: _Target) -> Generator[_Op, Optional[_Answer], _Instance]:
+        """A kept instance for the same server and TLS settings, or a new one."""
+        key = (target.origin, self._tls_key(job.request) if target.tls else None)
+        for kept in self._pool:
+            if kept.key == key:
+                self._pool.remove(kept)
+                job.ssl_id = kept.ssl_id
+                return kept
+        ssl_id = (yield from self._tls(job, target)) if target.tls else None
+        while True:
+            answer = yield _Cmd(_at("MHTTPCREATE", target.origin), tolerate=True, creates=True)
+            assert answer is not None and answer.final is not None
+            if answer.ok:
+                break
+            kind = self._sync_kind(answer.final)
+            if kind is not ErrorKind.NO_FREE_INSTANCE or not self._pool:
+                raise _Fail(kind, f"AT+MHTTPCREATE: {answer.final}", terminate=False)
+            yield from self._evict()
+        if job.httpid is None:
+            raise _Fail(ErrorKind.RESPONSE_INVALID, "AT+MHTTPCREATE answered no free instance id", terminate=False)
+        instance = _Instance(job.httpid, key, ssl_id, self._limits.defaults())
+        if ssl_id is not None:
+            yield _Cmd(_at("MHTTPCFG", "ssl", instance.httpid, 1, ssl_id))
+        return instance
+
+    def _evict(self) -> Generator[_Op, Optional[_Answer], None]:
+        """Delete the oldest kept instance to make room."""
+        kept = self._pool.pop(0)
+        if kept.ssl_id is not None:
+            self._ssl_free.append(kept.ssl_id)
+        yield _Cmd(_at("MHTTPDEL", kept.httpid), tolerate=True)
+
+    def _configure(self, instance: _Instance, request: Request, chunked: bool) -> Generator[_Op, Optional[_Answer], None]:
+        timeouts = self._limits.timeouts(request)
+        if timeouts != instance.timeouts:
+            yield _Cmd(_at("MHTTPCFG", "timeout", instance.httpid, *timeouts))
+            instance.timeouts = timeouts
+        if chunked != instance.chunked:
+            yield _Cmd(_at("MHTTPCFG", "chunked", instance.httpid, int(chunked)))
+            instance.chunked = chunked
+
+    def _content(self, httpid: int, chunks: Iterable[memoryview]) -> Generator[_Op, Optional[_Answer], None]:
+        """The body in data mode, pieces of at most the data-mode size, the last with eof 0."""
+        for piece, last in _slices(chunks, self._limits.content_max):
+            yield _Cmd(_at("MHTTPCONTENT", httpid, _EOF_LAST if last else _EOF_MORE, len(piece)), piece)
+
+    def _tls(self, job: _Job, target: _Target) -> Generator[_Op, Optional[_Answer], int]:
+        """An SSL context set up for the request: certificates, authentication, version."""
+        tls = job.request.tls or TlsSettings()
+        want = self._tls_key(job.request)
+        ssl_id = job.ssl_id = self._ssl_pick(want)
+        if self._ssl_config.get(ssl_id) == want:
+            return ssl_id
+        self._ssl_config.pop(ssl_id, None)
+        names = []
+        for value in (tls.ca, tls.client_cert, tls.client_key):
+            names.append((yield from self._cert(value)))
+        if any(names):
+            while names and names[-1] is None:
+                names.pop()
+            yield _Cmd(_at("MSSLCFG", "cert", ssl_id, *(n or "" for n in names)))
+        yield _Cmd(_at("MSSLCFG", "auth", ssl_id, int(_VERIFY[VerifyMode(tls.verify)])))
+        if tls.version:
+            code = self._limits.ssl_versions.get(tls.version.replace(" ", "").lower().replace("v", ""))
+            if code is None:
+                raise _Fail(ErrorKind.UNSUPPORTED, f"TLS version {tls.version}", terminate=False)
+            yield _Cmd(_at("MSSLCFG", "version", ssl_id, int(code)))
+        self._ssl_config[ssl_id] = want
+        return ssl_id
+
+    def _ssl_pick(self, want: tuple) -> int:
+        """A free SSL context: one set up the same way, else a clean one, else any."""
+        if not self._ssl_free:
+            raise _Fail(ErrorKind.NO_FREE_INSTANCE, "no free SSL context", terminate=False)
+        same = [i for i in self._ssl_free if self._ssl_config.get(i) == want]
+        clean = [i for i in self._ssl_free if i not in self._ssl_config]
+        ssl_id = (same or clean or self._ssl_free)[0]
+        self._ssl_free.remove(ssl_id)
+        return ssl_id
+
+    def _cert(self, value: Union[str, bytes, None]) -> Generator[_Op, Optional[_Answer], Optional[str]]:
+        """The module's name for a certificate or key: a PEM is written with AT+MSSLCERTWR in
+        data mode (once per session), anything else is a name the module already knows."""
+        if value is None:
+            return None
+        data = value.encode("latin-1") if isinstance(value, str) else bytes(value)
+        if b"-----BEGIN" not in data:
+            return str(value)
+        name = f"atb{hashlib.sha256(data).hexdigest()[:16]}.pem"
+        if name not in self._certs:
+            self._need_data_mode("certificates given as PEM")
+            if len(data) > self._limits.cert_max:
+                raise _Fail(ErrorKind.INVALID_PARAMETER, f"a PEM of {len(data)} bytes; the module takes {self._limits.cert_max}", terminate=False)
+            yield _Cmd(_at("MSSLCERTWR", name, 0, len(data)), data)
+            self._certs.add(name)
+        return name
+
+    def _need_data_mode(self, what: str) -> None:
+        """Data goes after ">" (any byte, no quoting rules); MN models have no data mode (fn 5)."""
+        if not self.profile.get("data_mode", True):
+            raise _Fail(ErrorKind.UNSUPPORTED, f"{what} need data mode, which {self.profile.name} has not", terminate=False)
+
+    @staticmethod
+    def _tls_key(request: Request) -> tuple:
+        tls = request.tls or TlsSettings()
+        return (tls.ca, tls.client_cert, tls.client_key, VerifyMode(tls.verify), tls.version)
+
+    # ---- request parts -------------------------------------------------------------------------
+
+    def _header_lines(self, request: Request, method: str, target: _Target) -> list[bytes]:
+        """One "Name: value" CRLF line per header, checked by h11; the module frames the body."""
+        headers = [(n, v) for n, v in request.headers if n.lower() not in _MODULE_FRAMING]
+        if target.credentials and request.header("authorization") is None:
+            token = base64.b64encode(":".join(target.credentials).encode()).decode()
+            headers.append(("Authorization", f"Basic {token}"))
+        if request.byte_range is not None:
+            headers.append(("Range", request.byte_range.header_value()))
+        try:
+            host = [] if request.header("host") is not None else [("Host", "module")]
+            h11.Request(method=method, target=target.path, headers=host + headers)
+            lines = [f"{name}: {value}\r\n".encode("latin-1") for name, value in headers]
+        except (h11.LocalProtocolError, UnicodeEncodeError) as exc:
+            raise _Fail(ErrorKind.INVALID_PARAMETER, f"request header: {exc}", terminate=False) from None
+        if any(len(line) > self._limits.header_max for line in lines):
+            raise _Fail(ErrorKind.INVALID_PARAMETER, f"a header line is longer than {self._limits.header_max}", terminate=False)
+        return lines
+
+    @staticmethod
+    def _body(request: Request) -> tuple[Optional[memoryview], Optional[Iterator[memoryview]]]:
+        """(bytes for Content-Length mode, or a stream for chunked mode); an empty stream is no body."""
+        body = request.body
+        if body is None:
+            return None, None
+        if _is_bytes(body):
+            view = memoryview(body).cast("B")
+            return (view if len(view) else None), None
+        pieces = _pull(body)
+        first = next(pieces, None)  # one piece ahead: an empty stream is no body at all
+        if first is None:
+            return None, None
+        return None, itertools.chain((first,), pieces)
+
+    # ---- small tables ----------------------------------------------------------------------------
+
+    def _sync_kind(self, final: Final) -> ErrorKind:
+        if final.result == "ERROR":
+            return self.dialect.error_kind("sync", "ERROR")
+        if final.result == "CME" and final.code is not None:
+            return self.dialect.error_kind("sync", str(final.code))
+        text = (final.text or "").lower()
+        return next((s.kind for s in self.dialect.sync_errors.values() if text and s.text.lower() == text), ErrorKind.UNKNOWN)
+
+    def _span(self, line: bytes) -> float:
+        match = _NAME.match(line)
+        name = match.group(1).decode().upper() if match else ""
+        spec = self.dialect.command(name)
+        if spec is not None and spec.timeout:
+            return float(spec.timeout)
+        return float(self.dialect.timeouts.get(name, self.command_timeout))
+
+    def _response_span(self, request: Request) -> float:
+        t = request.timeouts
+        connect = t.connect if t.connect is not None else float(self._limits.timeout_specs[0].range[1])  # type: ignore[index]
+        response = t.response if t.response is not None else RESPONSE_WAIT
+        return connect + response + WAIT_MARGIN
+
+    def _arm(self, now: float) -> None:
+        self._commands.hold.arm(now)
+        if self._commands.current is not None:
+            self._commands.current.timer.arm(now)
+        for job in self._jobs.values():
+            job.timer.arm(now)

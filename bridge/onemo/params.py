@@ -1,0 +1,102 @@
+"""Checking a command's parameters against their ParamSpecs (dialects/onemo.yaml) and the model
+profile's limits; every refusal carries the ErrorKind the module answers with."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Optional, Sequence, Union
+
+from ..dialect import ModelProfile, ParamSpec
+from ..frames import Param
+from ..model import ErrorKind
+from .encoding import ASCII, has_bare_quote
+
+Value = Union[int, str, None]
+_INT = re.compile(r"\d{1,9}")
+
+
+class CommandError(Exception):
+    """A command refused with `kind` (answered on the sync channel)."""
+
+    def __init__(self, kind: ErrorKind, why: str = "") -> None:
+        super().__init__(why or kind.value)
+        self.kind = kind
+
+
+def bad(why: str) -> CommandError:
+    return CommandError(ErrorKind.INVALID_PARAMETER, why)
+
+
+def with_limits(spec: ParamSpec, profile: ModelProfile, fallback: Optional[ParamSpec] = None) -> ParamSpec:
+    """`spec` with the model's limit for its name applied (an int range, or a string's longest
+    length); without either, `fallback`'s range (a parameter the manual defers to another table)."""
+    limit = (profile.get("limits") or {}).get(spec.name)
+    if isinstance(limit, list) and len(limit) == 2:
+        return dataclasses.replace(spec, range=(int(limit[0]), int(limit[1])))
+    if isinstance(limit, int) and not isinstance(limit, bool):
+        return dataclasses.replace(spec, max_len=limit)
+    if spec.range is None and fallback is not None and fallback.range is not None:
+        return dataclasses.replace(spec, range=fallback.range)
+    return spec
+
+
+def present(param: Optional[Param]) -> bool:
+    """Given at all: an empty unquoted value (",,") counts as omitted."""
+    return param is not None and (param.text != "" or param.quoted)
+
+
+def parse_params(params: Sequence[Param], specs: Sequence[ParamSpec], profile: ModelProfile,
+                 formats: Optional[dict[str, int]] = None) -> dict[str, Value]:
+    """Values by parameter name (None when omitted): ints as int, strings as typed.
+    `formats` names the string parameters that carry data, with their input format: the quote
+    rule depends on it, and their length is checked once decoded (:func:`check_length`)."""
+    if len(params) > len(specs):
+        raise bad(f"{len(params)} parameters, at most {len(specs)}")
+    values: dict[str, Value] = {}
+    for index, spec in enumerate(specs):
+        param = params[index] if index < len(params) else None
+        if not present(param):
+            if not spec.optional:
+                raise bad(f"<{spec.name}> is missing")
+            values[spec.name] = None
+            continue
+        assert param is not None
+        values[spec.name] = _one(param, with_limits(spec, profile), profile, formats or {})
+    return values
+
+
+def _one(param: Param, spec: ParamSpec, profile: ModelProfile, formats: dict[str, int]) -> Value:
+    if spec.quoted == "required" and not param.quoted:
+        raise bad(f"<{spec.name}> must be quoted")
+    if spec.quoted == "never" and param.quoted:
+        raise bad(f"<{spec.name}> must not be quoted")
+    max_param = profile.get("param_max_len")
+    if max_param and len(param.text) > int(max_param):
+        raise bad(f"<{spec.name}> is longer than {max_param}")
+    if spec.type == "int":
+        return _int(param.text, spec)
+    if spec.values and param.text not in spec.values:
+        raise bad(f"<{spec.name}> {param.text!r} is not one of {', '.join(spec.values)}")
+    if not profile.get("quotes_in_strings", True) and has_bare_quote(param.text, formats.get(spec.name, ASCII)):
+        raise bad(f"<{spec.name}> contains a quote")
+    if spec.name not in formats and spec.max_len is not None and len(param.text) > spec.max_len:
+        raise bad(f"<{spec.name}> is longer than {spec.max_len}")
+    return param.text
+
+
+def _int(text: str, spec: ParamSpec) -> int:
+    if not _INT.fullmatch(text):
+        raise bad(f"<{spec.name}> {text!r} is not a number")
+    value = int(text)
+    if spec.values and str(value) not in spec.values:
+        raise bad(f"<{spec.name}> {value} is not one of {', '.join(spec.values)}")
+    if spec.range is not None and not spec.range[0] <= value <= spec.range[1]:
+        raise bad(f"<{spec.name}> {value} is outside {spec.range[0]}..{spec.range[1]}")
+    return value
+
+
+def check_length(data: bytes, spec: ParamSpec, profile: ModelProfile) -> None:
+    """A decoded string value against its longest length (the model's limit first)."""
+    limit = with_limits(spec, profile).max_len
+    if limit is not None and len(data) > limit:
+        raise bad(f"<{spec.name}> is {len(data)} bytes, at most {limit}")

@@ -1,0 +1,146 @@
+"""The OneMO SSL subset (AT+MSSLCERTWR, AT+MSSLCFG; dialect-facts): SSL contexts by <ssl_id>,
+certificates as files of the module file system, and the TlsSettings a context stands for."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from ..dialect import CommandSpec, Dialect
+from ..frames import Command
+from ..model import ErrorKind, TlsSettings, VerifyMode
+from ..net import ModuleFileSystem, PathEscapeError
+from .encoding import ESCAPED
+from .params import CommandError, bad, parse_params, present, with_limits
+
+if TYPE_CHECKING:
+    from .module_side import OnemoModuleSide
+
+CERT_DIR = "/ssl/"
+# MSSLCFG "auth" <cert_verify> (enum cert_verify) in the request model's terms.
+_VERIFY = {"0": VerifyMode.NONE, "1": VerifyMode.SERVER, "2": VerifyMode.MUTUAL}
+
+
+def cert_path(name: str) -> str:
+    return CERT_DIR + name
+
+
+def tls_version(text: str) -> Optional[str]:
+    """An ssl_version enum text ("TLS 1.2", "all versions") as the executor names versions."""
+    if text.startswith("TLS "):
+        return "TLSv" + text[4:]
+    if text.startswith("SSL "):
+        return "SSLv" + text[4:].split(".")[0]
+    return None
+
+
+class SslContexts:
+    """MSSLCFG settings by <ssl_id>, starting at the YAML defaults."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        spec = dialect.command("MSSLCFG")
+        self.specs = spec.settings if spec else {}
+        self.versions = dialect.enums.get("ssl_version", {})
+        self._contexts: dict[int, dict[str, dict[str, Optional[str]]]] = {}
+
+    def values(self, ssl_id: int, setting: str) -> dict[str, Optional[str]]:
+        context = self._contexts.get(ssl_id)
+        if context is None:
+            context = {name: {p.name: p.default for p in params[1:]} for name, params in self.specs.items()}
+            self._contexts[ssl_id] = context
+        return context[setting]
+
+    def tls(self, ssl_id: int) -> TlsSettings:
+        verify = _VERIFY.get(self.values(ssl_id, "auth").get("cert_verify") or "0", VerifyMode.NONE)
+        if self.values(ssl_id, "ignoreverify").get("ignore_verify") == "1":
+            verify = VerifyMode.NONE
+        certs = self.values(ssl_id, "cert")
+        version = self.values(ssl_id, "version").get("ssl_version")
+        return TlsSettings(
+            version=tls_version(self.versions.get(version or "", "")),
+            verify=verify,
+            ca=cert_path(certs["srv_cert"]) if certs.get("srv_cert") else None,
+            client_cert=cert_path(certs["cli_cert"]) if certs.get("cli_cert") else None,
+            client_key=cert_path(certs["prv_key"]) if certs.get("prv_key") else None,
+        )
+
+
+class SslCommands:
+    """AT+MSSLCFG and AT+MSSLCERTWR for one module side."""
+
+    def __init__(self, side: "OnemoModuleSide", fs: ModuleFileSystem) -> None:
+        self.side = side
+        self.fs = fs
+        self.contexts = SslContexts(side.dialect)
+        self._parts: dict[str, bytearray] = {}  # certificates written in several parts
+
+    # -- AT+MSSLCFG --------------------------------------------------------------------
+
+    def cfg(self, command: Command, spec: CommandSpec, now: float) -> None:
+        side = self.side
+        head = parse_params(command.params[:1], spec.forms["set"].params, side.profile)
+        setting = str(head["setting"])
+        specs = tuple(with_limits(p, side.profile) for p in spec.settings[setting])
+        values = parse_params(command.params[1:], specs, side.profile)
+        ssl_id = values[specs[0].name]
+        given = {p.name: values[p.name] for p in specs[1:] if values[p.name] is not None}
+        if ssl_id is None:
+            if given:
+                raise bad("values need an <ssl_id>")
+            low, high = specs[0].range or (0, 0)
+            for one in range(low, high + 1):
+                side.line(self._line(setting, one))
+        elif not given:
+            side.line(self._line(setting, int(ssl_id)))
+        else:
+            stored = self.contexts.values(int(ssl_id), setting)
+            for name, value in given.items():
+                stored[name] = str(value)
+        side.ok()
+
+    def _line(self, setting: str, ssl_id: int) -> str:
+        stored = self.contexts.values(ssl_id, setting)
+        kinds = {p.name: p.type for p in self.contexts.specs[setting][1:]}
+        fields = [f'"{value or ""}"' if kinds[name] == "string" else str(value or 0) for name, value in stored.items()]
+        while len(fields) > 1 and fields[-1] == '""':
+            fields.pop()
+        return f'+MSSLCFG: "{setting}",{ssl_id},' + ",".join(fields)
+
+    # -- AT+MSSLCERTWR -----------------------------------------------------------------
+
+    def certwr(self, command: Command, spec: CommandSpec, now: float) -> None:
+        side = self.side
+        params = spec.forms["set"].params
+        values = parse_params(command.params, params, side.profile, formats={"data": ESCAPED})
+        name = str(values["cert_name"])
+        if not name or any(c in name for c in "/\\") or name in (".", ".."):
+            raise bad("not a certificate name")
+        remain, length = int(values["remain_length"] or 0), int(values["length"] or 0)
+        data_param = command.params[3] if len(command.params) > 3 else None
+        if present(data_param):
+            assert data_param is not None
+            # Escaped input (the only format ML30x take): the \r\n of a PEM become line breaks.
+            self._store(name, remain, side.inline_data(data_param.text, params[3], ESCAPED, length))
+            return
+        rule = spec.forms["set"].data_mode
+        if not length:
+            raise bad("data mode needs a <length>")
+        side.take_data(length, rule.max_len if rule else length, side.default_input_timeout(), now,
+                       lambda data: self._store(name, remain, data), partial=False)
+
+    def _store(self, name: str, remain: int, data: bytes) -> None:
+        part = self._parts.setdefault(name, bytearray())
+        part += data
+        limit = with_limits(self.side.dialect.command("MSSLCERTWR").forms["set"].params[3], self.side.profile).max_len
+        if limit is not None and len(part) > limit:
+            del self._parts[name]
+            raise bad(f"certificate {name!r} is larger than {limit} bytes")
+        if remain:
+            self.side.ok()
+            return
+        del self._parts[name]
+        if b"-----BEGIN" not in part:
+            raise bad("a certificate must be PEM")
+        try:
+            self.fs.write_file(cert_path(name), bytes(part))
+        except (OSError, PathEscapeError):
+            raise CommandError(ErrorKind.FILE_WRITE_FAILED) from None
+        self.side.ok()
