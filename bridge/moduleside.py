@@ -147,7 +147,7 @@ class ModuleSide:
                         timeout: Optional[float], max_len: int = 4096) -> None:
         """Write the prompt and read data: `length` bytes, or up to Ctrl-Z when None.  `on_data`
         gets the data and how it ended; on the input timeout, what had arrived."""
-        self.framer.expect_data(length, max_len)
+        self.framer.expect_data(length, max_len, after_prompt=True)
         self._on_data = on_data
         self._out += b"\r\n" + self.dialect.prompt.encode()
         if timeout:

@@ -6,6 +6,7 @@ A port is read by a thread blocked in :meth:`Port.read`; nothing here polls or s
 from __future__ import annotations
 
 import os
+import select
 import threading
 import tty
 from typing import Optional, Protocol
@@ -44,15 +45,13 @@ class PtyPort:
         self._wake_r, self._wake_w = os.pipe()
 
     def read(self) -> bytes:
-        import select
-
         while not self._closed.is_set():
-            ready, _, _ = select.select([self.master, self._wake_r], [], [])
-            if self._wake_r in ready:
-                return b""
             try:
+                ready, _, _ = select.select([self.master, self._wake_r], [], [])
+                if self._wake_r in ready or self._closed.is_set():
+                    return b""
                 return os.read(self.master, READ_SIZE)
-            except OSError:  # EIO: no slave open; ours stays open, so this is a close race
+            except (OSError, ValueError):  # close() raced us and closed the descriptors
                 return b""
         return b""
 

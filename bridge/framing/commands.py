@@ -40,10 +40,14 @@ class CommandFramer(Framer):
 
     # -- data mode -------------------------------------------------------------------
 
-    def expect_data(self, length: Optional[int] = None, max_len: int = 4096) -> None:
+    def expect_data(self, length: Optional[int] = None, max_len: int = 4096, after_prompt: bool = False) -> None:
         """The next bytes are data: exactly `length` of them, or up to Ctrl-Z when None.
-        ESC cancels while waiting for Ctrl-Z."""
+        ESC cancels while waiting for Ctrl-Z.  `after_prompt`: the module has prompted, so an LF
+        that has not arrived yet is data, not the rest of the command line's CR LF (an LF that
+        came with the CR is still the line's)."""
         self._data = _DataState(length=length, max_len=max_len, got=bytearray())
+        if after_prompt:
+            self._skip_lf = False
 
     @property
     def in_data_mode(self) -> bool:

@@ -164,15 +164,6 @@ class OnemoModuleSide(ModuleSide):
             raise CommandError(ErrorKind.INPUT_TIMEOUT, "the data did not arrive in time")
         use(data)
 
-    def prompt_for_data(self, length: Optional[int], on_data: Callable[[bytes, str, float], None], now: float,
-                        timeout: Optional[float], max_len: int = 4096) -> None:
-        super().prompt_for_data(length, on_data, now, timeout, max_len)
-        # The command line ended with CR as the last byte read so far; the framer would drop an LF
-        # that comes next as the rest of a CRLF.  After ">" the host sends data, and data may start
-        # with LF.  (The shared framer has no public switch for this.)
-        if getattr(self.framer, "_skip_lf", False):
-            self.framer._skip_lf = False
-
     def default_input_timeout(self) -> float:
         spec = self.param_spec("MHTTPCFG", "input_timeout")
         return float(spec.default) if spec is not None and spec.default else 10.0
