@@ -108,6 +108,7 @@ class Request:
     keep_alive: bool = False
     save_to: Optional[str] = None  # None: body goes to the host; else a path in the module's file system
     append: bool = False  # with save_to: append (resume) instead of overwrite
+    connect_only: bool = False  # open the connection (DNS, TCP, TLS) and send nothing: Connected, or Failure
 
     def header(self, name: str) -> Optional[str]:
         """The last value of header `name` (case-insensitive), or None."""
@@ -159,6 +160,11 @@ class ResponseEnd:
 
 
 @dataclass(frozen=True)
+class Connected:
+    """A connect_only request's connection is up (and kept for the next request to that origin)."""
+
+
+@dataclass(frozen=True)
 class ConnectionClosed:
     by_peer: bool = True
 
@@ -169,12 +175,13 @@ class Failure:
     detail: str = ""
 
 
-Event = Union[ResponseHead, BodyChunk, Progress, ResponseEnd, ConnectionClosed, Failure]
+Event = Union[ResponseHead, BodyChunk, Progress, ResponseEnd, Connected, ConnectionClosed, Failure]
 
 
 class Executor(Protocol):
-    """Takes a request and yields its events, ending with ResponseEnd or Failure
-    (ConnectionClosed may follow either)."""
+    """Takes a request and yields its events: ResponseHead, BodyChunk or Progress, ResponseEnd and
+    possibly ConnectionClosed -- or exactly one Failure, after which the iterator ends.  A
+    connect_only request yields Connected or one Failure."""
 
     def execute(self, request: Request) -> Iterator[Event]: ...
 

@@ -9,11 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.dialect import load
-from bridge.model import BodyChunk, ConnectionClosed, ErrorKind, Failure, Method, ResponseEnd, ResponseHead
+from bridge.model import BodyChunk, Connected, ConnectionClosed, ErrorKind, Failure, Method, ResponseEnd, ResponseHead
 from bridge.moduleside import CancelRequest, StartRequest
 from bridge.neoway.module_side import NeowayModuleSide
 from bridge.neoway.params import ParamError
-from bridge.neoway.probe import MARK
 from bridge.neoway.rawrequest import parse_raw_request
 from bridge.neoway.recv import RecvWriter
 from bridge.neoway.reports import Reports
@@ -21,7 +20,7 @@ from bridge.neoway.url import parse_target
 from bridge.net import ModuleFileSystem
 
 DIALECT = load("neoway")
-CONNECTED = Failure(ErrorKind.SEND_FAILED, f"send failed: {MARK}")
+CONNECTED = Connected()
 HEAD = ResponseHead(200, "OK", b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n", (("Content-Length", "3"),))
 
 

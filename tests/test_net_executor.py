@@ -594,3 +594,23 @@ def test_hosts_file_loader(tmp_path):
     with pytest.raises(ValueError):
         HostsResolver.from_text("not-an-address name\n")
     assert ip_literal("[::1]") == "::1" and ip_literal("name") is None
+
+
+def test_connect_only_opens_a_connection_the_next_request_reuses(tmp_path):
+    """AT+HTTPSETUP's semantics: connect and send nothing; the next request uses that connection."""
+    from bridge.model import Connected
+
+    fs = ModuleFileSystem(str(tmp_path / "fs"))
+    with BlobServer() as server, NetworkExecutor(HostsResolver({}), fs) as executor:
+        events = list(executor.execute(Request(Method.GET, server.url("/blob/10"), connect_only=True)))
+        assert events == [Connected()]
+        assert server.requests == []  # nothing was sent
+        body = b"".join(e.data for e in executor.execute(Request(Method.GET, server.url("/blob/10"), keep_alive=True)) if isinstance(e, BodyChunk))
+        assert len(body) == 10 and server.connections == 1
+
+
+def test_connect_only_reports_the_real_fault(tmp_path):
+    fs = ModuleFileSystem(str(tmp_path / "fs"))
+    with NetworkExecutor(HostsResolver({}), fs) as executor:
+        events = list(executor.execute(Request(Method.GET, "http://nowhere.invalid/", connect_only=True)))
+    assert len(events) == 1 and events[0].kind is ErrorKind.DNS_FAILED

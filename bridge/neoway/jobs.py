@@ -9,6 +9,7 @@ from typing import Protocol, Union
 
 from ..model import (
     BodyChunk,
+    Connected,
     ConnectionClosed,
     ErrorKind,
     Event,
@@ -66,7 +67,7 @@ class Probe(Job):
 
     def on_event(self, event: Event, now: float) -> None:
         kind = probe_outcome(event)
-        if not isinstance(event, Failure):
+        if not isinstance(event, (Failure, Connected)):  # an executor that sent after all
             self.side.cancel(self.token)
         if kind is None:
             self.channel.link_up = True

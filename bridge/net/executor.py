@@ -29,6 +29,7 @@ import h11
 
 from ..model import (
     BodyChunk,
+    Connected,
     ConnectionClosed,
     ErrorKind,
     Event,
@@ -406,15 +407,27 @@ class NetworkExecutor:
         ex.check()
         job = self._prepare(request, ex)
         conn = self._pool.take(job.key)
-        if conn is not None:
+        if conn is not None and not request.connect_only:
             try:
                 yield from self._over(conn, job, reused=True)
                 return
             except _Stale as stale:
                 if ex.cancelled or not job.body.replayable:
                     raise stale.failure from None
+        if request.connect_only:
+            yield from self._connect_only(conn, job)
+            return
         conn = self._connect(job)
         yield from self._over(conn, job, reused=False)
+
+    def _connect_only(self, pooled: Optional[_Conn], job: _Job) -> Iterator[Event]:
+        """Open (or keep) a connection to the origin and park it in the pool for the next request."""
+        conn = pooled if pooled is not None and pooled.idle_and_alive() else self._connect(job)
+        if conn is not pooled and pooled is not None:
+            pooled.close()
+        job.ex.detach()  # the pool owns the socket now, not this exchange
+        self._pool.put(conn)
+        yield Connected()
 
     def _prepare(self, request: Request, ex: _Exchange) -> _Job:
         """Everything that needs no network: URL, request head, file path, TLS context."""
