@@ -108,7 +108,7 @@ def bridge_command(host_spec: str, host_dialect: str, module_spec: str, module_d
     Example (firmware written for a Neoway N58, module an ML307R on /dev/ttyUSB0):
       atbridge bridge --host pty:/tmp/n58 --host-dialect neoway --module /dev/ttyUSB0 --module-dialect onemo
     """
-    from .bridging import make_host_side
+    from .client import make_host_side
     from .bridging.engine import BridgeEngine
     from .bridging.run import BridgeRunner, run_until_signalled
     from .bridging.trace import Trace

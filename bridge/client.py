@@ -30,6 +30,7 @@ from .ports import Port, SerialPort
 # dialect -> "module:Class" of its host side (client role).  Neoway's comes with issue 5.
 HOST_SIDES: dict[str, str] = {
     "onemo": "bridge.onemo.host_side:OnemoHostSide",
+    "neoway": "bridge.neoway.host_side:NeowayHostSide",
 }
 READ_CREDITS = 8  # reads the reader thread may have queued ahead of the caller: bounds memory
 CLOSE_GRACE = 2.0  # seconds close() gives the module to finish clean-up commands (MHTTPDEL ...)

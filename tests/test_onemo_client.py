@@ -231,9 +231,9 @@ def test_a_silent_module_fails_the_start_up(tmp_path):
     assert failure.value.kind is ErrorKind.RESPONSE_TIMEOUT and time.monotonic() - started < 5
 
 
-def test_neoway_has_no_host_side_yet(tmp_path):
-    with pytest.raises(NotImplementedError, match="issue 5"):
-        open_module(str(tmp_path / "nothing"), "neoway")
+def test_unknown_dialect_is_refused(tmp_path):
+    with pytest.raises(Exception, match="quectel"):
+        open_module(str(tmp_path / "nothing"), "quectel")
 
 
 def test_response_header_lookup():

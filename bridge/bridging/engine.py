@@ -4,27 +4,13 @@ Commands that are not HTTP go through to the module unchanged, and the module's 
 unrelated URCs come back to the host unchanged."""
 from __future__ import annotations
 
-from typing import Optional, Protocol
+from typing import Optional
 
+from ..client import HostSide
 from ..frames import Command
-from ..model import Event, Failure, Request, ResponseEnd
+from ..model import Connected, ConnectionClosed, Failure, ResponseEnd
 from ..moduleside import CancelRequest, ModuleSide, StartRequest
 from .trace import Trace
-
-
-class HostSide(Protocol):
-    """What the engine needs of a dialect's host side (client role)."""
-
-    def receive_data(self, data: bytes, now: float) -> None: ...
-    def data_to_send(self) -> bytes: ...
-    def next_deadline(self) -> Optional[float]: ...
-    def on_time(self, now: float) -> None: ...
-    def submit(self, request: Request) -> int: ...
-    def cancel(self, token: int) -> None: ...
-    def take_events(self) -> list[tuple[int, Event]]: ...
-    def passthrough(self, command_line: bytes) -> int: ...
-    def take_passthrough(self) -> list[tuple[int, bytes]]: ...
-    def take_unsolicited(self) -> list[bytes]: ...
 
 
 class BridgeEngine:
@@ -34,6 +20,7 @@ class BridgeEngine:
         self.trace = trace or Trace(None)
         self._to_module_side: dict[int, int] = {}  # host-side token -> module-side token
         self._to_host_side: dict[int, int] = {}
+        self._closes: dict[int, bool] = {}  # module-side token -> the connection closes after it
         module_side.forward = self._forward
 
     # -- bytes in ----------------------------------------------------------------------
@@ -89,8 +76,10 @@ class BridgeEngine:
                 token = self.host_side.submit(action.request)
                 self._to_module_side[token] = action.token
                 self._to_host_side[action.token] = token
+                self._closes[action.token] = not (action.request.keep_alive or action.request.connect_only or action.request.save_to)
             elif isinstance(action, CancelRequest) and action.token in self._to_host_side:
                 self.host_side.cancel(self._to_host_side[action.token])
+        ended = []
         for token, event in self.host_side.take_events():
             moved = True
             side_token = self._to_module_side.get(token)
@@ -98,9 +87,19 @@ class BridgeEngine:
                 continue
             self.trace.event("event", event, side_token)
             self.module_side.handle_event(side_token, event, now)
-            if isinstance(event, (ResponseEnd, Failure)):
-                self._to_module_side.pop(token, None)
-                self._to_host_side.pop(side_token, None)
+            if isinstance(event, ConnectionClosed):
+                self._closes[side_token] = False  # the module side has been told
+            if isinstance(event, (ResponseEnd, Failure, Connected, ConnectionClosed)):
+                ended.append((token, event))  # a ConnectionClosed may still follow ResponseEnd in this batch
+        for token, event in ended:
+            side_token = self._to_module_side.pop(token, None)
+            self._to_host_side.pop(side_token, None)
+            closes = self._closes.pop(side_token, False)
+            if closes and isinstance(event, ResponseEnd) and side_token is not None:
+                # The request did not keep the connection.  A module dialect that reports no
+                # close (OneMO) leaves it to us to tell a host dialect that does (+HTTPCLOSED).
+                self.trace.event("event", ConnectionClosed(by_peer=False), side_token)
+                self.module_side.handle_event(side_token, ConnectionClosed(by_peer=False), now)
         for _, answer in self.host_side.take_passthrough():
             moved = True
             self.module_side.write(answer)

@@ -4,9 +4,9 @@ AT+FILEHTTPACTION downloads it to a module file.  The tables (mode and type code
 timeouts) come from dialects/neoway.yaml through :class:`Limits`.
 
 Mode choice: GET and HEAD without headers or body go as modes 0 and 1, a GET of a closed byte
-range as "0,<offset>,<size>"; a POST whose body is bytes of 1..2048 and whose only header is a
-Content-Type the YAML's post types name goes as mode 2; everything else (PUT, DELETE, custom
-headers, credentials, open ranges, other bodies) goes as a raw request in mode 99, at most 2048
+range as "0,<offset>,<size>"; a POST whose body is bytes (not a stream) of 1..2048 and whose only header is
+a Content-Type the YAML's post types name goes as mode 2; everything else (PUT, DELETE, custom
+headers, credentials, open ranges, streamed bodies) goes as a raw request in mode 99, at most 2048
 bytes with its head.  Nothing here talks to a module; a request that cannot be carried raises
 :class:`~bridge.neoway.host_errors.Fail` before any command is sent.
 """
@@ -207,7 +207,8 @@ def plan_action(request: Request, target: Target, limits: Limits) -> Action:
         if method == "GET" and span.end is not None:
             return Action(method, (int(modes[method]), span.start, span.end - span.start + 1))
     post_type = _post_type(headers, limits)
-    if method == "POST" and body and span is None and post_type is not None:
+    typed = isinstance(request.body, (bytes, bytearray, memoryview))  # a streamed body goes raw
+    if method == "POST" and typed and body and span is None and post_type is not None:
         return Action(method, (int(modes["POST"]), len(body), int(post_type)), body)
     raw = raw_request(method, target, headers, body, request)
     if len(raw) > limits.data_max:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Generator, Optional, Union
+from typing import Callable, Generator, Optional, Protocol, Union
 
 from ..frames import Info, Line
 from ..model import ErrorKind, Request, TlsSettings, VerifyMode
@@ -100,7 +100,7 @@ class Spans:
         return self.setup(request, family) + self.silence(request, family)
 
 
-class Context:
+class Context(Protocol):
     """What the scripts use of the host side."""
 
     limits: Limits
@@ -266,8 +266,7 @@ def _diagnose(ctx: Context, request: Request, target: Target) -> Generator[Op, O
     """HTTPSSETUP failed: if a plain link to the same host and port connects, TLS failed."""
     plain = Target(False, target.host, target.port, target.path)
     yield from _params(ctx, plain, keep_alive=False)
-    answer = yield Cmd(b"AT+HTTPSETUP", span=ctx.spans.setup(request, plain.family), tolerate=True,
-                       ends=lambda info: info.name == plain.family.urc("SETUP"))
+    answer = yield _setup_cmd(ctx, request, plain.family)
     if answer is None or not answer.ok:
         return
     yield close(ctx, plain.family)

@@ -49,7 +49,7 @@ from .host_errors import ErrorTable, Fail
 from .host_frames import final_bytes, frame_bytes
 from .host_plan import FAMILIES, Action, Family, FilePlan, Limits, Target, method_of, plan_action, plan_file, target_of
 from .host_reception import Reception
-from .host_scripts import COMMAND_FLOOR, WAIT, Cmd, Link, Spans
+from .host_scripts import COMMAND_FLOOR, Cmd, Link, Spans
 
 DIALECT = "neoway"
 FILE_STAT = "+FILEHTTPSTAT"
@@ -105,6 +105,9 @@ class NeowayHostSide:
         self._answers: list[tuple[int, bytes]] = []
         self._unsolicited: list[bytes] = []
         self._ours = self._own_reports()
+        self._recv = {f.urc("RECV"): f for f in FAMILIES}
+        self._closed = {f.urc("CLOSED"): f for f in FAMILIES}
+        self._close_answers = frozenset(f.urc("CLOSE") for f in FAMILIES)  # after our AT+HTTPCLOSE
         self._raw = False  # the framer is inside a raw (recvmode 0) HTTP response
         self._now: Optional[float] = None
         self._startup = scripts.startup(self)
@@ -148,12 +151,17 @@ class NeowayHostSide:
             self._commands.on_time(now)
             job = self._job
             if job is not None and job.timer.due(now):
-                if self._raw:  # the module stopped inside a raw response: start framing afresh
-                    self.framer = self._commands.framer = ResponseFramer(self.dialect, prompts=False)
-                    self._raw = False
+                if self._raw or self.framer.buffered:  # it stopped inside a response: frame afresh
+                    self._reset_framer()
                 self._fail(job, ErrorKind.RESPONSE_TIMEOUT, "the module reported nothing more in time")
         finally:
             self._now = None
+
+    def _reset_framer(self) -> None:
+        """Drop what is half framed (a payload or raw response that stopped coming)."""
+        prompts = self.framer.prompts
+        self.framer = self._commands.framer = ResponseFramer(self.dialect, prompts=prompts)
+        self._raw = False
 
     # ---- requests ---------------------------------------------------------------------------
 
@@ -384,15 +392,13 @@ class NeowayHostSide:
     def _on_report(self, info: Info) -> None:
         self._commands.on_activity(self._now)
         name = info.name
-        recv = {f.urc("RECV"): f for f in FAMILIES}
-        closed = {f.urc("CLOSED"): f for f in FAMILIES}
-        if name in recv:
-            self._on_recv(info, recv[name])
-        elif name in closed:
-            self._on_closed(closed[name])
+        if name in self._recv:
+            self._on_recv(info, self._recv[name])
+        elif name in self._closed:
+            self._on_closed(self._closed[name])
         elif name == FILE_STAT:
             self._on_file_stat(info)
-        elif name not in {f.urc("CLOSE") for f in FAMILIES}:  # +HTTPCLOSE: the answer to our AT+HTTPCLOSE
+        elif name not in self._close_answers:
             self._on_error_line(info)
 
     def _receiving(self, family: Family) -> Optional[_Job]:

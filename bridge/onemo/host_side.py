@@ -33,7 +33,7 @@ import h11
 from ..dialect import Dialect, ModelProfile, ParamSpec, load
 from ..frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
 from ..framing import NEED_DATA, ResponseFramer
-from ..model import (BodyChunk, ErrorKind, Event, Failure, Method, Progress, Request, ResponseEnd,
+from ..model import (BodyChunk, Connected, ErrorKind, Event, Failure, Method, Progress, Request, ResponseEnd,
                      ResponseHead, TlsSettings, VerifyMode)
 
 DIALECT = "onemo"
@@ -601,6 +601,11 @@ class OnemoHostSide:
     def submit(self, request: Request) -> int:
         """Queue `request`; its events come out of :meth:`take_events` under the returned token."""
         token = next(self._tokens)
+        if request.connect_only:
+            # OneMO opens its connection with each MHTTPREQUEST: there is nothing to open ahead,
+            # and a fault will be reported by the request that follows.
+            self._events.append((token, Connected()))
+            return token
         self._pending.append(_Job(token, request))
         self._admit()
         return token

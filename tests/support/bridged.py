@@ -1,0 +1,44 @@
+"""A bridge on real pseudo-terminals: firmware's end <-> bridge <-> an emulator of another dialect."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+from bridge.bridging.engine import BridgeEngine
+from bridge.bridging.run import BridgeRunner
+from bridge.bridging.trace import Trace
+from bridge.client import make_host_side
+from bridge.emulator import make_module_side
+from bridge.emulator.run import ModuleRunner
+from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
+from bridge.ports import PtyPort, SerialPort, open_host_end
+
+from .emulated import HostEnd
+
+
+@contextmanager
+def bridged(host_dialect: str, module_dialect: str, tmp_path, hosts: Optional[dict[str, list[str]]] = None,
+            trace=None, trace_secrets: bool = False, echo: bool = False) -> Iterator[tuple[HostEnd, BridgeRunner, ModuleRunner]]:
+    """Firmware speaking `host_dialect` (the yielded HostEnd) drives, through a bridge, an
+    emulated `module_dialect` module doing real HTTP.  Both links are real ptys."""
+    fs = ModuleFileSystem(str(tmp_path / "module-fs"))
+    executor = NetworkExecutor(HostsResolver(hosts or {}), fs)
+    module_pty = str(tmp_path / "module.pty")
+    emulator = ModuleRunner(make_module_side(module_dialect, fs), PtyPort(module_pty), executor.single).start()
+    engine = BridgeEngine(make_module_side(host_dialect, ModuleFileSystem(str(tmp_path / "bridge-fs"))),
+                          make_host_side(module_dialect), Trace(trace, secrets=trace_secrets))
+    host_pty = str(tmp_path / "host.pty")
+    bridge = BridgeRunner(engine, PtyPort(host_pty), SerialPort(module_pty)).start()
+    firmware = HostEnd(open_host_end(host_pty))
+    try:
+        if not echo:
+            firmware.transact("ATE0")
+        yield firmware, bridge, emulator
+    finally:
+        firmware.port.close()
+        bridge.stop()
+        emulator.stop()
+        executor.close()
+        fs.close()
+        assert not os.path.lexists(host_pty)
