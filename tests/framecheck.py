@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.frames import Frame, HttpBody, to_dict
+from bridge.frames import Frame, HttpBody
 
 
 def parse_whole(framer, data: bytes) -> list[Frame]:

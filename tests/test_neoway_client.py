@@ -12,8 +12,6 @@ import pytest
 from bridge.client import ModuleClient, ModuleError, open_module
 from bridge.model import (BodyChunk, ByteRange, ErrorKind, Failure, Method, Progress, Request, ResponseEnd, ResponseHead,
                           TlsSettings, VerifyMode)
-from bridge.neoway.host_side import NeowayHostSide
-from bridge.ports import SerialPort
 from support.emulated import emulator
 from support.servers import BlobServer, RefusedPort, blob_bytes, blob_sha256, install_ca, make_ca, server_context
 

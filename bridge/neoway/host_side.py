@@ -464,7 +464,7 @@ class NeowayHostSide:
         job = self._job
         if job is None or job.over or job.file is None or not job.answered:
             return
-        first, second, length = info.get("mode_or_stat"), info.get("stat_or_errcode") or "", info.get("length")
+        second, length = info.get("stat_or_errcode") or "", info.get("length")
         if length is None and second.strip() not in _FILE_STATS:  # <stat>,<errcode>
             kind = self.errors.line_kind(info) or self.errors.code_kind(second) or ErrorKind.UNKNOWN
             self._fail(job, kind, info.raw.decode("latin-1"))
