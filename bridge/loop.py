@@ -81,6 +81,10 @@ class Loop:
             running.cancelled.set()
             running.executor.cancel()
 
+    def post(self, item: tuple) -> None:
+        """Hand `item` to the loop thread's handler."""
+        self._queue.put(item)
+
     def stop(self) -> None:
         self._stop.set()
         self._queue.put(("stop",))

@@ -72,6 +72,8 @@ class ModuleSide:
         # In a bridge: where commands that are not the dialect's own go (the real module);
         # their answers come back through write().  None: answer them here (emulator).
         self.forward: Optional[Callable[[Command], None]] = None
+        # In a bridge: ask the real module a command line; the callback gets its raw answer.
+        self.query: Optional[Callable[[bytes, Callable[[bytes], None]], None]] = None
 
     # -- the I/O loop's interface ----------------------------------------------------------
 

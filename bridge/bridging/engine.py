@@ -4,7 +4,7 @@ Commands that are not HTTP go through to the module unchanged, and the module's 
 unrelated URCs come back to the host unchanged."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from ..client import HostSide
 from ..frames import Command
@@ -21,7 +21,9 @@ class BridgeEngine:
         self._to_module_side: dict[int, int] = {}  # host-side token -> module-side token
         self._to_host_side: dict[int, int] = {}
         self._closes: dict[int, bool] = {}  # module-side token -> the connection closes after it
+        self._queries: dict[int, Callable[[bytes], None]] = {}  # passthrough token -> who asked
         module_side.forward = self._forward
+        module_side.query = self._query
 
     # -- bytes in ----------------------------------------------------------------------
 
@@ -63,6 +65,9 @@ class BridgeEngine:
     def _forward(self, command: Command) -> None:
         self.host_side.passthrough(command.raw)
 
+    def _query(self, line: bytes, answer: Callable[[bytes], None]) -> None:
+        self._queries[self.host_side.passthrough(line)] = answer
+
     def _route(self, now: float) -> None:
         while self._route_once(now):
             pass
@@ -100,9 +105,13 @@ class BridgeEngine:
                 # close (OneMO) leaves it to us to tell a host dialect that does (+HTTPCLOSED).
                 self.trace.event("event", ConnectionClosed(by_peer=False), side_token)
                 self.module_side.handle_event(side_token, ConnectionClosed(by_peer=False), now)
-        for _, answer in self.host_side.take_passthrough():
+        for token, answer in self.host_side.take_passthrough():
             moved = True
-            self.module_side.write(answer)
+            asker = self._queries.pop(token, None)
+            if asker is not None:
+                asker(answer)
+            else:
+                self.module_side.write(answer)
         for urc in self.host_side.take_unsolicited():
             moved = True
             self.module_side.write(urc)

@@ -39,6 +39,11 @@ class ModuleRunner:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 
+    def unsolicited(self, line: str) -> None:
+        """Have the module report an unrelated URC (e.g. "+CEREG: 1" or "RING"), as the network
+        would make it; thread-safe (the loop thread writes it)."""
+        self.loop.post(("urc", line))
+
     def _tokens(self):
         return [token for owner, token in list(self.loop._requests) if owner is self.side]
 
@@ -48,6 +53,8 @@ class ModuleRunner:
                 self.side.receive_data(item[2], now)
         elif item[0] == "event":
             self.side.handle_event(item[2], item[3], now)
+        elif item[0] == "urc":
+            self.side.line(item[1])
         self._flush()
 
     def _on_time(self, now: float) -> None:

@@ -32,6 +32,8 @@ Behaviour the manual leaves open, as decided here:
 """
 from __future__ import annotations
 
+import re
+
 import functools
 import logging
 from collections import deque
@@ -43,7 +45,7 @@ from ..model import ByteRange, ErrorKind, Event, Method, Request, Timeouts, TlsS
 from ..moduleside import Identity, ModuleSide
 from ..net import ModuleFileSystem, PathEscapeError
 from .channel import Channel, Settings, TlsConfig
-from .datalink import MYNETACT, DataLink
+from .datalink import MYNETACT, NO_ADDRESS, XIIC_SPACES, DataLink
 from .files import STATES, Download, FileTransfer, file_chunks
 from .jobs import Exchange, Job, Probe
 from .params import ParamError, checked, in_enum
@@ -63,6 +65,7 @@ _FILE_ACTION = "FILEACTION"
 _DEFAULT_TIMEOUT = 30.0
 
 Handler = Callable[[Channel, CommandSpec, Command, float], None]
+_CGPADDR = re.compile(rb'\+CGPADDR:\s*\d+\s*,\s*"?([0-9A-Fa-f.:]+)"?')
 log = logging.getLogger(__name__)
 
 
@@ -427,12 +430,45 @@ class NeowayModuleSide(ModuleSide):
     # ---- XIIC -------------------------------------------------------------------------------------
 
     def _xiic(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
-        if command.form == "read":
-            self.line(self.link.xiic_read())
-        else:
+        if command.form != "read":
             checked(command, spec)
+        if self.query is not None:  # bridged: the answer comes from the real module's state
+            self._xiic_from_module(command.form == "read", now)
+            return
+        if command.form != "read":
             self.link.requested = True
+        self.line(self.link.xiic_read())
         self.ok()
+
+    def _xiic_from_module(self, read: bool, now: float) -> None:
+        """AT+XIIC from AT+CGATT? and AT+CGPADDR of the module behind the bridge (it has no XIIC)."""
+        self._busy = True  # hold the host's next commands until the module has answered
+        def attached(answer: bytes) -> None:
+            self.identity.attached = b"+CGATT: 1" in answer.replace(b"+CGATT:1", b"+CGATT: 1")
+            if not read and not self.identity.attached:
+                self.query(b"AT+CGATT=1", lambda ok: self._xiic_done(read, b"OK" in ok, now))
+                return
+            self.query(b"AT+CGPADDR=1", address)
+
+        def address(answer: bytes) -> None:
+            found = _CGPADDR.search(answer)
+            if found:
+                self.identity.ip = found.group(1).decode()
+            self._xiic_done(read, self.identity.attached and found is not None, now)
+
+        self.query(b"AT+CGATT?", attached)
+
+    def _xiic_done(self, read: bool, up: bool, now: float) -> None:
+        if read:
+            self.link.requested = self.link.requested or up
+            self.line(self.link.xiic_read() if up else f"+XIIC:{XIIC_SPACES}0,{NO_ADDRESS}")
+            self.ok()
+        elif up:
+            self.link.requested = True
+            self.ok()
+        else:
+            self.fail(ErrorKind.NO_DATA_LINK)
+        self.answered(now)
 
     # ---- helpers ----------------------------------------------------------------------------------
 
