@@ -435,9 +435,10 @@ class NeowayModuleSide(ModuleSide):
         if self.query is not None:  # bridged: the answer comes from the real module's state
             self._xiic_from_module(command.form == "read", now)
             return
-        if command.form != "read":
+        if command.form == "read":
+            self.line(self.link.xiic_read())
+        else:
             self.link.requested = True
-        self.line(self.link.xiic_read())
         self.ok()
 
     def _xiic_from_module(self, read: bool, now: float) -> None:
