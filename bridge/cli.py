@@ -129,5 +129,41 @@ def bridge_command(host_spec: str, host_dialect: str, module_spec: str, module_d
     click.echo("atbridge: bridge stopped", err=True)
 
 
+@main.command("request")
+@click.option("--dialect", required=True, type=click.Choice(["onemo", "neoway"]), help="the module's dialect")
+@click.option("--port", required=True, metavar="PORT", help="the module's serial device or pyserial URL (e.g. /tmp/onemo for an emulator)")
+@click.option("-X", "--request", "method", default=None, help="GET, POST, PUT, DELETE or HEAD (default GET, POST with -d)")
+@click.option("-H", "--header", "headers", multiple=True, help="a request header 'Name: value' (repeatable)")
+@click.option("-d", "--data", default=None, help="request body, or @FILE for a file's bytes")
+@click.option("-o", "--output", type=click.File("wb"), default="-", help="write the body here (default: standard output)")
+@click.option("-i", "--include", is_flag=True, help="write the response head before the body")
+@click.option("--model", default=None, help="the module's model (default: the dialect's default)")
+@click.option("--baud", default=115200, show_default=True)
+@click.argument("url")
+def request_command(dialect: str, port: str, method: str | None, headers: tuple[str, ...], data: str | None, output,
+                    include: bool, model: str | None, baud: int, url: str) -> None:
+    """Send one HTTP request through the module on PORT, like curl.
+
+    \b
+    Example:
+      atbridge request --dialect onemo --port /tmp/onemo http://127.0.0.1:8080/get
+      atbridge request --dialect neoway --port /dev/ttyUSB0 -X PUT -H 'Content-Type: text/plain' -d @note.txt http://example.com/notes/1
+    """
+    from .client import ModuleError
+    from .curl import body_from, parse_headers, run_request
+
+    try:
+        body = body_from(data)
+        status = run_request(port, dialect, method or ("POST" if data is not None else "GET"), url,
+                             parse_headers(headers), body, output, model, include, baud)
+    except ModuleError as exc:
+        raise click.ClickException(f"request failed: {exc.kind.value}: {exc.detail}") from None
+    except (OSError, ValueError, NotImplementedError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if status >= 400:
+        click.echo(f"atbridge: HTTP {status}", err=True)
+        sys.exit(22)  # like curl --fail
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,0 +1,65 @@
+"""`atbridge request` against an emulated module on a real pty, as a user runs it."""
+import hashlib
+import subprocess
+import sys
+from contextlib import contextmanager
+
+import pytest
+
+from bridge.emulator import make_module_side
+from bridge.emulator.run import ModuleRunner
+from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
+from bridge.ports import PtyPort
+from support.servers import BlobServer, RefusedPort, blob_sha256
+
+
+@contextmanager
+def module_on_pty(dialect, tmp_path):
+    fs = ModuleFileSystem(str(tmp_path / "fs"))
+    executor = NetworkExecutor(HostsResolver({"blob.test": ["127.0.0.1"]}), fs)
+    path = str(tmp_path / f"{dialect}.pty")
+    runner = ModuleRunner(make_module_side(dialect, fs), PtyPort(path), executor.single).start()
+    try:
+        yield path
+    finally:
+        runner.stop()
+        executor.close()
+
+
+def atbridge(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "bridge.cli", *args], capture_output=True, timeout=60, input=stdin)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("dialect", ["onemo", "neoway"])
+def test_get_writes_the_body(dialect, tmp_path):
+    with BlobServer() as server, module_on_pty(dialect, tmp_path) as port:
+        out = tmp_path / "body.bin"
+        result = atbridge("request", "--dialect", dialect, "--port", port, "-o", str(out), server.url("/blob/300000?seed=4"))
+        assert result.returncode == 0, result.stderr
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == blob_sha256(300000, 4)
+
+
+@pytest.mark.timeout(60)
+def test_put_with_header_and_data_from_a_file(tmp_path):
+    payload = tmp_path / "note.txt"
+    payload.write_bytes(b"hello, module")
+    with BlobServer() as server, module_on_pty("onemo", tmp_path) as port:
+        result = atbridge("request", "--dialect", "onemo", "--port", port, "-X", "PUT", "-H", "X-Thing: 42",
+                          "-d", f"@{payload}", server.url("/echo"))
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == b"hello, module"
+        assert ("X-Thing", "42") in [(k, v) for k, v in server.requests[-1][2]]
+
+
+@pytest.mark.timeout(60)
+def test_failure_exits_nonzero_with_a_clear_message(tmp_path):
+    with RefusedPort() as port_number, module_on_pty("onemo", tmp_path) as port:
+        result = atbridge("request", "--dialect", "onemo", "--port", port, f"http://127.0.0.1:{port_number}/")
+    assert result.returncode != 0
+    assert b"request failed: connect_failed" in result.stderr
+
+
+def test_bad_header_is_refused(tmp_path):
+    result = atbridge("request", "--dialect", "onemo", "--port", str(tmp_path / "none"), "-H", "nocolon", "http://x/")
+    assert result.returncode != 0 and b"Name: value" in result.stderr
