@@ -165,5 +165,20 @@ def request_command(dialect: str, port: str, method: str | None, headers: tuple[
         sys.exit(22)  # like curl --fail
 
 
+@main.command("demo")
+@click.option("--quiet", is_flag=True, help="print only the steps and the summary, not the conversations")
+def demo_command(quiet: bool) -> None:
+    """Run the bridge in both directions on virtual ports, with no hardware.
+
+    A local HTTP(S) server, an emulated module, the bridge and scripted firmware: GET, HEAD, a
+    typed POST, a raw PUT, a ranged GET and an HTTPS GET.  Prints both sides of every
+    conversation and a pass/fail summary; exits 0 only if everything passed.
+    """
+    from .demo.run import run_demo
+
+    if not run_demo(click.echo, verbose=not quiet):
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

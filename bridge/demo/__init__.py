@@ -1,0 +1,1 @@
+"""atbridge demo: emulated modules, the bridge and scripted firmware on virtual ports."""
