@@ -1,11 +1,19 @@
-"""The one I/O loop.  Threads blocked in reads (ports) and executors (requests) post what they
-get into one queue; the loop thread owns the sans-I/O sides, feeds them, writes what they say and
-carries out their actions.  The only waits are a blocking queue get, bounded by the sides' next
-timer deadline -- no polling, no sleeps.
+"""The one I/O loop.  It waits in a selector on the ports (and on a wake-up pipe), bounded by the
+sides' next timer deadline -- no polling, no sleeps.  Ports with a file descriptor (ptys, serial
+devices) are read by the loop thread itself when the selector says so; a port without one (some
+pyserial URLs) gets a thread blocked in its read.  Executors run requests in worker threads and
+post their events into a queue, waking the selector.  The loop thread owns the sans-I/O sides:
+it feeds them, writes what they say and carries out their actions.
+
+Memory stays bounded: the loop reads a port only when it is free to handle what it reads (so a
+slow side leaves bytes in the kernel and the sender is flow-controlled), and each request and
+each threaded reader may be at most CREDITS items ahead of the loop.
 """
 from __future__ import annotations
 
+import os
 import queue
+import selectors
 import threading
 import time
 from dataclasses import dataclass
@@ -14,7 +22,7 @@ from typing import Callable, Iterator, Optional, Protocol
 from .model import BodyChunk, ErrorKind, Event, Failure, Progress, Request
 from .ports import Port
 
-CREDITS = 8  # items a reader or a request may have queued ahead of the loop: bounds memory
+CREDITS = 8  # items a reader thread or a request may have queued ahead of the loop
 
 
 class RequestExecutor(Protocol):
@@ -36,26 +44,36 @@ class Loop:
         self._queue: "queue.Queue[tuple]" = queue.Queue()
         self._stop = threading.Event()
         self._requests: dict[tuple[object, int], _Running] = {}
-        self._port_credits: dict[str, threading.Semaphore] = {}
+        self._credits: dict[str, threading.Semaphore] = {}
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
 
     # -- sources -----------------------------------------------------------------------
 
-    def read_port(self, port: Port, tag: str) -> threading.Thread:
-        """A thread that blocks reading `port` and posts ("port", tag, bytes)."""
-        credits = threading.Semaphore(CREDITS)
-        self._port_credits[tag] = credits
+    def read_port(self, port: Port, tag: str) -> None:
+        """Deliver what `port` receives as ("port", tag, bytes); b"" once it is closed."""
+        fileno = getattr(port, "fileno", None)
+        descriptor = fileno() if callable(fileno) else None
+        if descriptor is not None and descriptor >= 0:
+            self._selector.register(descriptor, selectors.EVENT_READ, (port, tag))
+        else:
+            self._read_in_thread(port, tag)
+
+    def _read_in_thread(self, port: Port, tag: str) -> None:
+        credits = self._credits[tag] = threading.Semaphore(CREDITS)
 
         def run() -> None:
             while not self._stop.is_set():
                 data = port.read()
                 credits.acquire()  # the loop has not caught up: stop reading, let the port hold it
-                self._queue.put(("port", tag, data))
+                self.post(("port", tag, data))
                 if not data:
                     return
 
-        thread = threading.Thread(target=run, name=f"read-{tag}", daemon=True)
-        thread.start()
-        return thread
+        threading.Thread(target=run, name=f"read-{tag}", daemon=True).start()
 
     def start_request(self, owner: object, token: int, request: Request, executor: RequestExecutor) -> None:
         """Run `request` in a worker thread; its events come back as ("event", owner, token, event)."""
@@ -66,10 +84,10 @@ class Loop:
                 for event in executor.execute(request):
                     if isinstance(event, (BodyChunk, Progress)):
                         running.credits.acquire()
-                    self._queue.put(("event", owner, token, event))
+                    self.post(("event", owner, token, event))
             except Exception as exc:  # an executor bug must not kill the module
-                self._queue.put(("event", owner, token, Failure(ErrorKind.UNKNOWN, f"executor error: {exc!r}")))
-            self._queue.put(("done", owner, token, None))
+                self.post(("event", owner, token, Failure(ErrorKind.UNKNOWN, f"executor error: {exc!r}")))
+            self.post(("done", owner, token, None))
 
         running.thread = threading.Thread(target=run, name=f"request-{token}", daemon=True)
         self._requests[(owner, token)] = running
@@ -81,13 +99,23 @@ class Loop:
             running.cancelled.set()
             running.executor.cancel()
 
+    def requests_of(self, owner: object) -> list[int]:
+        return [token for who, token in list(self._requests) if who is owner]
+
     def post(self, item: tuple) -> None:
-        """Hand `item` to the loop thread's handler."""
+        """Hand `item` to the loop thread's handler (thread-safe)."""
         self._queue.put(item)
+        self._wake()
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"\0")
+        except (BlockingIOError, OSError):  # already awake / closing
+            pass
 
     def stop(self) -> None:
         self._stop.set()
-        self._queue.put(("stop",))
+        self.post(("stop",))
 
     @property
     def stopped(self) -> bool:
@@ -97,20 +125,52 @@ class Loop:
 
     def run(self, handle: Callable[[tuple, float], None], deadline: Callable[[], Optional[float]],
             on_time: Callable[[float], None]) -> None:
-        """Until :meth:`stop`: give every posted item to `handle`, and fire timers."""
-        while not self._stop.is_set():
-            due = deadline()
-            timeout = None if due is None else max(0.0, due - time.monotonic())
-            try:
-                item = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                item = None
-            now = time.monotonic()
-            if item is not None:
-                if item[0] == "stop":
+        """Until :meth:`stop`: give every port read and posted item to `handle`; fire timers."""
+        try:
+            while not self._stop.is_set():
+                due = deadline()
+                timeout = None if due is None else max(0.0, due - time.monotonic())
+                ready = self._selector.select(timeout)
+                now = time.monotonic()
+                for key, _ in ready:
+                    if key.data is not None:
+                        self._read_ready(key, handle, now)
+                if not self._drain_posted(handle, now):
                     break
-                self._dispatch(item, handle, now)
-            on_time(now)
+                on_time(now)
+        finally:
+            self._selector.close()
+            for fd in (self._wake_r, self._wake_w):
+                os.close(fd)
+
+    def _read_ready(self, key: selectors.SelectorKey, handle: Callable[[tuple, float], None], now: float) -> None:
+        port, tag = key.data
+        try:
+            data = port.read_ready()
+        except OSError:
+            data = b""
+        if not data:
+            self._selector.unregister(key.fd)
+        handle(("port", tag, data), now)
+
+    def _drain_posted(self, handle: Callable[[tuple, float], None], now: float) -> bool:
+        """Handle every posted item; False once a stop was posted."""
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        for _ in range(self._queue.qsize()):  # only what is there now: the ports get their turn
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item[0] == "stop":
+                return False
+            self._dispatch(item, handle, now)
+        if not self._queue.empty():
+            self._wake()  # more came meanwhile: the next select returns at once
+        return True
 
     def _dispatch(self, item: tuple, handle: Callable[[tuple, float], None], now: float) -> None:
         if item[0] == "done":
@@ -118,9 +178,8 @@ class Loop:
             return
         handle(item, now)
         if item[0] == "port":
-            self._port_credits[item[1]].release()
-        if item[0] == "event" and isinstance(item[3], (BodyChunk, Progress)):
+            self._credits[item[1]].release()
+        elif item[0] == "event" and isinstance(item[3], (BodyChunk, Progress)):
             running = self._requests.get((item[1], item[2]))
             if running is not None:
                 running.credits.release()
-

@@ -1,7 +1,8 @@
 """Serial ports: any pyserial URL, or `pty:PATH` -- a pseudo-terminal in raw mode whose slave
 end is reachable at PATH (a symbolic link, removed on close).
 
-A port is read by a thread blocked in :meth:`Port.read`; nothing here polls or sleeps.
+The loop waits on a port's descriptor and reads it with :meth:`Port.read_ready`; a port with no
+descriptor is read by a thread blocked in :meth:`Port.read`.  Nothing here polls or sleeps.
 """
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ class Port(Protocol):
 
     def read(self) -> bytes:
         """Block until bytes arrive; b"" once the port is closed."""
+        ...
+
+    def fileno(self) -> int:
+        """A descriptor the loop can wait on, or -1 (the port is then read by a thread)."""
+        ...
+
+    def read_ready(self) -> bytes:
+        """The bytes there are now, after the loop saw the descriptor readable; b"" when closed."""
         ...
 
     def write(self, data: bytes) -> None: ...
@@ -54,6 +63,16 @@ class PtyPort:
             except (OSError, ValueError):  # close() raced us and closed the descriptors
                 return b""
         return b""
+
+    def fileno(self) -> int:
+        return self.master
+
+    def read_ready(self) -> bytes:
+        """What is there now (the loop's selector said the port is readable); b"" when closed."""
+        try:
+            return os.read(self.master, READ_SIZE)
+        except OSError:
+            return b""
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -95,6 +114,19 @@ class SerialPort:
             return first + (self._serial.read(waiting) if waiting else b"")
         except (serial.SerialException, OSError, TypeError, AttributeError):
             return b""  # closed under us
+
+    def fileno(self) -> int:
+        """The device's descriptor, or -1 for a URL handler without one (it is then read by a thread)."""
+        try:
+            return self._serial.fileno()
+        except (AttributeError, NotImplementedError, serial.SerialException):
+            return -1
+
+    def read_ready(self) -> bytes:
+        try:
+            return os.read(self._serial.fileno(), READ_SIZE)
+        except OSError:
+            return b""
 
     def write(self, data: bytes) -> None:
         self._serial.write(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import deque
 from typing import Callable
 
 from ..frames import Frame
@@ -17,6 +18,7 @@ class HostEnd:
         self.port = serial_port
         self.seen = bytearray()  # everything read so far
         self.cursor = 0  # start of what the next expect() looks at
+        self._pending: dict[int, deque] = {}  # frames already made, by framer
 
     def send(self, data: bytes | str) -> None:
         self.port.write(data.encode() if isinstance(data, str) else data)
@@ -60,19 +62,26 @@ class HostEnd:
         return bytes(self.seen[start:match.end()])
 
     def frames_until(self, framer: Framer, done: Callable[[Frame], bool], timeout: float = 30.0) -> list[Frame]:
-        """Frames of what arrives after the last match, until one satisfies `done`."""
+        """Frames of what arrives after the last match, until one satisfies `done`.  Frames that
+        the same read completed after that one are kept for the next call with this framer."""
         deadline = time.monotonic() + timeout
+        pending = self._pending.setdefault(id(framer), deque())
         frames: list[Frame] = []
         while True:
             if len(self.seen) > self.cursor:
-                chunk = bytes(self.seen[self.cursor:])
+                pending.extend(framer.feed(bytes(self.seen[self.cursor:])))
                 self.cursor = len(self.seen)
-                for frame in framer.feed(chunk):
-                    frames.append(frame)
-                    if done(frame):
-                        return frames
+            while pending:
+                frames.append(pending.popleft())
+                if done(frames[-1]):
+                    return frames
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"timed out; frames so far: {[type(f).__name__ for f in frames]}")
             self.port.timeout = min(left, 0.5)
             self.seen += self.port.read(max(1, self.port.in_waiting))
+
+    def forget(self) -> None:
+        """Drop what has been read and framed so far (long transfers keep memory bounded)."""
+        del self.seen[: self.cursor]
+        self.cursor = 0

@@ -1,6 +1,7 @@
 """The demo's local HTTP and HTTPS server (127.0.0.1, a free port), with a throw-away CA.
 
 GET/HEAD /data/<n>?seed=<s>   n deterministic bytes (Range supported)
+GET /stream/<n>?seed=<s>      n bytes: one deterministic 64 KiB block repeated, streamed (large sizes)
 POST/PUT /echo                the request body back; X-Received-Content-Type tells its type
 """
 from __future__ import annotations
@@ -16,10 +17,21 @@ from urllib.parse import parse_qs, urlsplit
 import trustme
 
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
+STREAM_BLOCK = 64 * 1024
 
 
 def demo_bytes(size: int, seed: int) -> bytes:
     return random.Random(seed).randbytes(size)
+
+
+def stream_sha256(size: int, seed: int) -> str:
+    """The SHA-256 of GET /stream/<size>?seed=<seed>, computed without holding it."""
+    import hashlib
+
+    block, digest = demo_bytes(STREAM_BLOCK, seed), hashlib.sha256()
+    for start in range(0, size, STREAM_BLOCK):
+        digest.update(block[: min(STREAM_BLOCK, size - start)])
+    return digest.hexdigest()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -43,8 +55,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._reply(200, b"deleted", [])
 
+    def _stream(self, size: int, seed: int) -> None:
+        block = demo_bytes(STREAM_BLOCK, seed)
+        self.send_response(200)
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        for start in range(0, size, STREAM_BLOCK):
+            self.wfile.write(block[: min(STREAM_BLOCK, size - start)])
+
     def _data(self, send_body: bool) -> None:
         url = urlsplit(self.path)
+        streamed = re.fullmatch(r"/stream/(\d+)", url.path)
+        if streamed and send_body:
+            self._stream(int(streamed.group(1)), int(parse_qs(url.query).get("seed", ["0"])[0]))
+            return
         found = re.fullmatch(r"/data/(\d+)", url.path)
         if not found:
             self._reply(404, b"not found", [], send_body)

@@ -24,7 +24,7 @@ class ModuleRunner:
         """Serve in this thread until stopped."""
         self.loop.read_port(self.port, "host")
         self.loop.run(self._handle, self.side.next_deadline, self._on_time)
-        for token in list(self._tokens()):
+        for token in self.loop.requests_of(self.side):
             self.loop.cancel_request(self.side, token)
 
     def start(self) -> "ModuleRunner":
@@ -43,9 +43,6 @@ class ModuleRunner:
         """Have the module report an unrelated URC (e.g. "+CEREG: 1" or "RING"), as the network
         would make it; thread-safe (the loop thread writes it)."""
         self.loop.post(("urc", line))
-
-    def _tokens(self):
-        return [token for owner, token in list(self.loop._requests) if owner is self.side]
 
     def _handle(self, item: tuple, now: float) -> None:
         if item[0] == "port":
