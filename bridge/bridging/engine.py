@@ -24,6 +24,11 @@ class BridgeEngine:
         self._queries: dict[int, Callable[[bytes], None]] = {}  # passthrough token -> who asked
         module_side.forward = self._forward
         module_side.query = self._query
+        # A module side may adapt to what the module's dialect cannot do (Neoway behind OneMO
+        # firmware: one request at a time, bodies whole and at most 2048 bytes, no file upload).
+        adapt = getattr(module_side, "adapt_to_executor", None)
+        if adapt is not None:
+            adapt(host_side)
 
     # -- bytes in ----------------------------------------------------------------------
 

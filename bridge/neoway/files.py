@@ -11,9 +11,9 @@ the downloaded file here, in bounded blocks.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterator, Optional
+from typing import BinaryIO, Iterator, Optional
 
-from ..model import ErrorKind, Event, Failure, ResponseEnd, ResponseHead
+from ..model import BodyChunk, ErrorKind, Event, Failure, ResponseEnd, ResponseHead
 from ..net import ModuleFileSystem
 from .channel import Channel
 from .jobs import Job, Side
@@ -77,22 +77,54 @@ class FileTransfer(Job):
 
 
 class Download(Job):
-    """One HTTP(S)GET: download, then decompress (zip: unsupported) and verify (MD5)."""
+    """One HTTP(S)GET: download, then decompress (zip: unsupported) and verify (MD5).
 
-    def __init__(self, side: Side, channel: Channel, path: str, decompress: str, md5: Optional[str]) -> None:
+    The executor saves the body to `path` itself (the request's save_to); with `stream` the body
+    comes as BodyChunk events and is written to `path` here (a bridge: the module behind it has
+    a file system of its own)."""
+
+    def __init__(self, side: Side, channel: Channel, path: str, decompress: str, md5: Optional[str],
+                 stream: bool = False) -> None:
         super().__init__(side, channel)
         self.path = path
         self.decompress = decompress
         self.md5 = md5
+        self.stream = stream
         self.status: Optional[int] = None
+        self._file: Optional[BinaryIO] = None
 
     def on_event(self, event: Event, now: float) -> None:
         if isinstance(event, ResponseHead):
             self.status = event.status
+            if self.stream and _ok(self.status):
+                self._write(None, now)
+        elif isinstance(event, BodyChunk):
+            if self._file is not None:
+                self._write(event.data, now)
         elif isinstance(event, ResponseEnd):
+            self._close()
             self._downloaded(now) if _ok(self.status) else self._failed(ErrorKind.HTTP_STATUS, now)
         elif isinstance(event, Failure):
+            self._close()
             self._failed(ErrorKind.HTTP_STATUS, now)  # every download failure is "11"
+
+    def _write(self, data: Optional[bytes], now: float) -> None:
+        """Open the file (`data` None) or append to it; a failure ends the download."""
+        try:
+            if data is None:
+                self._file = self.side.fs.open_write(self.path)
+            else:
+                assert self._file is not None
+                self._file.write(data)
+        except (OSError, ValueError):
+            self._close()
+            self.side.cancel(self.token)
+            self._failed(ErrorKind.HTTP_STATUS, now)
+
+    def _close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def _downloaded(self, now: float) -> None:
         if self.decompress == ZIP:

@@ -7,7 +7,7 @@ Mode choice: GET and HEAD without headers or body go as modes 0 and 1, a GET of 
 range as "0,<offset>,<size>"; a POST whose body is bytes (not a stream) of 1..2048 and whose only header is
 a Content-Type the YAML's post types name goes as mode 2; everything else (PUT, DELETE, custom
 headers, credentials, open ranges, streamed bodies) goes as a raw request in mode 99, at most 2048
-bytes with its head.  Nothing here talks to a module; a request that cannot be carried raises
+bytes with its head.  A streamed body is collected first and framed chunked in the raw request.  Nothing here talks to a module; a request that cannot be carried raises
 :class:`~bridge.neoway.host_errors.Fail` before any command is sent.
 """
 from __future__ import annotations
@@ -262,6 +262,14 @@ def _collect(pieces: Iterable[bytes], limit: int) -> bytes:
     return b"".join(parts)
 
 
+def _streamed(request: Request) -> bool:
+    """A body given as pieces (not bytes) without a Content-Length header: it is sent whole, but
+    framed chunked, as the network executor sends such a body (and a OneMO module its chunked mode)."""
+    if request.header("content-length") is not None:  # the caller framed it (so does the network executor)
+        return False
+    return request.body is not None and not isinstance(request.body, (bytes, bytearray, memoryview))
+
+
 def raw_request(method: str, target: Target, headers: list[Header], body: Optional[bytes], request: Request) -> bytes:
     """The whole HTTP/1.1 request for mode 99, serialised by h11, ending with CRLF (9.3)."""
     names = {name.lower() for name, _ in headers}
@@ -270,7 +278,9 @@ def raw_request(method: str, target: Target, headers: list[Header], body: Option
         head.append(("Range", request.byte_range.header_value()))
     if not request.keep_alive and "connection" not in names:
         head.append(("Connection", "close"))
-    if body or method in _BODY_METHODS:
+    if _streamed(request):
+        head.append(("Transfer-Encoding", "chunked"))  # as a streamed body goes on the wire elsewhere
+    elif body or method in _BODY_METHODS:
         head.append(("Content-Length", str(len(body or b""))))
     connection = h11.Connection(h11.CLIENT)
     try:

@@ -92,12 +92,26 @@ class Spans:
         return max(self.timeouts.get(family.command("SETUP"), 0.0), request.timeouts.connect or 0.0) + WAIT_MARGIN
 
     def silence(self, request: Request, family: Family) -> float:
-        """Between two reports of a response (and until the first)."""
+        """Between two reports of a response (and until the first).  A response timeout of the
+        request shorter than the module's own is kept here, to the second: the module would
+        wait longer."""
+        own = self._shorter(request, family)
+        if own is not None:
+            return own
         return max(self.timeouts.get(family.command("ACTION"), 0.0), request.timeouts.response or 0.0) + WAIT_MARGIN
 
     def action(self, request: Request, family: Family) -> float:
-        """AT+HTTPACTION's answer: a module may connect and await the response head first."""
+        """AT+HTTPACTION's answer: a module may connect and await the response head first (with a
+        request's shorter response timeout: the link is up, only the response is awaited)."""
+        own = self._shorter(request, family)
+        if own is not None:
+            return own
         return self.setup(request, family) + self.silence(request, family)
+
+    def _shorter(self, request: Request, family: Family) -> Optional[float]:
+        own = request.timeouts.response
+        module = self.timeouts.get(family.command("ACTION"), 0.0)
+        return float(own) if own and module and own < module else None
 
 
 class Context(Protocol):

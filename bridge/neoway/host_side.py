@@ -191,6 +191,33 @@ class NeowayHostSide:
         """No command queued or outstanding and no request running or waiting."""
         return self._commands.idle and self._job is None and not self._pending
 
+    # ---- what a bridge's module side adapts to (BridgeEngine calls its adapt_to_executor) ------
+
+    one_request_at_a_time = True  # one HTTP context: requests run one after another
+    streams_request_body = False  # AT+HTTPACTION takes the body whole, after '>'
+    files_on_module = True  # save_to and certificate names are files of the module; no command writes one
+
+    @property
+    def request_body_max(self) -> int:
+        """The most body bytes one AT+HTTPACTION carries (with the head, in mode 99)."""
+        return self.limits.data_max
+
+    def refusal(self, request: Request) -> Optional[Failure]:
+        """The Failure `request` would end with before any command is sent (too large, a URL, TLS
+        setting or certificate the module cannot take), or None.  Nothing is queued; a body that
+        is an iterator is not consumed (lists and tuples are checked)."""
+        try:
+            target = target_of(request.url, self.limits)
+            if target.secure:
+                scripts.tls_options(self.limits, request.tls)
+            if request.save_to is not None:
+                plan_file(request, target, self.limits)
+            elif request.body is None or isinstance(request.body, (bytes, bytearray, memoryview, list, tuple)):
+                plan_action(request, target, self.limits)
+        except Fail as fail:
+            return Failure(fail.kind, fail.detail)
+        return None
+
     # ---- pass-through -----------------------------------------------------------------------
 
     def passthrough(self, command_line: bytes, data: Optional[bytes] = None) -> int:
@@ -307,7 +334,9 @@ class NeowayHostSide:
             return
         what = cmd.line[:60].decode("latin-1")
         if answer.timed_out:
-            self._fail(job, ErrorKind.RESPONSE_TIMEOUT, f"no answer to {what}")
+            setup = job.target is not None and cmd.line == f"AT+{job.target.family.command('SETUP')}".encode()
+            kind = ErrorKind.CONNECT_TIMEOUT if setup else ErrorKind.RESPONSE_TIMEOUT  # HTTPSETUP connects
+            self._fail(job, kind, f"no answer to {what}")
         elif not answer.ok and not cmd.tolerate:
             line = answer.line
             kind = (self.errors.line_kind(line) if line is not None else None) or (

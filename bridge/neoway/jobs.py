@@ -37,7 +37,8 @@ class Side(Protocol):
     reports: Reports
     fs: ModuleFileSystem
 
-    def write(self, data: bytes) -> None: ...
+    def emit(self, data: bytes) -> None: ...
+    def raw_started(self, job: "Job") -> None: ...
     def line(self, text: Union[str, bytes]) -> None: ...
     def ok(self) -> None: ...
     def fail(self, kind: ErrorKind) -> None: ...
@@ -90,9 +91,11 @@ class Exchange(Job):
     def on_event(self, event: Event, now: float) -> None:
         if isinstance(event, ResponseHead):
             self._answer(now)
-            self.side.write(self.writer.head(event))
+            self.side.emit(self.writer.head(event))
+            if not self.writer.pieces:  # recvmode 0: unframed bytes until the response ends
+                self.side.raw_started(self)
         elif isinstance(event, BodyChunk):
-            self.side.write(self.writer.body(event.data))
+            self.side.emit(self.writer.body(event.data))
         elif isinstance(event, ResponseEnd):
             self._ended(now)
         elif isinstance(event, ConnectionClosed):
@@ -108,7 +111,7 @@ class Exchange(Job):
 
     def _ended(self, now: float) -> None:
         self._answer(now)
-        self.side.write(self.writer.end())
+        self.side.emit(self.writer.end())
         if self.request.keep_alive:  # a ConnectionClosed may follow, or nothing: over now
             self.lingers = self.channel.settings.keepalive
             self._finish(now, closed=not self.channel.settings.keepalive)
@@ -135,7 +138,7 @@ class Exchange(Job):
         else:  # the request went out: OK, what arrived, the link closing
             if not was_answered:
                 self.side.ok()
-            self.side.write(self.writer.abort())
+            self.side.emit(self.writer.abort())
             self.side.fail_token(reports.urc(kind, self.channel.secure)[0])
         self.side.job_done(self, now)
         if not was_answered:

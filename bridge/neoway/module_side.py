@@ -29,19 +29,42 @@ Behaviour the manual leaves open, as decided here:
   parameter errors are +CME ERROR: 53.  GET writes the range to the optional 4th parameter's
   file or FILE_GET_DEFAULT, overwriting it.  POST sends the first <length> bytes of the file.
   Each transfer uses its own connection and leaves the link as it was.
+- In recvmode 0 the response is unframed bytes: while one streams, commands are held (as while
+  a command is unanswered) and bytes from elsewhere (:meth:`write`: in a bridge, the answers of
+  forwarded commands and the module's unrelated URCs) wait until it has ended, so that they
+  cannot land inside the body.  In recvmode 1 they go out between two pieces.
+
+In a bridge (:attr:`forward` set: the executor is another dialect's module, with a file system
+of its own):
+
+- HTTPSETUP's connect-only request is answered by the host side of the module behind; a OneMO
+  module connects with each request, so it says Connected at once and a connect fault shows at
+  HTTPACTION ("+HTTPACTION: SOCKET ID OPEN FAILED"; HTTPSACTION: ERROR).
+
+- HTTPSCFG's certificate and key files are read from this side's file system and handed on as
+  PEM (a DER certificate is converted); HTTPSSETUP answers ERROR when a file it needs cannot be
+  read, as the emulator does.  With authmode 0 no CA goes along.
+- HTTPGET streams the body through the bridge into DOWNLOAD_FILES[secure] of this side's file
+  system, so that the MD5 check reads the bytes that really arrived.
+- FILEHTTPACTION GET saves into the other module's file system (its download-to-file command);
+  POST reads the file from this side's.
+- With keepalive 1, HTTPACTION's requests say "Connection: keep-alive": a module keeps its
+  connection only when the request asks for it.
+- AT+CGATT=<state> goes to the module as a query: the data link follows what it accepted.
 """
 from __future__ import annotations
 
-import re
-
+import dataclasses
 import functools
 import logging
+import re
+import ssl
 from collections import deque
 from typing import Callable, Optional, Union
 
 from ..dialect import CommandSpec, Dialect
 from ..frames import Command, FramingError
-from ..model import ByteRange, ErrorKind, Event, Method, Request, Timeouts, TlsSettings
+from ..model import ByteRange, ErrorKind, Event, Method, Request, Timeouts, TlsSettings, VerifyMode
 from ..moduleside import Identity, ModuleSide
 from ..net import ModuleFileSystem, PathEscapeError
 from .channel import Channel, Settings, TlsConfig
@@ -65,6 +88,7 @@ _FILE_ACTION = "FILEACTION"
 _DEFAULT_TIMEOUT = 30.0
 
 Handler = Callable[[Channel, CommandSpec, Command, float], None]
+_CGATT = "CGATT"
 _CGPADDR = re.compile(rb'\+CGPADDR:\s*\d+\s*,\s*"?([0-9A-Fa-f.:]+)"?')
 log = logging.getLogger(__name__)
 
@@ -87,6 +111,8 @@ class NeowayModuleSide(ModuleSide):
         self._jobs: dict[int, Job] = {}
         self._busy = False
         self._held: deque[Union[Command, FramingError]] = deque()
+        self._raw_job: Optional[Job] = None   # the recvmode-0 response being written, if any
+        self._deferred = bytearray()          # bytes from elsewhere, held until it has ended
         get_states = dialect.enums.get("get_state", {})
         assert all(state in get_states for state in STATES), "neoway.yaml: enum get_state lacks 10/30"
 
@@ -95,7 +121,7 @@ class NeowayModuleSide(ModuleSide):
     def handle_command(self, command: Command, now: float) -> bool:
         route = self._routes.get(command.name)
         if route is None:
-            return self._other_command(command)
+            return self._other_command(command, now)
         secure, handler = route
         spec = self.dialect.command(command.name)
         if spec is None or not self._available(command.name) or (secure and not self.profile.get("ssl", True)):
@@ -129,12 +155,35 @@ class NeowayModuleSide(ModuleSide):
             self.error()
             self.answered(now)
 
+    @property
+    def bridged(self) -> bool:
+        """The executor is a module behind a bridge, not the network."""
+        return self.forward is not None
+
+    def write(self, data: bytes) -> None:
+        """Bytes from elsewhere (a bridge: answers of forwarded commands, unrelated URCs):
+        held while a recvmode-0 response streams, so that they do not land inside its body."""
+        if self._raw_job is not None:
+            self._deferred += data
+        else:
+            super().write(data)
+
     # ---- for the jobs (jobs.Side) ----------------------------------------------------------------
+
+    def emit(self, data: bytes) -> None:
+        """Response bytes of the job being reported."""
+        super().write(data)
+
+    def raw_started(self, job: Job) -> None:
+        self._raw_job = job
 
     def answered(self, now: float) -> None:
         """The command being served has its answer: serve the ones held behind it."""
         self._busy = False
-        while self._held and not self._busy:
+        self._serve_held(now)
+
+    def _serve_held(self, now: float) -> None:
+        while self._held and not self._busy and self._raw_job is None:
             frame = self._held.popleft()
             if isinstance(frame, Command):
                 self._command(frame, now)
@@ -153,11 +202,16 @@ class NeowayModuleSide(ModuleSide):
             channel.close_waiting = False
             self._answer_close(channel)
             self.answered(now)
+        if self._raw_job is job:  # its response has ended: what waited goes out now
+            self._raw_job = None
+            super().write(bytes(self._deferred))
+            self._deferred.clear()
+            self._serve_held(now)
 
     # ---- command intake: hold commands while one is unanswered -----------------------------
 
     def _command(self, command: Command, now: float) -> None:
-        if self._busy:
+        if self._busy or self._raw_job is not None:
             self._hold(command)
             return
         try:
@@ -168,7 +222,7 @@ class NeowayModuleSide(ModuleSide):
             self.error()
 
     def _framing_error(self, frame: FramingError, now: float) -> None:
-        if self._busy:
+        if self._busy or self._raw_job is not None:
             self._hold(frame)
         else:
             super()._framing_error(frame, now)
@@ -201,7 +255,10 @@ class NeowayModuleSide(ModuleSide):
             return False
         return not (spec and spec.models and self.profile.name not in spec.models)
 
-    def _other_command(self, command: Command) -> bool:
+    def _other_command(self, command: Command, now: float) -> bool:
+        if command.name == _CGATT and command.form == "set" and self.query is not None:
+            self._cgatt_through(command, now)
+            return True
         if command.name != MYNETACT or "XIIC" not in (self.profile.get("commands_missing") or []):
             return False
         try:
@@ -211,6 +268,20 @@ class NeowayModuleSide(ModuleSide):
         except ParamError:
             self.fail(ErrorKind.INVALID_PARAMETER)
         return True
+
+    def _cgatt_through(self, command: Command, now: float) -> None:
+        """Bridged AT+CGATT=<state>: the module behind answers it, and the data link follows what
+        it accepted (the emulator answers it here and the link follows the identity)."""
+        self._busy = True  # hold the host's next commands until the module has answered
+
+        def done(answer: bytes) -> None:
+            if answer.rstrip().endswith(b"OK") and [p.text.strip() for p in command.params] in (["0"], ["1"]):
+                self.identity.attached = command.params[0].text.strip() == "1"
+            self.write(answer)
+            self.answered(now)
+
+        assert self.query is not None
+        self.query(command.raw, done)
 
     def _timeout(self, name: str) -> float:
         spec = self.dialect.command(name)
@@ -242,6 +313,12 @@ class NeowayModuleSide(ModuleSide):
             self.fail(refusal)
             return
         assert url is not None
+        if channel.secure and self.bridged:  # the emulator's executor finds out when it connects
+            try:
+                self._carried(self.tls.settings(self.dialect.enums["sslversion"]))
+            except (OSError, ValueError):
+                self.fail(ErrorKind.TLS_FAILED)
+                return
         self._run(Probe(self, channel), probe_request(url, self._tls(channel), self.setup_timeout))
         self._busy = True
 
@@ -296,6 +373,10 @@ class NeowayModuleSide(ModuleSide):
             request.keep_alive = raw.keep_alive
             return request
         headers = [("Content-Type", plan.content_type)] if plan.content_type else []
+        if self.bridged and channel.settings.keepalive:
+            # The module behind keeps its connection only when the request asks for it (OneMO:
+            # a "Connection: keep-alive" header); the network executor keeps it without.
+            headers.append(("Connection", "keep-alive"))
         body = data if plan.method is Method.POST else None
         return self._request(channel, plan.method, headers, body, byte_range=plan.byte_range)
 
@@ -344,9 +425,14 @@ class NeowayModuleSide(ModuleSide):
             self.fail(refusal)
             return
         path = DOWNLOAD_FILES[channel.secure]
-        request = self._request(channel, Method.GET, save_to=path)
         md5 = check_value if len(command.params) == 3 else None
-        channel.download = self._run(Download(self, channel, path, decompress or "0", md5), request)
+        if self.bridged:  # the body comes through the bridge into this side's file: MD5 on real bytes
+            request = self._request(channel, Method.GET)
+            request.keep_alive = False
+        else:
+            request = self._request(channel, Method.GET, save_to=path)
+        download = Download(self, channel, path, decompress or "0", md5, stream=self.bridged)
+        channel.download = self._run(download, request)
         channel.get_state = ("0", None)
         self.ok()
 
@@ -377,7 +463,35 @@ class NeowayModuleSide(ModuleSide):
         self.ok()
 
     def _tls(self, channel: Channel) -> Optional[TlsSettings]:
-        return self.tls.settings(self.dialect.enums["sslversion"]) if channel.secure else None
+        if not channel.secure:
+            return None
+        settings = self.tls.settings(self.dialect.enums["sslversion"])
+        if self.bridged:
+            try:
+                return self._carried(settings)
+            except (OSError, ValueError):  # HTTPSSETUP said ERROR; the module behind fails the handshake
+                return settings
+        return settings
+
+    def _carried(self, settings: TlsSettings) -> TlsSettings:
+        """The settings with the contents of their files (PEM) in place of the names: the module
+        behind a bridge has a file system of its own.  Raises OSError or ValueError (including
+        PathEscapeError) when a file that is needed cannot be read."""
+        ca = settings.ca if settings.verify is not VerifyMode.NONE else None
+        return dataclasses.replace(
+            settings,
+            ca=self._pem(ca, certificate=True) if ca else None,
+            client_cert=self._pem(settings.client_cert, certificate=True) if settings.client_cert else None,
+            client_key=self._pem(settings.client_key, certificate=False) if settings.client_key else None,
+        )
+
+    def _pem(self, name: str, certificate: bool) -> str:
+        data = self.fs.read_bytes(name)
+        if b"-----BEGIN" in data:
+            return data.decode("ascii")
+        if certificate:  # DER: one certificate
+            return ssl.DER_cert_to_PEM_cert(data)
+        raise ValueError(f"{name}: a key must be PEM")
 
     # ---- FILEHTTPACTION / FILEHTTPSACTION -------------------------------------------------------
 
@@ -421,11 +535,14 @@ class NeowayModuleSide(ModuleSide):
         return request
 
     def _module_path(self, name: str) -> str:
+        """<dir&filename> is relative to the root of the file system (9.19): rooted here, so that
+        a module behind a bridge, whose relative names go elsewhere (OneMO: /etc/http_file/),
+        stores it there too."""
         try:
             self.fs.resolve(name)
         except PathEscapeError as exc:
             raise ParamError(str(exc)) from None
-        return name
+        return "/" + name.lstrip("/")
 
     # ---- XIIC -------------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ import h11
 from ..dialect import Dialect, ModelProfile, ParamSpec, load
 from ..frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
 from ..framing import NEED_DATA, ResponseFramer
-from ..model import (BodyChunk, Connected, ErrorKind, Event, Failure, Method, Progress, Request, ResponseEnd,
+from ..model import (BodyChunk, Connected, ConnectionClosed, ErrorKind, Event, Failure, Method, Progress, Request, ResponseEnd,
                      ResponseHead, TlsSettings, VerifyMode)
 
 DIALECT = "onemo"
@@ -339,6 +339,19 @@ def _slices(views: Iterable[memoryview], size: int) -> Iterator[tuple[memoryview
         yield held, True
 
 
+def _counted(views: Iterable[memoryview], length: int) -> Iterator[memoryview]:
+    """`views`, checked to add up to `length` bytes: a body that does not fails the request
+    before its last piece goes out (_slices looks one piece ahead)."""
+    total = 0
+    for view in views:
+        total += len(view)
+        if total > length:
+            raise _Fail(ErrorKind.SEND_FAILED, f"the request body is longer than its Content-Length {length}")
+        yield view
+    if total != length:
+        raise _Fail(ErrorKind.SEND_FAILED, f"the request body has {total} of its {length} bytes")
+
+
 def _is_bytes(body: object) -> bool:
     return isinstance(body, (bytes, bytearray, memoryview))
 
@@ -354,6 +367,14 @@ def _no_body(head: ResponseHead, method: str) -> bool:
         return True
     fields = {name.lower(): value.strip() for name, value in head.headers}
     return "chunked" not in fields.get("transfer-encoding", "").lower() and fields.get("content-length") == "0"
+
+
+def _closes(head: Optional[ResponseHead]) -> bool:
+    """The response ends its connection: "Connection: close", or HTTP/1.0 without keep-alive."""
+    if head is None:
+        return False
+    tokens = {t.strip().lower() for n, v in head.headers if n.lower() == "connection" for t in v.split(",")}
+    return "close" in tokens or (head.raw.startswith(b"HTTP/1.0") and "keep-alive" not in tokens)
 
 
 def parse_head(raw: bytes, method: str) -> ResponseHead:
@@ -473,6 +494,7 @@ class _Limits:
     instances: int
     header_max: int
     content_max: int
+    content_total: int  # content collected before MHTTPREQUEST (Content-Length mode)
     cert_max: int
     ssl_ids: tuple[int, ...]
     timeout_specs: tuple[ParamSpec, ParamSpec, ParamSpec]
@@ -495,7 +517,7 @@ class _Limits:
         return cls(
             methods={name: code for code, name in dialect.enums["method"].items()},
             instances=int(profile.get("instances", 4)), header_max=data_max("MHTTPHEADER"),
-            content_max=data_max("MHTTPCONTENT"), cert_max=data_max("MSSLCERTWR"),
+            content_max=data_max("MHTTPCONTENT"), content_total=dialect.payload_max, cert_max=data_max("MSSLCERTWR"),
             ssl_ids=tuple(range(low, high + 1)), timeout_specs=timeout, ssl_versions=versions,  # type: ignore[arg-type]
         )
 
@@ -760,6 +782,11 @@ class OnemoHostSide:
     def _complete(self, job: _Job) -> None:
         # kept only when the script had sent everything (a server may answer before the upload ends)
         keep = job.request.keep_alive and job.instance is not None and job.waiting == _WAIT_END
+        if job.request.keep_alive and _closes(job.reception.head):
+            # The server ends the connection with this response; the module reports no close, so
+            # say it here, as the model's executors do after ResponseEnd.
+            self._events.append((job.token, ConnectionClosed(by_peer=True)))
+            keep = False
         self._retire(job, keep=keep, terminate=False)
 
     def _retire(self, job: _Job, keep: bool, terminate: bool) -> None:
@@ -895,10 +922,16 @@ class OnemoHostSide:
         request = job.request
         target = _target(request.url)
         headers = self._header_lines(request, job.method, target)
-        if not _is_bytes(request.body) and request.body is not None and job.method not in _CHUNKED_METHODS:
-            raise _Fail(ErrorKind.UNSUPPORTED, f"a streamed body goes in chunked mode, which {job.method} has not", terminate=False)
         body, stream = self._body(request)
-        if headers or body is not None or stream is not None:
+        declared = self._declared_length(request) if stream is not None else None
+        if declared is not None:  # a streamed body of a stated size: Content-Length mode, as asked
+            stream = _counted(stream, declared)
+            body, sized, stream = None, stream, None
+        else:
+            sized = None
+        if stream is not None and job.method not in _CHUNKED_METHODS:
+            raise _Fail(ErrorKind.UNSUPPORTED, f"a streamed body goes in chunked mode, which {job.method} has not", terminate=False)
+        if headers or body is not None or stream is not None or sized is not None:
             self._need_data_mode("request headers and bodies")
         method = self._limits.methods.get(job.method)
         if method is None:
@@ -912,6 +945,8 @@ class OnemoHostSide:
             yield _Cmd(_at("MHTTPHEADER", instance.httpid, eof, len(line)), line)
         if body is not None:
             yield from self._content(instance.httpid, [body])
+        if sized is not None:
+            yield from self._content(instance.httpid, sized)
         yield _Cmd(_at("MHTTPREQUEST", instance.httpid, int(method), 0, target.path))
         job.sent = True
         if stream is not None:
@@ -1061,6 +1096,15 @@ class OnemoHostSide:
         if any(len(line) > self._limits.header_max for line in lines):
             raise _Fail(ErrorKind.INVALID_PARAMETER, f"a header line is longer than {self._limits.header_max}", terminate=False)
         return lines
+
+    def _declared_length(self, request: Request) -> Optional[int]:
+        """The Content-Length a request with a streamed body states, if the module can collect
+        that much before MHTTPREQUEST (Content-Length mode); else None (chunked mode)."""
+        value = request.header("content-length")
+        if value is None or not value.strip().isdigit():
+            return None
+        length = int(value.strip())
+        return length if 0 < length <= self._limits.content_total else None
 
     @staticmethod
     def _body(request: Request) -> tuple[Optional[memoryview], Optional[Iterator[memoryview]]]:

@@ -2,6 +2,7 @@
 MHTTPREAD, MHTTPDEL, MHTTPTERM and MHTTPDLFILE."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -12,7 +13,7 @@ from ..net import PathEscapeError
 from .instance import Instance, Pieces, Settings, parse_base
 from .params import CommandError, bad, parse_params, present, with_limits
 from .request import UploadStream, build, request_path, timeouts
-from .sinks import CacheSink, DlfileSink, FileSink, HostSink
+from .sinks import CacheSink, DlfileSink, FileSink, FileWriter, HostSink
 from .transfer import Sink, Transfer, urc
 
 if TYPE_CHECKING:
@@ -140,9 +141,13 @@ class HttpCommands:
         if pieces.closed:
             raise CommandError(ErrorKind.NOT_ALLOWED, "input ended with <eof> 0; clear it first (<eof> 2)")
 
+        limit = self.side.dialect.payload_max
+        if pieces is instance.content and self.side.body_max is not None:
+            limit = min(limit, self.side.body_max)  # what the executor carries (a bridge's module)
+
         def store(data: bytes) -> None:
-            if len(pieces.data) + len(data) > self.side.dialect.payload_max:
-                raise CommandError(ErrorKind.OUT_OF_MEMORY, "too much data collected")
+            if len(pieces.data) + len(data) > limit:
+                raise CommandError(ErrorKind.OUT_OF_MEMORY, f"more than {limit} bytes collected")
             pieces.data += data
             pieces.closed = eof == 0
             self.side.ok()
@@ -154,6 +159,9 @@ class HttpCommands:
             transfer = instance.transfer
             if transfer is None or transfer.upload is not upload or upload.closed:
                 raise CommandError(ErrorKind.SEND_FAILED, "the request has ended")
+            if transfer.token is None:  # an executor that takes bodies whole: held until <eof> 0
+                self._hold(transfer, upload, data, eof)
+                return
             if upload.backlog() >= self.upload_backlog:
                 raise CommandError(ErrorKind.SEND_FAILED, "the server is not reading the body")
             upload.put(data)
@@ -162,6 +170,30 @@ class HttpCommands:
             self.side.ok()
 
         return send
+
+    def _hold(self, transfer: Transfer, upload: UploadStream, data: bytes, eof: int) -> None:
+        """Chunked mode for an executor that needs the body whole: the pieces are kept, and the
+        request starts with all of them once <eof> 0 has come.  More than the executor carries:
+        this piece is refused (23) and the request ends ("err" 8) -- never a request left hanging."""
+        limit = self.side.body_max
+        if limit is not None and upload.size + len(data) > limit:
+            self.side.fail(ErrorKind.OUT_OF_MEMORY)
+            transfer.abort(ErrorKind.OUT_OF_MEMORY)
+            return
+        upload.put(data)
+        if eof != 0:
+            self.side.ok()
+            return
+        upload.close()
+        transfer.request.body = upload.drain()
+        try:
+            self.side.check_executor(transfer.request)
+        except CommandError as refused:
+            self.side.fail(refused.kind)
+            transfer.abort(refused.kind)
+            return
+        self.side.ok()
+        self.side.launch(transfer)
 
     # -- AT+MHTTPREQUEST ---------------------------------------------------------------------
 
@@ -172,6 +204,7 @@ class HttpCommands:
         values = self._params(command, spec, {"path": input_format})
         if instance.busy:
             raise CommandError(ErrorKind.BUSY, "a request is in flight")
+        self.side.check_free()
         method = Method(self.side.dialect.enums["method"][str(values["method"])])
         local = self._local_path(str(values["local_path"])) if values["local_path"] is not None else None
 
@@ -188,25 +221,33 @@ class HttpCommands:
     def _send(self, instance: Instance, method: Method, path: bytes, local: Optional[str]) -> None:
         if instance.busy or self.side.instances.get(instance.id) is not instance:
             raise CommandError(ErrorKind.BUSY, "a request is in flight")
+        self.side.check_free()
         settings = instance.settings
         chunked = settings.int("chunked", "chunked_mode") == 1 and method in _CHUNKED_METHODS
+        held = chunked and not self.side.streams_body  # the body goes whole once <eof> 0 has come
         upload = UploadStream() if chunked else None
         body = upload if upload is not None else (bytes(instance.content.data) if instance.content.data else None)
         target = request_path(path, settings.int("urlencode", "urlencode_mode") == 1)
-        request = build(instance, method, target, self.side.instance_tls(instance), body)
-        request.save_to = local
-        transfer = Transfer(self.side, instance.id, request, self._sink_maker(instance, local), instance, upload)
+        request = build(instance, method, target, self.side.executor_tls(self.side.instance_tls(instance)), body)
+        writer = None
+        if local is not None and self.side.local_files:
+            writer = FileWriter(self.side.fs, local)
+        else:
+            request.save_to = local
+        self.side.check_executor(dataclasses.replace(request, body=[]) if chunked else request)
+        transfer = Transfer(self.side, instance.id, request, self._sink_maker(instance, local, writer), instance, upload)
         instance.transfer = transfer
         self.side.ok()
-        self.side.launch(transfer)
+        if not held:
+            self.side.launch(transfer)
         if chunked:
             self.side.line(urc("ind", instance.id))
 
-    def _sink_maker(self, instance: Instance, local: Optional[str]) -> Callable[[Transfer], Sink]:
+    def _sink_maker(self, instance: Instance, local: Optional[str], writer: Optional[FileWriter] = None) -> Callable[[Transfer], Sink]:
         settings = instance.settings
         output = settings.int("encoding", "output_format")
         if local is not None:
-            return lambda t: FileSink(t, output)
+            return lambda t: FileSink(t, output, writer)
         if settings.int("cached", "cached"):
             instance.cache.clear()  # the next request clears what was not read (3.6)
             return lambda t: CacheSink(t, instance.cache, settings.int("cached", "cache_length"))
@@ -238,7 +279,8 @@ class HttpCommands:
 
     def terminate(self, command: Command, spec: CommandSpec, now: float) -> None:
         if command.form == "execute":
-            for transfer in self.side.transfers():
+            held = [i.transfer for i in self.side.created() if i.transfer is not None]  # incl. chunked ones not started yet
+            for transfer in self.side.transfers() + held:
                 transfer.terminate()
         else:
             instance = self.side.instance(int(self._params(command, spec)["httpid"]))
@@ -268,9 +310,15 @@ class HttpCommands:
                           save_to=local, append=values["eof"] == 1)
         if request.append and not ranged:
             request.byte_range = self._resume_from(local)
+        writer = None
+        if self.side.local_files:  # the executor would save on its module: the file is written here
+            writer = FileWriter(self.side.fs, local, request.append)
+            request.save_to, request.append = None, False
+        self.side.check_free()
+        self.side.check_executor(request)
         httpid = self._free_id()
         progind = int(values["progind"] or 0)
-        transfer = Transfer(self.side, httpid, request, lambda t: DlfileSink(t, progind))
+        transfer = Transfer(self.side, httpid, request, lambda t: DlfileSink(t, progind, writer))
         self.side.downloads[httpid] = transfer
         self.side.ok()
         self.side.launch(transfer)
@@ -281,7 +329,7 @@ class HttpCommands:
             return None
         if not self.profile.get("ssl", True):
             raise CommandError(ErrorKind.SSL_NOT_ENABLED, "this model has no SSL")
-        return self.side.ssl.contexts.tls(int(ssl_id)) if ssl_id is not None else TlsSettings()
+        return self.side.executor_tls(self.side.ssl.contexts.tls(int(ssl_id)) if ssl_id is not None else TlsSettings())
 
     def _resume_from(self, local: str) -> Optional[ByteRange]:
         """<eof> 1 without <range>: continue after what the file holds (fn 34)."""

@@ -98,10 +98,24 @@ class UploadStream:
     def __init__(self) -> None:
         self._pieces: "queue.Queue[object]" = queue.Queue()
         self.closed = False
+        self.size = 0  # bytes put so far
 
     def put(self, data: bytes) -> None:
         if data:
+            self.size += len(data)
             self._pieces.put(data)
+
+    def drain(self) -> list[bytes]:
+        """The pieces put and not yet taken, without waiting (an executor that needs the body
+        whole gets it so, once <eof> 0 has come)."""
+        pieces: list[bytes] = []
+        while True:
+            try:
+                piece = self._pieces.get_nowait()
+            except queue.Empty:
+                return pieces
+            if piece is not self._END:
+                pieces.append(piece)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """End of the body (<eof> 0), or the request is gone: the iterator ends."""

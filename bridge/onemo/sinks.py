@@ -7,15 +7,18 @@
 """
 from __future__ import annotations
 
+import re
 from collections import deque
-from typing import Optional
+from typing import BinaryIO, Optional
 
 from ..model import ErrorKind, Method, Progress, ResponseHead
+from ..net import ModuleFileSystem, PathEscapeError
 from .encoding import ASCII, encode_output
 from .instance import Cache
 from .transfer import Transfer, urc
 
 CRLF = b"\r\n"
+_CONTENT_RANGE = re.compile(r"bytes\s+(?:\d+-\d+|\*)/(\d+)", re.IGNORECASE)
 
 
 def body_framing(head: ResponseHead, method: Method) -> tuple[int, bool]:
@@ -167,13 +170,57 @@ class CacheSink:
         self.t.abort(ErrorKind.CACHE_FULL)
 
 
+class FileWriter:
+    """The body written into a file of this side's file system, with the Progress a network
+    executor reports when it saves the body itself.  For a bridge: its executor (a module of the
+    other dialect) would save the file on that module, out of the firmware's reach."""
+
+    def __init__(self, fs: ModuleFileSystem, path: str, append: bool = False) -> None:
+        self.fs = fs
+        self.path = path
+        self.append = append
+        self.done = 0
+        self.total: Optional[int] = None
+        self.entity: Optional[int] = None
+        self._file: Optional[BinaryIO] = None
+
+    def start(self, head: ResponseHead, method: Method) -> None:
+        """Open the file if the response has a body (as the executor does); raises OSError."""
+        if method == Method.HEAD or head.status < 200 or head.status in (204, 304):
+            return
+        names = {name.lower(): value.strip() for name, value in head.headers}
+        length = names.get("content-length", "")
+        self.total = int(length) if "transfer-encoding" not in names and length.isdigit() else None
+        entity = _CONTENT_RANGE.match(names.get("content-range", ""))
+        self.entity = int(entity.group(1)) if entity else None
+        try:
+            self._file = self.fs.open_write(self.path, append=self.append)
+        except PathEscapeError as exc:
+            raise OSError(str(exc)) from None
+
+    def write(self, data: bytes) -> Progress:
+        """Raises OSError."""
+        if self._file is None:
+            raise OSError(f"{self.path} is not open")
+        self._file.write(data)
+        self.done += len(data)
+        return Progress(self.done, self.total, self.entity)
+
+    def close(self) -> None:
+        """Raises OSError if what was written cannot be flushed."""
+        handle, self._file = self._file, None
+        if handle is not None:
+            handle.close()
+
+
 class FileSink:
     """AT+MHTTPREQUEST with <local_path>: the header as usual, the body into the file,
     +MHTTPURC "download",<downloaded>,<content_length>[,<entity_length>] as it arrives."""
 
-    def __init__(self, transfer: Transfer, output_format: int = ASCII) -> None:
+    def __init__(self, transfer: Transfer, output_format: int = ASCII, writer: Optional[FileWriter] = None) -> None:
         self.t = transfer
         self.output_format = output_format
+        self.writer = writer  # the body is written here (else the executor saves it and reports Progress)
         self.has_body = True
         self.done = 0
         self.total: Optional[int] = None
@@ -183,9 +230,12 @@ class FileSink:
         report_head(self.t, head, self.output_format)
         content_len, last_frame = body_framing(head, self.t.request.method)
         self.has_body = content_len > 0 or last_frame
+        start_writer(self.t, self.writer, head)
 
     def chunk(self, data: bytes, now: float) -> None:
-        pass
+        progress = write_chunk(self.t, self.writer, data)
+        if progress is not None:
+            self.progress(progress, now)
 
     def progress(self, progress: Progress, now: float) -> None:
         self.done, self.total, self.entity = progress.done, progress.total, progress.entity_total
@@ -193,12 +243,14 @@ class FileSink:
             self._report(self.total or 0)  # chunked: content_length 0 until the end
 
     def end(self, now: float) -> None:
+        if not close_writer(self.t, self.writer):
+            return
         if self.has_body:  # the last report once the file is closed
             self._report(self.total if self.total is not None else self.done)
         self.t.finish()
 
     def close(self) -> None:
-        pass
+        close_quietly(self.writer)
 
     def _report(self, content_length: int) -> None:
         fields: list[object] = [self.done, content_length] + ([self.entity] if self.entity is not None else [])
@@ -212,9 +264,10 @@ class DlfileSink:
 
     PREFIX = "+MHTTPDLFILE"
 
-    def __init__(self, transfer: Transfer, progind: int = 0) -> None:
+    def __init__(self, transfer: Transfer, progind: int = 0, writer: Optional[FileWriter] = None) -> None:
         self.t = transfer
         self.progind = progind
+        self.writer = writer  # as FileSink's
         self.content_len = 0
         self.has_body = True
         self.done = 0
@@ -225,9 +278,12 @@ class DlfileSink:
         report_head(self.t, head, ASCII)
         self.content_len, last_frame = body_framing(head, self.t.request.method)
         self.has_body = self.content_len > 0 or last_frame
+        start_writer(self.t, self.writer, head)
 
     def chunk(self, data: bytes, now: float) -> None:
-        pass
+        progress = write_chunk(self.t, self.writer, data)
+        if progress is not None:
+            self.progress(progress, now)
 
     def progress(self, progress: Progress, now: float) -> None:
         before, self.done = self.done, progress.done
@@ -237,13 +293,57 @@ class DlfileSink:
             self._report(self.total or 0, self.done * 100 // self.total if self.total else 0)
 
     def end(self, now: float) -> None:
+        if not close_writer(self.t, self.writer):
+            return
         if self.has_body:
             self._report(self.total if self.total is not None else self.done, 100)
         self.t.finish()
 
     def close(self) -> None:
-        pass
+        close_quietly(self.writer)
 
     def _report(self, content_length: int, percent: int) -> None:
         fields = [self.done, content_length, percent] + ([self.entity] if self.entity is not None else [])
         self.t.io.line(f"{self.PREFIX}: " + ",".join(str(f) for f in fields))
+
+
+# ---- a FileWriter inside a sink: its failures end the transfer with +MHTTPURC "err" ---------
+
+
+def start_writer(transfer: Transfer, writer: Optional[FileWriter], head: ResponseHead) -> None:
+    if writer is None or transfer.over:
+        return
+    try:
+        writer.start(head, transfer.request.method)
+    except OSError:
+        transfer.abort(ErrorKind.FILE_OPEN_FAILED)
+
+
+def write_chunk(transfer: Transfer, writer: Optional[FileWriter], data: bytes) -> Optional[Progress]:
+    if writer is None or transfer.over:
+        return None
+    try:
+        return writer.write(data)
+    except OSError:
+        transfer.abort(ErrorKind.FILE_WRITE_FAILED)
+        return None
+
+
+def close_writer(transfer: Transfer, writer: Optional[FileWriter]) -> bool:
+    """Close the file at the end of the body; False (the transfer aborted) if that fails."""
+    if writer is None:
+        return not transfer.over
+    try:
+        writer.close()
+    except OSError:
+        transfer.abort(ErrorKind.FILE_WRITE_FAILED)
+        return False
+    return not transfer.over
+
+
+def close_quietly(writer: Optional[FileWriter]) -> None:
+    if writer is not None:
+        try:
+            writer.close()
+        except OSError:
+            pass

@@ -1,0 +1,236 @@
+"""Failures through the bridge (OneMO firmware -> bridge -> emulated Neoway module, real ptys,
+loopback servers) reach the firmware as the OneMO codes of the manual's chapter 5 and 3.10, and
+never as a hang: a refused connection, an unknown name, TLS failures, a response timeout, a close
+mid-body, and what the Neoway module cannot carry (large uploads, a certificate written with
+AT+MSSLCERTWR).  Also the start-up: the bridge brings the Neoway data link up itself."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from support.servers import BlobServer, CloseMidBodyServer, RefusedPort, StallServer, blob_bytes, make_ca, server_context
+from test_bridge_onemo_support import OK, Trace, create, err_code, get, onemo_bridge
+from test_emulator_onemo_support import cme
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def blob_server():
+    with BlobServer() as server:
+        yield server
+
+
+@pytest.fixture
+def module(tmp_path):
+    with onemo_bridge(tmp_path, hosts={"known.test": ["127.0.0.1"]}) as module:
+        yield module
+
+
+def test_the_bridge_brings_the_neoway_data_link_up(tmp_path, blob_server):
+    """The emulated Neoway module starts with its data link down (as from power-up); the bridge's
+    start-up asks AT+XIIC? and brings it up with AT+XIIC=1, so the firmware's first request works."""
+    trace = Trace()
+    with onemo_bridge(tmp_path, trace=trace) as module:
+        create(module, blob_server.url(""))
+        assert get(module, "/blob/9?seed=1")[1] == blob_bytes(9, 1)
+        assert module.neoway.side.link.up
+    sent = trace.sent_to_module()
+    assert sent.index(b"AT+XIIC?\r") < sent.index(b"AT+XIIC=1\r") < sent.index(b"AT+HTTPSETUP\r")
+
+
+def test_a_refused_connection_is_err_2(module):
+    create(module, f"http://127.0.0.1:{RefusedPort()}")
+    module.ok('AT+MHTTPREQUEST=0,1,0,"/x"')
+    assert err_code(module) == 2
+    module.alive()
+
+
+def test_an_unknown_name_is_err_2_the_module_does_not_tell_dns_apart(module, blob_server):
+    """The manual's code for a failed lookup is 1, but a Neoway module answers AT+HTTPSETUP with
+    the same ERROR for a failed lookup and a failed connect (neoway.yaml): the bridge says 2."""
+    create(module, "http://unknown.test/")
+    module.ok('AT+MHTTPREQUEST=0,1,0,"/x"')
+    assert err_code(module) == 2
+    create(module, f"http://known.test:{blob_server.port}")  # names the module resolves work
+    assert get(module, "/blob/3?seed=3", 1)[1] == blob_bytes(3, 3)
+
+
+def test_tls_failures_are_err_4(module, blob_server):
+    """A TLS handshake that fails (an https instance against a plain HTTP server; server
+    verification without a CA the Neoway module trusts) is err 4, told apart from a failed connect."""
+    create(module, f"https://127.0.0.1:{blob_server.port}")
+    module.ok('AT+MHTTPREQUEST=0,1,0,"/blob/1"')
+    assert err_code(module) == 4
+    ca = make_ca()
+    with BlobServer(tls_context=server_context(ca)) as server:
+        create(module, f"https://127.0.0.1:{server.port}")
+        module.ok('AT+MSSLCFG="auth",2,1')  # verify the server; no certificate selected
+        module.ok('AT+MHTTPCFG="ssl",1,1,2')
+        module.ok('AT+MHTTPREQUEST=1,1,0,"/blob/1"')
+        assert err_code(module, 1) == 4
+        module.ok('AT+MSSLCFG="auth",2,0')
+        assert get(module, "/blob/4?seed=4", 1)[1] == blob_bytes(4, 4)  # without verification it works
+
+
+def test_server_verification_with_a_written_ca_is_refused_with_3(module):
+    """AT+MSSLCERTWR writes the CA into the bridge (the OneMO module the firmware sees); the
+    Neoway module only takes certificate file names of its own file system, and no command writes
+    one there.  A request that would verify with such a certificate is refused before anything
+    goes out: +CME ERROR: 3 (operation not allowed) -- never an unverified connection."""
+    ca = make_ca()
+    with BlobServer(tls_context=server_context(ca)) as server:
+        pem = ca.cert_pem.bytes().replace(b"\n", b"\r\n")
+        module.ok(f'AT+MSSLCERTWR="s.ca",0,{len(pem)},"' + pem.decode().replace("\r\n", "\\r\\n") + '"')
+        assert module.fs.read_bytes("/ssl/s.ca") == pem  # kept by the bridge
+        module.ok('AT+MSSLCFG="cert",1,"s.ca"')
+        module.ok('AT+MSSLCFG="auth",1,1')
+        create(module, f"https://127.0.0.1:{server.port}")
+        module.ok('AT+MHTTPCFG="ssl",0,1,1')
+        module.fails('AT+MHTTPREQUEST=0,1,0,"/blob/10"', 3)
+        module.fails(f'AT+MHTTPDLFILE="https://127.0.0.1:{server.port}/blob/10","/x.bin",0,,0,1', 3)
+        module.ok('AT+MSSLCFG="auth",1,2')  # mutual: the same
+        module.fails('AT+MHTTPREQUEST=0,1,0,"/blob/10"', 3)
+        requests = len(server.requests)
+        module.ok('AT+MSSLCFG="auth",1,0')  # no verification: the certificate is not needed
+        assert get(module, "/blob/10")[1] == blob_bytes(10, 0)
+        assert requests == 0 and len(server.requests) == 1
+
+
+def test_a_close_mid_body_is_err_5(module):
+    with CloseMidBodyServer(total=10000, sent=3000) as server:
+        create(module, f"http://127.0.0.1:{server.port}")
+        module.ok('AT+MHTTPREQUEST=0,1,0,"/x"')
+        head = module.urc("header")
+        assert head.int("code") == 200 and b"Content-Length: 10000" in head.payload
+        received = 0
+        while True:
+            frame = module.next(20)
+            if frame.variant == "err":
+                break
+            assert frame.variant == "content" and frame.int("content_len") == 10000
+            received = frame.int("sum_len")
+        assert frame.int("error_code") == 5 and received <= 3000
+    module.alive()
+
+
+def test_uploads_the_neoway_module_cannot_carry(module, blob_server):
+    """AT+HTTPACTION takes at most 2048 bytes: content beyond that is refused with 23 (memory),
+    a request whose head and body together exceed it with 50 (parameter error), before anything
+    is sent; in chunked mode the piece that overflows gets 23 and the request ends with err 8."""
+    create(module, blob_server.url(""))
+    module.send("AT+MHTTPCONTENT=0,1,2000\r")
+    module.prompt()
+    module.send(b"a" * 2000)
+    assert module.until_final() == [OK]
+    module.fails('AT+MHTTPCONTENT=0,0,0,"' + "b" * 49 + '"', 23)  # 2049 in all
+    module.ok('AT+MHTTPCONTENT=0,0,0,"' + "b" * 48 + '"')  # 2048: fits
+    module.ok('AT+MHTTPHEADER=0,0,0,"Content-Type: application/octet-stream"')  # raw request: head + 2048
+    module.fails('AT+MHTTPREQUEST=0,3,0,"/echo/sha256"', 50)
+    assert blob_server.requests == [] or blob_server.requests[-1][1] != "/echo/sha256"
+    module.ok("AT+MHTTPHEADER=0,2")
+    module.ok('AT+MHTTPHEADER=0,0,0,"Content-Type: text/plain"')  # typed POST: the body alone counts
+    head, body = get(module, "/echo", method=2, name="POST")
+    assert body == b"a" * 2000 + b"b" * 48
+    module.ok('AT+MHTTPCFG="chunked",0,1')
+    module.ok('AT+MHTTPREQUEST=0,2,0,"/echo"')
+    module.urc("ind")
+    module.send("AT+MHTTPCONTENT=0,1,2000\r")
+    module.prompt()
+    module.send(b"c" * 2000)
+    assert module.until_final() == [OK]
+    module.send("AT+MHTTPCONTENT=0,0,100\r")
+    module.prompt()
+    module.send(b"d" * 100)
+    assert module.until_final() == [cme(23)]
+    assert module.urc("err").int("error_code") == 8
+    module.ok('AT+MHTTPREQUEST=0,2,0,"/echo"')  # the instance is free again
+    module.urc("ind")
+    module.ok('AT+MHTTPCONTENT=0,0,0,"small"')
+    assert module.response(0, "POST")[1] == b"small"
+
+
+def test_a_response_timeout_is_err_6(module):
+    """MHTTPCFG "timeout" <rsp_timeout> shorter than the Neoway module's 30 s is kept by the
+    bridge: err 6 when it runs out.  (Last here: the Neoway module itself stays busy until its
+    own timeout, and the bridge closes the link after it.)"""
+    with StallServer() as server:
+        create(module, f"http://127.0.0.1:{server.port}")
+        module.ok('AT+MHTTPCFG="timeout",0,10,1')
+        started = time.monotonic()
+        module.ok('AT+MHTTPREQUEST=0,1,0,"/x"')
+        assert err_code(module) == 6
+        assert 0.9 <= time.monotonic() - started < 5
+        assert server.received.is_set()
+
+
+class SansIoBridge:
+    """The bridge engine in memory, time as a value, with a scripted Neoway module: `answer`
+    gives the module's bytes for each command line the bridge writes (default: OK)."""
+
+    def __init__(self, tmp_path, answer):
+        from bridge.bridging.engine import BridgeEngine
+        from bridge.client import make_host_side
+        from bridge.emulator import make_module_side
+        from bridge.net import ModuleFileSystem
+
+        self.engine = BridgeEngine(make_module_side("onemo", ModuleFileSystem(str(tmp_path))), make_host_side("neoway"))
+        self.answer = answer
+        self.to_firmware = bytearray()
+        self.written: list[bytes] = []
+        self.pump(0.0)
+
+    def pump(self, now: float) -> None:
+        while True:
+            lines = [line for line in self.engine.to_module().split(b"\r") if line]
+            self.to_firmware.extend(self.engine.to_host())
+            if not lines:
+                return
+            for line in lines:
+                self.written.append(line)
+                reply = self.answer(line)
+                if reply:
+                    self.engine.from_module(reply, now)
+
+    def firmware(self, line: bytes, now: float) -> None:
+        self.engine.from_host(line + b"\r", now)
+        self.pump(now)
+
+    def at(self, now: float) -> None:
+        self.engine.on_time(now)
+        self.pump(now)
+
+
+def test_a_connect_the_module_never_answers_is_err_3(tmp_path):
+    """Sans-I/O: a Neoway module that answers every command OK but never AT+HTTPSETUP.  When
+    the wait for it runs out the firmware gets err 3 (connect timeout), not a hang and not a
+    response timeout."""
+    bridge = SansIoBridge(tmp_path, lambda line: None if line == b"AT+HTTPSETUP" else b"\r\nOK\r\n")
+    for line in (b"ATE0", b'AT+MHTTPCREATE="http://127.0.0.1:8080"', b'AT+MHTTPREQUEST=0,1,0,"/x"'):
+        bridge.firmware(line, 1.0)
+    assert bridge.written[-1] == b"AT+HTTPSETUP" and b"+MHTTPURC" not in bridge.to_firmware
+    deadline = bridge.engine.next_deadline()
+    assert deadline is not None and 30 < deadline < 120  # the module's 30 s, the request's 60 s, a margin
+    bridge.at(deadline - 0.01)
+    assert b"+MHTTPURC" not in bridge.to_firmware
+    bridge.at(deadline)
+    assert bridge.to_firmware.endswith(b'\r\n+MHTTPURC: "err",0,3\r\n')
+
+
+def test_a_response_that_is_no_http_is_err_7(tmp_path):
+    """Sans-I/O: a Neoway module passes the server's bytes through as +HTTPRECV pieces without
+    parsing them; bytes that are no HTTP response reach the firmware as err 7.  (The emulated
+    Neoway module parses HTTP itself and reports such a server only as the link closing: err 5.)"""
+    garbage = b"NOT HTTP AT ALL\r\n\r\n"
+
+    def answer(line: bytes):
+        if line == b"AT+HTTPACTION=0":
+            return b"\r\nOK\r\n\r\n+HTTPRECV: %d," % len(garbage) + garbage + b"\r\n"
+        return b"\r\nOK\r\n"
+
+    bridge = SansIoBridge(tmp_path, answer)
+    for line in (b"ATE0", b'AT+MHTTPCREATE="http://127.0.0.1:8080"', b'AT+MHTTPREQUEST=0,1,0,"/x"'):
+        bridge.firmware(line, 1.0)
+    assert bridge.to_firmware.endswith(b'\r\n+MHTTPURC: "err",0,7\r\n')
+    assert bridge.written[-1] == b"AT+HTTPCLOSE"  # and the link is given up
