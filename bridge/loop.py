@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import queue
 import selectors
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -183,3 +184,18 @@ class Loop:
             running = self._requests.get((item[1], item[2]))
             if running is not None:
                 running.credits.release()
+
+
+def run_until_signalled(loop: Loop, run: Callable[[], None], ports: tuple[Port, ...]) -> None:
+    """`run()` (which runs `loop`) until SIGINT or SIGTERM stops the loop; then close `ports`."""
+    def on_signal(signum: int, frame: object) -> None:
+        loop.stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        run()
+    finally:
+        for port in ports:
+            port.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

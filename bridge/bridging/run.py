@@ -1,11 +1,10 @@
 """Running a bridge engine between two ports on the one I/O loop."""
 from __future__ import annotations
 
-import signal
 import threading
 from typing import Optional
 
-from ..loop import Loop
+from ..loop import Loop, run_until_signalled as stop_on_signal
 from ..ports import Port
 from .engine import BridgeEngine
 
@@ -57,15 +56,7 @@ class BridgeRunner:
             self.host_port.write(to_host)
 
 
-def run_until_signalled(runner: BridgeRunner) -> None:
-    def on_signal(signum, frame) -> None:
-        runner.loop.stop()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        runner.run()
-    finally:
-        runner.host_port.close()
-        runner.module_port.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def run_until_signalled(runner: BridgeRunner) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down cleanly."""
+    stop_on_signal(runner.loop, runner.run, (runner.host_port, runner.module_port))

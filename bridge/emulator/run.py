@@ -1,11 +1,10 @@
 """Running a module side on a port: the emulator is a module side plus the network executor."""
 from __future__ import annotations
 
-import signal
 import threading
 from typing import Callable, Optional
 
-from ..loop import Loop, RequestExecutor
+from ..loop import Loop, run_until_signalled as stop_on_signal, RequestExecutor
 from ..moduleside import CancelRequest, ModuleSide, StartRequest
 from ..ports import Port
 
@@ -69,15 +68,7 @@ class ModuleRunner:
                 self.loop.cancel_request(self.side, action.token)
 
 
+
 def run_until_signalled(runner: ModuleRunner) -> None:
     """Serve until SIGINT or SIGTERM, then shut down cleanly."""
-    def on_signal(signum, frame) -> None:
-        runner.loop.stop()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        runner.run()
-    finally:
-        runner.port.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    stop_on_signal(runner.loop, runner.run, (runner.port,))
