@@ -77,7 +77,10 @@ class PtyPort:
     def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view and not self._closed.is_set():
-            written = os.write(self.master, view)
+            try:
+                written = os.write(self.master, view)
+            except OSError:  # closed under us while stopping: the bytes have nowhere to go
+                return
             view = view[written:]
 
     def close(self) -> None:
@@ -129,7 +132,13 @@ class SerialPort:
             return b""
 
     def write(self, data: bytes) -> None:
-        self._serial.write(data)
+        if self._closed:
+            return
+        try:
+            self._serial.write(data)
+        except (serial.SerialException, OSError, TypeError):
+            if not self._closed:
+                raise
 
     def close(self) -> None:
         if not self._closed:

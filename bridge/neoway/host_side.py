@@ -27,6 +27,16 @@ Decisions where the manual leaves room:
   of exactly that size is refused too).  AT+HTTPGET is not used: it writes to a file the
   firmware chooses and reports no length.  The events are Progress(length, size) from
   +FILEHTTPSTAT and ResponseEnd -- the module reports no response head.
+- A response timeout of the request shorter than the module's own (HTTPACTION 30 s) is kept
+  here, to the second (RESPONSE_TIMEOUT); a longer one stretches the waits.  An AT+HTTPSETUP
+  that is never answered is a CONNECT_TIMEOUT.
+- A streamed body (an iterable, not bytes) is collected -- it must fit the 2048 bytes anyway --
+  and sent in mode 99 framed chunked, as the network executor frames one, unless the request
+  gives its own Content-Length.
+- For a bridge (BridgeEngine hands this object to the module side's adapt_to_executor): the
+  attributes one_request_at_a_time, streams_request_body, request_body_max and files_on_module
+  say what this module cannot do, and :meth:`NeowayHostSide.refusal` tells, before anything is
+  queued, whether a request would be refused.
 - Certificates (TlsSettings.ca/client_cert/client_key) are file names in the module's file
   system; a PEM is refused (UNSUPPORTED): the dialect has no command to write one.  TLS settings
   are set with AT+HTTPSCFG only when they change; TlsSettings.version None means the highest
