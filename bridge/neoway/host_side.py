@@ -56,7 +56,7 @@ from ..model import ErrorKind, Event, Failure, Progress, Request, ResponseEnd
 from . import host_scripts as scripts
 from .host_commands import Answer, Commands, Exchange, Timer
 from .host_errors import ErrorTable, Fail
-from .host_frames import final_bytes, frame_bytes
+from ..framing.encode import final_bytes, frame_bytes
 from .host_plan import FAMILIES, Action, Family, FilePlan, Limits, Target, method_of, plan_action, plan_file, target_of
 from .host_reception import Reception
 from .host_scripts import COMMAND_FLOOR, Cmd, Link, Spans

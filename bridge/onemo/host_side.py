@@ -32,6 +32,7 @@ import h11
 
 from ..dialect import Dialect, ModelProfile, ParamSpec, load
 from ..frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
+from ..framing.encode import final_bytes, frame_bytes
 from ..framing import NEED_DATA, ResponseFramer
 from ..model import (BodyChunk, Connected, ConnectionClosed, ErrorKind, Event, Failure, Method, Progress, Request, ResponseEnd,
                      ResponseHead, TlsSettings, VerifyMode)
@@ -73,30 +74,6 @@ class _Fail(Exception):
 
 
 # ---- bytes of frames (pass-through answers and URCs are forwarded as raw bytes) ---------------
-
-
-def final_bytes(final: Final) -> bytes:
-    """A final result as a module writes it."""
-    if final.result in ("OK", "ERROR"):
-        text = final.result
-    else:
-        value = final.code if final.code is not None else (final.text or "")
-        text = f"+{'CME' if final.result == 'CME' else 'CMS'} ERROR: {value}"
-    return b"\r\n" + text.encode() + b"\r\n"
-
-
-def frame_bytes(frame: Frame, dialect: Dialect) -> bytes:
-    """An information line, URC or text line as a module writes it (a HEX payload comes back raw)."""
-    if isinstance(frame, Final):
-        return final_bytes(frame)
-    if isinstance(frame, Info):
-        if frame.payload is None:
-            return b"\r\n" + frame.raw + b"\r\n"
-        spec = dialect.frames.get(frame.name)
-        joint = b"\r\n" if spec is not None and spec.next_line else b""
-        return b"\r\n" + frame.raw + joint + frame.payload + b"\r\n"
-    raw = getattr(frame, "raw", b"")
-    return b"\r\n" + raw + b"\r\n"
 
 
 # ---- timers ------------------------------------------------------------------------------------

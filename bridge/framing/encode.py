@@ -1,5 +1,5 @@
-"""Frames back into the bytes a module writes: pass-through answers and unrelated URCs are handed
-on as raw bytes (take_passthrough, take_unsolicited).  The same rules as the OneMO host side."""
+"""Frames back into the bytes a module writes.  A host side hands pass-through answers and
+unrelated URCs on as raw bytes (a bridge writes them to the firmware unchanged)."""
 from __future__ import annotations
 
 from ..dialect import Dialect
@@ -19,7 +19,8 @@ def final_bytes(final: Final) -> bytes:
 
 
 def frame_bytes(frame: Frame, dialect: Dialect) -> bytes:
-    """An information line, URC or text line as a module writes it (a +CMT with its PDU line)."""
+    """An information line, URC or text line as a module writes it: a +CMT with its PDU line,
+    a length-framed payload raw (HEX output comes back decoded)."""
     if isinstance(frame, Final):
         return final_bytes(frame)
     if isinstance(frame, Info) and frame.payload is not None:
