@@ -76,7 +76,7 @@ def emulate_command(dialect: str, port_spec: str, model: str | None, fs_root: st
     try:
         resolver = HostsResolver.from_file(hosts_file) if hosts_file else HostsResolver({})
         fs = ModuleFileSystem(fs_root)
-        side = make_module_side(dialect, fs, model)
+        side = make_module_side(dialect, fs, model, resolver=resolver)
         port = open_port(port_spec, baud)
     except (dialect_files.DialectError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from .dialect import Dialect
 from .frames import Command, DataInput, FramingError
 from .framing import NEED_DATA, CommandFramer
 from .model import ErrorKind, Event, Request
+
+if TYPE_CHECKING:
+    from .net import HostsResolver
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ class ModuleSide:
         self.forward: Optional[Callable[[Command], None]] = None
         # In a bridge: ask the real module a command line; the callback gets its raw answer.
         self.query: Optional[Callable[[bytes, Callable[[bytes], None]], None]] = None
+        # An emulator: the hosts map its executor resolves with, for a dialect's own DNS query
+        # (Neoway AT+CDNSGIP).  None (a bridge, or not given): such a query is answered ERROR.
+        self.resolver: Optional[HostsResolver] = None
 
     # -- the I/O loop's interface ----------------------------------------------------------
 

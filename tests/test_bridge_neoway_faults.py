@@ -9,6 +9,8 @@ HTTPACTION, the way a Neoway module reports a socket it cannot open: "+HTTPACTIO
 OPEN FAILED" (HTTPSACTION: ERROR, its manual's only failure answer)."""
 from __future__ import annotations
 
+import io
+
 import pytest
 
 import test_emulator_neoway_faults as emulator_faults
@@ -36,6 +38,7 @@ from test_bridge_neoway_support import (
     session,
     setup,
     through_the_bridge,
+    trace_records,
     wait_for,
 )
 
@@ -73,6 +76,20 @@ def test_name_not_in_the_hosts_map(tmp_path):
         assert ask(fw, "AT+HTTPGETSTAT?") == b"\r\n+HTTPGETSTAT: 11\r\n" + OK
         assert server.connections == 0  # nothing got as far as the server
         next_request_works(fw, server)
+
+
+@pytest.mark.timeout(10)
+def test_cdnsgip_is_answered_error(tmp_path):
+    """AT+CDNSGIP (the N58's DNS query): the OneMO module behind has no DNS query the bridge uses,
+    so the bridge answers ERROR, as N58 firmware without the command would; nothing goes to the
+    module."""
+    trace = io.BytesIO()
+    with session(tmp_path, hosts={"known.test": ["127.0.0.1"]}, trace=trace) as (fw, bridge, module):
+        assert ask(fw, 'AT+CDNSGIP="known.test"') == ERROR
+        assert ask(fw, "AT+CDNSGIP=known.test") == ERROR
+        assert ask(fw, "AT") == OK
+    to_module = [r["data"] for r in trace_records(trace) if r.get("dir") == "bridge->module"]
+    assert to_module and not any("CDNSGIP" in str(data) for data in to_module)
 
 
 @pytest.mark.timeout(15)

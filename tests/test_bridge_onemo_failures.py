@@ -1,6 +1,6 @@
 """Failures through the bridge (OneMO firmware -> bridge -> emulated Neoway module, real ptys,
 loopback servers) reach the firmware as the OneMO codes of the manual's chapter 5 and 3.10, and
-never as a hang: a refused connection, an unknown name, TLS failures, a response timeout, a close
+never as a hang: a refused connection, an unknown name (told apart with AT+CDNSGIP), TLS failures, a response timeout, a close
 mid-body, and what the Neoway module cannot carry (large uploads, a certificate written with
 AT+MSSLCERTWR).  Also the start-up: the bridge brings the Neoway data link up itself."""
 from __future__ import annotations
@@ -47,14 +47,41 @@ def test_a_refused_connection_is_err_2(module):
     module.alive()
 
 
-def test_an_unknown_name_is_err_2_the_module_does_not_tell_dns_apart(module, blob_server):
-    """The manual's code for a failed lookup is 1, but a Neoway module answers AT+HTTPSETUP with
-    the same ERROR for a failed lookup and a failed connect (neoway.yaml): the bridge says 2."""
-    create(module, "http://unknown.test/")
+def test_an_unknown_name_is_err_1(tmp_path, blob_server):
+    """A Neoway module answers AT+HTTPSETUP with the same ERROR for a failed lookup and a failed
+    connect (neoway.yaml).  The bridge then asks the module's DNS query, AT+CDNSGIP, whose
+    "+CDNSGIP: 0,8" after its OK says the lookup failed: err 1, the manual's code for it."""
+    trace = Trace()
+    with onemo_bridge(tmp_path, hosts={"known.test": ["127.0.0.1"]}, trace=trace) as module:
+        create(module, "http://unknown.test/")
+        module.ok('AT+MHTTPREQUEST=0,1,0,"/x"')
+        assert err_code(module) == 1
+        create(module, f"http://known.test:{blob_server.port}")  # names the module resolves work
+        assert get(module, "/blob/3?seed=3", 1)[1] == blob_bytes(3, 3)
+        module.alive()
+    sent = trace.sent_to_module()
+    assert sent.count(b'AT+CDNSGIP="unknown.test"\r') == 1 and sent.count(b"AT+CDNSGIP") == 1
+    assert sent.index(b"AT+HTTPSETUP\r") < sent.index(b"AT+CDNSGIP")
+
+
+def test_a_refused_connection_to_a_name_the_module_resolves_is_still_err_2(module):
+    """The point of asking AT+CDNSGIP: a name that resolves (the hosts map) with nothing
+    listening is a failed connect, err 2, not a failed lookup."""
+    create(module, f"http://known.test:{RefusedPort()}")
     module.ok('AT+MHTTPREQUEST=0,1,0,"/x"')
     assert err_code(module) == 2
-    create(module, f"http://known.test:{blob_server.port}")  # names the module resolves work
-    assert get(module, "/blob/3?seed=3", 1)[1] == blob_bytes(3, 3)
+    module.alive()
+
+
+def test_an_unknown_https_name_is_err_1(module, blob_server):
+    """AT+HTTPSSETUP's ERROR for a name the module cannot resolve: err 1 as well (no TLS check
+    with a plain link to a name that does not resolve); a known name still gets err 4 for TLS."""
+    httpid = create(module, "https://unknown.test/")
+    module.ok(f'AT+MHTTPREQUEST={httpid},1,0,"/x"')
+    assert err_code(module, httpid) == 1
+    httpid = create(module, f"https://known.test:{blob_server.port}")  # a plain HTTP server: TLS fails
+    module.ok(f'AT+MHTTPREQUEST={httpid},1,0,"/blob/1"')
+    assert err_code(module, httpid) == 4
 
 
 def test_tls_failures_are_err_4(module, blob_server):

@@ -192,6 +192,8 @@ BAD = [
     "AT+HTTPGETSTAT=1", 'AT+HTTPSCFG="sslversion",4', 'AT+HTTPSCFG="authmode",3', 'AT+HTTPSCFG="foo",1',
     'AT+HTTPSCFG="cacert","../x.pem"', "AT+HTTPSCFG", 'AT+HTTPSCFG="authmode"',
     "AT+XIIC=0", "AT+XIIC=2", "AT+XIIC", "AT+XIIC=?", "AT+NOSUCH", "ATX", "hello",
+    "AT+CDNSGIP", "AT+CDNSGIP=", 'AT+CDNSGIP=""', 'AT+CDNSGIP=" "', "AT+CDNSGIP=www.neoway.com.cn", "AT+CDNSGIP?",
+    "AT+CDNSGIP=?", 'AT+CDNSGIP="www.neoway.com.cn",1', 'AT+CDNSGIP="www.neoway.com.cn', 'AT+CDNSGIP="' + "a" * 256 + '"',
 ]
 BAD_FILE = [
     "AT+FILEHTTPACTION=2,0,10", "AT+FILEHTTPACTION=0,0", "AT+FILEHTTPACTION=0,0,524289", "AT+FILEHTTPACTION=0,0,0",

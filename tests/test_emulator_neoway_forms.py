@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import socket
 
 import pytest
 
@@ -259,6 +260,41 @@ def test_n720_mynetact(tmp_path, server):
         setup(host, f"{HOST}:{server.port}/blob/3")
         assert ask(host, "AT+HTTPACTION=0") == OK
         assert wait_for(host, CLOSED).endswith(blob_bytes(3, 0) + CLOSED_LINE)
+
+
+# ---- CDNSGIP (N58 firmware's DNS query, outside chapter 9) -------------------------------------------
+
+
+def cdnsgip(host, name: str) -> bytes:
+    """AT+CDNSGIP="<name>": everything up to the +CDNSGIP line that follows its OK."""
+    host.command(f'AT+CDNSGIP="{name}"')
+    return wait_for(host, r"\+CDNSGIP: [^\r]*\r\n")
+
+
+def test_cdnsgip_answers_from_the_hosts_map(tmp_path, monkeypatch):
+    """OK, then +CDNSGIP: 1,"<name>","<ip>"[,"<ip2>"] from the emulator's hosts map (an IP literal
+    is itself); 0,8 for a name it lacks; 0,3 without the data link.  Never a real DNS query."""
+    def no_dns(*args, **kwargs):
+        raise AssertionError(f"a DNS lookup was attempted: {args}")
+
+    for name in ("getaddrinfo", "gethostbyname", "gethostbyname_ex"):
+        monkeypatch.setattr(socket, name, no_dns)
+    hosts = {HOST: ["127.0.0.1"], "two.test": ["127.0.0.2", "::1"]}
+    with neoway(tmp_path, hosts=hosts, link=False) as (host, side):
+        assert cdnsgip(host, HOST) == OK + b"\r\n+CDNSGIP: 0,3\r\n"  # network error: no data link
+        assert ask(host, "AT+XIIC=1") == OK
+        assert cdnsgip(host, HOST) == OK + f'\r\n+CDNSGIP: 1,"{HOST}","127.0.0.1"\r\n'.encode()
+        assert cdnsgip(host, "Two.Test") == OK + b'\r\n+CDNSGIP: 1,"Two.Test","127.0.0.2","::1"\r\n'
+        assert cdnsgip(host, "10.1.2.3") == OK + b'\r\n+CDNSGIP: 1,"10.1.2.3","10.1.2.3"\r\n'
+        assert cdnsgip(host, "unknown.example") == OK + b"\r\n+CDNSGIP: 0,8\r\n"  # DNS common error
+        assert ask(host, "AT+CGATT=0") == OK  # detached: the data link goes with it
+        assert cdnsgip(host, HOST) == OK + b"\r\n+CDNSGIP: 0,3\r\n"
+        assert ask(host, "AT") == OK
+
+
+def test_cdnsgip_is_n58_only(tmp_path):
+    with neoway(tmp_path, model="N720") as (host, side):
+        assert ask(host, f'AT+CDNSGIP="{HOST}"') == b"\r\nERROR\r\n"
 
 
 # ---- HTTPGET and FILEHTTPACTION --------------------------------------------------------------------

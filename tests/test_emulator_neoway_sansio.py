@@ -17,7 +17,7 @@ from bridge.neoway.rawrequest import parse_raw_request
 from bridge.neoway.recv import RecvWriter
 from bridge.neoway.reports import Reports
 from bridge.neoway.url import parse_target
-from bridge.net import ModuleFileSystem
+from bridge.net import HostsResolver, ModuleFileSystem
 
 DIALECT = load("neoway")
 CONNECTED = Connected()
@@ -278,3 +278,15 @@ def test_parse_raw_request_forms():
     assert (raw.method, raw.target, raw.body, raw.keep_alive) == (Method.PUT, "/a?b=1", b"abc", True)
     raw = parse_raw_request(b"GET / HTTP/1.0\r\n\r\n")
     assert raw.keep_alive is False and raw.headers == []
+
+
+def test_cdnsgip_is_answered_at_once_and_only_with_a_hosts_map(drive):
+    """The hosts map is in memory: OK and the +CDNSGIP line come out of the same input, no request
+    and no timer.  Without a resolver (a bridge: the module behind is not asked) ERROR."""
+    drive.send('AT+CDNSGIP="www.neoway.com.cn"\r')
+    assert drive.out() == b"\r\nERROR\r\n"
+    drive.side.resolver = HostsResolver({"www.neoway.com.cn": ["127.0.0.1"]})
+    drive.send('AT+CDNSGIP="www.neoway.com.cn"\r')
+    assert drive.out() == b'\r\nOK\r\n\r\n+CDNSGIP: 1,"www.neoway.com.cn","127.0.0.1"\r\n'
+    assert drive.side.take_actions() == [] and drive.side.next_deadline() is None
+

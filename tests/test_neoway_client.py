@@ -209,15 +209,21 @@ def test_download_without_a_size_to_a_module_file(rig, module, server):
 # ---- failures -------------------------------------------------------------------------------------------
 
 
-def test_a_refused_port(module):
-    failure = failure_of(module, Request(Method.GET, f"http://127.0.0.1:{RefusedPort()}/x"))
+@pytest.mark.parametrize("host", ["127.0.0.1", "blob.test"])
+def test_a_refused_port(module, host):
+    """Also for a name the module resolves (AT+CDNSGIP): the connect failed, not the lookup."""
+    failure = failure_of(module, Request(Method.GET, f"http://{host}:{RefusedPort()}/x"))
     assert failure.kind is ErrorKind.CONNECT_FAILED
 
 
-def test_a_name_missing_from_the_hosts_map(module):
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_name_missing_from_the_hosts_map(module, scheme):
+    """AT+HTTPSETUP says ERROR for a failed lookup and a failed connect alike; the host side asks
+    AT+CDNSGIP, whose "+CDNSGIP: 0,8" says the lookup failed."""
     with pytest.raises(ModuleError) as caught:
-        module.fetch("GET", "http://missing.test/x")
-    assert caught.value.kind is ErrorKind.CONNECT_FAILED  # the module does not say DNS or connect (neoway.yaml)
+        module.fetch("GET", f"{scheme}://missing.test/x")
+    assert caught.value.kind is ErrorKind.DNS_FAILED
+    assert "cannot resolve missing.test" in str(caught.value)
 
 
 def test_the_module_works_after_failures(module, server):

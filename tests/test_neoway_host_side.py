@@ -518,20 +518,107 @@ def test_the_format_lines_spelling_without_a_space_maps_too():
     assert events_of(host, token)[0].kind is ErrorKind.CONNECT_FAILED
 
 
-@pytest.mark.parametrize("answer,kind", [
-    (ERROR, DIALECT.error_kind("sync", "+HTTPSETUP: FAIL")),  # the English manual: DNS or connect failed
-    (b"\r\n+HTTPSETUP: FAIL\r\n", DIALECT.error_kind("sync", "+HTTPSETUP: FAIL")),  # Chinese v2.0
-    (b"\r\n+CME ERROR: 1001\r\n", ErrorKind.NO_DATA_LINK),
+SETUP_FAIL_KIND = DIALECT.error_kind("sync", "+HTTPSETUP: FAIL")
+LOOKUP = b'AT+CDNSGIP="www.neoway.com.cn"'
+RESOLVED = OK + b'\r\n+CDNSGIP: 1,"www.neoway.com.cn","121.15.200.97"\r\n'
+LOOKUP_FAILURES = [t if "," in t else t + ",6" for t in DIALECT.async_errors if t.startswith("+CDNSGIP")]  # 6: any other <err>
+
+
+@pytest.mark.parametrize("answer,kind,lookup", [
+    (ERROR, SETUP_FAIL_KIND, True),  # the English manual: DNS or connect failed; the module's DNS query tells
+    (b"\r\n+HTTPSETUP: FAIL\r\n", SETUP_FAIL_KIND, True),  # Chinese v2.0: the same
+    (b"\r\n+CME ERROR: 1001\r\n", ErrorKind.NO_DATA_LINK, False),
 ])
-def test_setup_failures(answer, kind):
+def test_setup_failures(answer, kind, lookup):
     host = started()
     token = host.submit(Request(Method.GET, URL))
     feed(host, OK * 3)
-    feed(host, answer)
+    sent = feed(host, answer)
+    host.on_time(1.0 + SETTLE)  # after a line in place of a final, the queue holds a moment
+    assert lines(sent + host.data_to_send()) == [LOOKUP] * lookup
+    if lookup:
+        feed(host, RESOLVED)  # the name resolves: the connect failed
     [failure] = events_of(host, token)
     assert failure.kind is kind
+    assert "www.neoway.com.cn resolves" in failure.detail or not lookup
     host.on_time(10.0)
     assert host.data_to_send() == b""  # no link came up: nothing to close
+
+
+@pytest.mark.parametrize("line", LOOKUP_FAILURES)
+@pytest.mark.parametrize("setup_answer", [ERROR, b"\r\n+HTTPSETUP: FAIL\r\n"])
+def test_a_name_the_module_cannot_resolve_is_the_yamls_kind(line, setup_answer):
+    """AT+HTTPSETUP says the same for a failed lookup and a failed connect; AT+CDNSGIP's
+    "+CDNSGIP: 0,<err>", after its OK, says the lookup failed: DNS_FAILED (neoway.yaml)."""
+    host = started()
+    token = host.submit(Request(Method.GET, URL))
+    feed(host, OK * 3)
+    sent = feed(host, setup_answer)
+    host.on_time(1.0 + SETTLE)  # after a line in place of a final, the queue holds a moment
+    assert lines(sent + host.data_to_send()) == [LOOKUP]
+    assert feed(host, OK) == b"" and host.take_events() == []  # the result comes after the OK
+    feed(host, b"\r\n" + line.encode() + b"\r\n")
+    [failure] = events_of(host, token)
+    assert failure.kind is DIALECT.error_kind("async", line.split(",")[0] if line.endswith(",6") else line)
+    assert failure.kind is ErrorKind.DNS_FAILED and "cannot resolve www.neoway.com.cn" in failure.detail
+    assert host.idle and host.data_to_send() == b""  # no link, nothing to close, no hold either
+
+
+def test_the_lookup_result_before_its_ok_is_taken_too():
+    host = started()
+    token = host.submit(Request(Method.GET, URL))
+    feed(host, OK * 3 + ERROR)
+    feed(host, b"\r\n+CDNSGIP: 0,8\r\n")
+    assert events_of(host, token)[0].kind is ErrorKind.DNS_FAILED
+    feed(host, OK)  # the OK after the line is not taken for the next command's
+    second = host.submit(Request(Method.GET, URL))
+    assert host.data_to_send() == b""
+    host.on_time(1.0 + SETTLE)
+    assert lines(host.data_to_send()) == [HTTP_PARAS[0]] and second
+
+
+@pytest.mark.parametrize("answer", [ERROR, b"\r\n+CME ERROR: 4\r\n", b"\r\n+CME ERROR: operation not supported\r\n"])
+def test_a_module_without_the_dns_query_leaves_the_connect_failure(answer):
+    host = started()
+    token = host.submit(Request(Method.GET, URL))
+    assert lines(feed(host, OK * 3 + ERROR)) == HTTP_SETUP + [LOOKUP]
+    feed(host, answer)
+    [failure] = events_of(host, token)
+    assert failure.kind is SETUP_FAIL_KIND and "resolves" not in failure.detail
+
+
+@pytest.mark.parametrize("answer", [b"", OK])
+def test_a_dns_query_left_unanswered_leaves_the_connect_failure_at_its_timeout(answer):
+    """Nothing, or OK and no +CDNSGIP line, within the YAML's timeout of AT+CDNSGIP: the connect
+    failure, never a hang; a late line does not touch the next request."""
+    host = started()
+    token = host.submit(Request(Method.GET, URL))
+    feed(host, OK * 3 + ERROR + answer, now=1.0)
+    span = DIALECT.commands["CDNSGIP"].timeout
+    assert span == 15 and host.next_deadline() == pytest.approx(1.0 + span)
+    host.on_time(1.0 + span - 0.001)
+    assert host.take_events() == []
+    host.on_time(1.0 + span)
+    [failure] = events_of(host, token)
+    assert failure.kind is SETUP_FAIL_KIND
+    second = host.submit(Request(Method.GET, URL))
+    host.on_time(1.0 + span + SETTLE)
+    sent = host.data_to_send() + feed(host, OK * 3, now=20.0)
+    assert lines(sent) == HTTP_PARAS[:2] + [b"AT+HTTPSETUP", b"AT+HTTPACTION=0"]  # keepalive 0 is set already
+    feed(host, OK + b"\r\n+CDNSGIP: 0,8\r\n" + piece(http_response(b"late")), now=20.0)  # while it receives
+    assert body(events_of(host, second)) == b"late"
+
+
+@pytest.mark.parametrize("url,model", [("http://121.15.200.97/x", None), ("http://[::1]:8080/x", None), (URL, "N720")])
+def test_no_dns_query_for_an_ip_literal_or_a_model_without_it(url, model):
+    host = NeowayHostSide(model=model)
+    host.data_to_send()
+    host.receive_data(OK * 2 + (b'\r\n$MYNETACT: 0,1,"10.0.0.2"\r\n' if model else b"\r\n+XIIC:    1,10.0.0.2\r\n") + OK * 3, 0.0)
+    host.data_to_send()
+    token = host.submit(Request(Method.GET, url))
+    sent = host.data_to_send() + feed(host, OK * 3 + ERROR)
+    assert lines(sent)[-1] == b"AT+HTTPSETUP"
+    assert events_of(host, token)[0].kind is SETUP_FAIL_KIND
 
 
 def test_parameter_errors_map_to_the_sync_table():
@@ -550,11 +637,21 @@ def test_a_failed_https_setup_is_told_apart_by_a_plain_one(plain, kind):
     token = host.submit(Request(Method.GET, "https://h.example/", tls=TlsSettings(verify=VerifyMode.SERVER, ca="ca.pem")))
     sent = host.data_to_send() + feed(host, OK * 6)
     assert lines(sent) == TLS[:1] + [b'AT+HTTPSCFG="authmode",1', b'AT+HTTPSCFG="cacert","ca.pem"'] + HTTPS_TO_SETUP[2:]
-    sent = feed(host, ERROR + OK * 3 + plain)
+    assert lines(feed(host, ERROR)) == [b'AT+CDNSGIP="h.example"']  # the name resolves: not the lookup
+    sent = feed(host, OK + b'\r\n+CDNSGIP: 1,"h.example","10.0.0.9"\r\n' + OK * 3 + plain)
     assert lines(sent) == [b'AT+HTTPPARA=url,"h.example/"', b"AT+HTTPPARA=port,443", b"AT+HTTPPARA=keepalive,0", b"AT+HTTPSETUP"] + [b"AT+HTTPCLOSE"] * (plain == OK)
     feed(host, OK)
     [failure] = events_of(host, token)
     assert failure.kind is kind
+
+
+def test_an_https_name_the_module_cannot_resolve_is_dns_failed_without_a_plain_link():
+    host = started()
+    token = host.submit(Request(Method.GET, "https://h.example/"))
+    assert lines(host.data_to_send() + feed(host, OK * 5)) == HTTPS_TO_SETUP
+    assert lines(feed(host, ERROR)) == [b'AT+CDNSGIP="h.example"']
+    assert feed(host, OK + b"\r\n+CDNSGIP: 0,8\r\n") == b""
+    assert events_of(host, token)[0].kind is ErrorKind.DNS_FAILED
 
 
 @pytest.mark.parametrize("received", [b"", b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"])
@@ -600,6 +697,7 @@ NOT_A_REQUEST_FAILURE = {
 
 def test_every_async_token_is_covered():
     covered = set(ACTION_LINES) | {t for t in DIALECT.async_errors if t.startswith(("+FILEHTTPSTAT", "+HTTPCLOSED", "+HTTPSCLOSED"))}
+    covered |= {t for t in DIALECT.async_errors if t.startswith("+CDNSGIP")}  # test_a_name_the_module_cannot_resolve...
     unused = {t for t in DIALECT.async_errors if t.startswith(("+HTTPGETRPT", "+HTTPSGETRPT"))}  # AT+HTTPGET is not used
     assert set(DIALECT.async_errors) - covered - unused == set(NOT_A_REQUEST_FAILURE)
 

@@ -35,9 +35,11 @@ def bridge_rig(host_dialect: str, module_dialect: str, workdir: Path, hosts: Opt
     module.  Both links are real ptys under `workdir`."""
     module_fs = ModuleFileSystem(str(workdir / "module-fs"))
     bridge_fs = ModuleFileSystem(str(workdir / "bridge-fs"))
-    executor = NetworkExecutor(HostsResolver(hosts or {}), module_fs)
+    resolver = HostsResolver(hosts or {})
+    executor = NetworkExecutor(resolver, module_fs)
     module_pty, host_pty = str(workdir / "module.pty"), str(workdir / "host.pty")
-    emulator = ModuleRunner(make_module_side(module_dialect, module_fs), PtyPort(module_pty), executor.single).start()
+    emulator = ModuleRunner(make_module_side(module_dialect, module_fs, resolver=resolver), PtyPort(module_pty),
+                            executor.single).start()
     engine = BridgeEngine(make_module_side(host_dialect, bridge_fs), make_host_side(module_dialect),
                           Trace(trace, secrets=trace_secrets))
     bridge = BridgeRunner(engine, PtyPort(host_pty), SerialPort(module_pty)).start()

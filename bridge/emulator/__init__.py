@@ -6,7 +6,7 @@ from typing import Optional
 
 from ..dialect import load
 from ..moduleside import ModuleSide
-from ..net import ModuleFileSystem
+from ..net import HostsResolver, ModuleFileSystem
 
 MODULE_SIDES = {
     "onemo": "bridge.onemo.module_side:OnemoModuleSide",
@@ -14,11 +14,15 @@ MODULE_SIDES = {
 }
 
 
-def make_module_side(dialect: str, fs: ModuleFileSystem, model: Optional[str] = None) -> ModuleSide:
-    """The module side of `dialect` for `model` (the dialect's default model when None)."""
+def make_module_side(dialect: str, fs: ModuleFileSystem, model: Optional[str] = None,
+                     resolver: Optional[HostsResolver] = None) -> ModuleSide:
+    """The module side of `dialect` for `model` (the dialect's default model when None).  An
+    emulator passes the `resolver` of its executor: a module's own DNS query answers from it."""
     try:
         module_name, class_name = MODULE_SIDES[dialect].split(":")
     except KeyError:
         raise ValueError(f"unknown dialect {dialect!r}; known: {', '.join(MODULE_SIDES)}") from None
     side_class = getattr(importlib.import_module(module_name), class_name)
-    return side_class(load(dialect), model=model, fs=fs)
+    side = side_class(load(dialect), model=model, fs=fs)
+    side.resolver = resolver
+    return side

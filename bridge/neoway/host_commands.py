@@ -2,10 +2,12 @@
 
 An answer ends with a final result (OK, ERROR, +CME ERROR), with a line the command prints in its
 place (AT+HTTPACTION's "+HTTPACTION: SOCKET ID OPEN FAILED"; the exchange's `ends`), or with the
-exchange's timer.  After a timeout or an answer that was such a line, the queue holds for SETTLE
-seconds (longer while stray finals still come) and drops what arrives, so that a late OK is not
-taken for the next command's.  A "patient" exchange (AT+HTTPCLOSE while a response may still
-stream: the module answers it only afterwards) restarts its timer whenever the module is busy.
+exchange's timer.  An exchange `after_ok` (AT+CDNSGIP, whose result follows its OK) is not ended
+by OK: it waits on for its `ends` line, and its answer holds both.  After a timeout or an answer
+that was such a line, the queue holds for SETTLE seconds (longer while stray finals still come)
+and drops what arrives, so that a late OK is not taken for the next command's.  A "patient"
+exchange (AT+HTTPCLOSE while a response may still stream: the module answers it only afterwards)
+restarts its timer whenever the module is busy.
 """
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ class Timer:
 @dataclass
 class Answer:
     """A command's answer: its final result (None: none), the line that ended it in place of one
-    (None: none), and the information lines it owns."""
+    or, `after_ok`, after it (None: none), and the information lines it owns."""
 
     final: Optional[Final]
     line: Optional[Info] = None
@@ -83,6 +85,8 @@ class Exchange:
     wants: Callable[[Frame], bool] = never  # information lines that are this command's
     ends: Callable[[Info], bool] = never  # lines that answer the command in place of a final
     patient: bool = False
+    after_ok: bool = False  # OK does not end it: an `ends` line after the OK does
+    ok: Optional[Final] = None  # the OK of an `after_ok` exchange, while its line is awaited
     frames: list[Frame] = field(default_factory=list)
     timer: Timer = field(default_factory=Timer)
     prompted: bool = False
@@ -114,8 +118,9 @@ class Commands:
         if current is None:
             return False
         if isinstance(frame, Info) and current.ends(frame):
-            self.hold.start(SETTLE, now)  # a final may still follow the line: do not take it for the next
-            self._finish(Answer(None, frame, current.frames), now)
+            if current.ok is None:
+                self.hold.start(SETTLE, now)  # a final may still follow the line: do not take it for the next
+            self._finish(Answer(current.ok, frame, current.frames), now)
             return True
         if current.wants(frame):
             current.frames.append(frame)
@@ -133,8 +138,11 @@ class Commands:
         return True
 
     def on_final(self, final: Final, now: Optional[float]) -> None:
-        if self.current is not None:
-            self._finish(Answer(final, None, self.current.frames), now)
+        current = self.current
+        if current is not None and current.after_ok and final.result == "OK":
+            current.ok = current.ok or final  # the line that follows is the answer
+        elif current is not None:
+            self._finish(Answer(final, None, current.frames), now)
         elif self.hold.span is not None:  # a late answer to a command that is over
             self.hold.start(SETTLE, now)
         # else a stray result: nothing asked for it
@@ -156,7 +164,7 @@ class Commands:
         if current.data is not None and not current.prompted:
             self.out += ESC  # in case the module is in data mode after all
         self.hold.start(SETTLE, now)
-        self._finish(Answer(None, None, current.frames), now)
+        self._finish(Answer(current.ok, None, current.frames), now)
 
     def arm(self, now: float) -> None:
         self.hold.arm(now)

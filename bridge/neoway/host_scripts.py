@@ -10,12 +10,20 @@ side knows of the module's one link and its settings -- up to date, and raise
   recvmode, HTTPSETUP (unless the kept link serves), HTTPACTION, then the response;
 - a download to a module file: the same up to HTTPSETUP, then AT+FILEHTTPACTION.
 
+A failed HTTPSETUP says only ERROR (or "+HTTPSETUP: FAIL"), for a failed lookup and a failed
+connect alike.  When the url names a host (no IP literal), the host then asks the module's DNS
+query, AT+CDNSGIP="<host>", and waits for the +CDNSGIP line after its OK: a failure there is the
+kind the YAML gives it (DNS_FAILED).  A module without the command (an error answer) or one that
+reports nothing in time leaves the connect failure, as does a name that resolves.
+
 A failed HTTPSSETUP says only ERROR.  To tell a TLS failure from a connect failure, the host
-then sets up a plain HTTP link to the same host and port: if that connects, the TLS handshake
-failed (TLS_FAILED); if not, the connect did (the kind the YAML gives "+HTTPSETUP: FAIL").
+then (after the lookup above) sets up a plain HTTP link to the same host and port: if that
+connects, the TLS handshake failed (TLS_FAILED); if not, the connect did (the kind the YAML gives
+"+HTTPSETUP: FAIL").
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Generator, Optional, Protocol, Union
@@ -35,7 +43,10 @@ RECVMODE_FRAMED = 1  # enum recvmode: "+HTTPRECV: <length>,<data>"
 KEEPALIVE = {False: 0, True: 1}  # enum keepalive
 AUTHMODE = {VerifyMode.NONE: 0, VerifyMode.SERVER: 1, VerifyMode.MUTUAL: 2}  # enum authmode
 MYNETACT = "$MYNETACT"  # N720's data link command; not in neoway.yaml (its profile only names it)
+DNS_QUERY = "CDNSGIP"  # neoway.yaml: the N58's DNS query; its result is a +CDNSGIP line after OK
+DNS_REPORT = "+CDNSGIP"
 _XIIC_UP = "1"  # +XIIC: <state>: 1 = link up
+_RESOLVED = "1"  # +CDNSGIP: <result>: 1 = resolved
 _MYNETACT_UP = re.compile(rb"\$MYNETACT:\s*\d+\s*,\s*1\b")
 _ACTION_LINES = ("ACTION", "SEND", "SETUP")  # +HTTPACTION: / +HTTPSEND: / +HTTPSETUP: in place of OK
 _NAME = re.compile(rb"^\s*AT\+?([A-Za-z0-9_$&]+)", re.I)
@@ -49,7 +60,9 @@ class Cmd:
     data: Optional[bytes] = None
     span: Optional[float] = None  # None: the command's own timeout
     tolerate: bool = False  # an error answer goes to the script instead of failing the request
+    tolerate_silence: bool = False  # no answer in time goes to the script too
     ends: Callable[[Info], bool] = never  # lines that answer in place of a final result
+    after_ok: bool = False  # the answer is an `ends` line that follows the OK
     receives: bool = False  # the response may come once this is written (AT+HTTPACTION)
 
 
@@ -123,6 +136,7 @@ class Context(Protocol):
     link: Link
     data_link: str  # "XIIC" or MYNETACT
     families: tuple[Family, ...]
+    dns_query: bool  # the model has AT+CDNSGIP
 
 
 # ---- start-up ------------------------------------------------------------------------------
@@ -255,6 +269,9 @@ def _set_up(ctx: Context, request: Request, target: Target, key: tuple) -> Gener
         ctx.link.up, ctx.link.key = True, key
         return
     kind, detail = _setup_failure(ctx, answer, family)
+    if _lookup_or_connect(ctx, kind, target.host):
+        if (yield from _look_up(ctx, target.host, detail)):
+            detail += f"; {target.host} resolves: the connect failed"
     if family.secure and answer.final is not None and answer.final.result == "ERROR":
         yield from _diagnose(ctx, request, target)
     raise Fail(kind, detail)
@@ -274,6 +291,35 @@ def _setup_failure(ctx: Context, answer: Answer, family: Family) -> tuple[ErrorK
     if answer.final.result == "ERROR":  # DNS or connect (English manual), the same as +HTTPSETUP: FAIL
         return ctx.errors.token_kind(SETUP_FAIL), f"{what}: ERROR (name lookup or connect failed)"
     return ctx.errors.final_kind(answer.final), f"{what}: {answer.final}"
+
+
+def _lookup_or_connect(ctx: Context, kind: ErrorKind, host: str) -> bool:
+    """A setup failure that does not say whether the lookup or the connect failed, for a host name
+    the module's DNS query can be asked about."""
+    return kind is ctx.errors.token_kind(SETUP_FAIL) and ctx.dns_query and not _is_ip_literal(host)
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _look_up(ctx: Context, host: str, setup_detail: str) -> Generator[Op, Optional[Answer], bool]:
+    """AT+CDNSGIP="<host>": raises Fail with the YAML's kind of a +CDNSGIP failure line; returns
+    True when the name resolves, False when the module answers an error or nothing in time."""
+    ends = lambda info: info.name == DNS_REPORT  # noqa: E731
+    answer = yield Cmd(at(DNS_QUERY, host), tolerate=True, tolerate_silence=True, ends=ends, after_ok=True)
+    line = answer.line if answer is not None else None
+    if line is None:  # ERROR (no such command), or no +CDNSGIP line in time
+        return False
+    kind = ctx.errors.line_kind(line)
+    if kind is not None:
+        raise Fail(kind, f"{setup_detail}; AT+{DNS_QUERY}: {line.raw.decode('latin-1').strip()}: "
+                         f"the module cannot resolve {host}")
+    return (line.get("result") or "").strip() == _RESOLVED
 
 
 def _diagnose(ctx: Context, request: Request, target: Target) -> Generator[Op, Optional[Answer], None]:

@@ -18,6 +18,9 @@ Decisions where the manual leaves room:
 - The link is closed with AT+HTTPCLOSE after every request unless `keep_alive`; a kept link is
   used again by the next request to the same server with the same TLS settings, and set up again
   once if AT+HTTPACTION finds it gone.
+- A failed AT+HTTPSETUP / AT+HTTPSSETUP to a host name is told apart by the module's DNS query
+  AT+CDNSGIP (host_scripts.py): DNS_FAILED if the module cannot resolve the name; a module
+  without the command (N720, or an error answer) or silent for its 15 s leaves the connect failure.
 - A failed AT+HTTPSSETUP is told apart by a plain AT+HTTPSETUP to the same host and port
   (host_scripts.py): TLS_FAILED if that connects, else the connect failure.
 - `save_to` downloads with AT+FILEHTTPACTION=0,<offset>,<size>,<file> (the optional file name
@@ -106,6 +109,7 @@ class NeowayHostSide:
         missing = self.profile.get("commands_missing") or []
         self.data_link = scripts.MYNETACT if "XIIC" in missing else "XIIC"
         self.families = tuple(f for f in FAMILIES if not f.secure or self.profile.get("ssl", True))
+        self.dns_query = self._has(scripts.DNS_QUERY)
         self.ready: Optional[bool] = None
         self._commands = Commands(self.framer)
         self._tokens = itertools.count(1)
@@ -117,11 +121,18 @@ class NeowayHostSide:
         self._ours = self._own_reports()
         self._recv = {f.urc("RECV"): f for f in FAMILIES}
         self._closed = {f.urc("CLOSED"): f for f in FAMILIES}
-        self._close_answers = frozenset(f.urc("CLOSE") for f in FAMILIES)  # after our AT+HTTPCLOSE
+        # answers to our AT+HTTPCLOSE and (late) AT+CDNSGIP: nothing for a request in them
+        self._late_answers = frozenset(f.urc("CLOSE") for f in FAMILIES) | {scripts.DNS_REPORT}
         self._raw = False  # the framer is inside a raw (recvmode 0) HTTP response
         self._now: Optional[float] = None
         self._startup = scripts.startup(self)
         self._run_startup(None)
+
+    def _has(self, command: str) -> bool:
+        """Whether the YAML gives the module's model `command`."""
+        spec = self.dialect.commands.get(command)
+        missing = self.profile.get("commands_missing") or []
+        return spec is not None and command not in missing and (not spec.models or self.profile.name in spec.models)
 
     # ---- the I/O loop's interface ------------------------------------------------------------
 
@@ -333,7 +344,7 @@ class NeowayHostSide:
     def _send(self, job: _Job, cmd: Cmd) -> None:
         span = cmd.span if cmd.span is not None else self.spans.command(cmd.line)
         exchange = Exchange(cmd.line, lambda answer: self._answered(job, cmd, answer), span, cmd.data, job,
-                            self._owned, cmd.ends)
+                            self._owned, cmd.ends, after_ok=cmd.after_ok)
         if cmd.receives:
             job.receiving = True
             self.framer.expect_http(job.method)  # a module that ignores recvmode 1: HEAD has no body
@@ -343,7 +354,7 @@ class NeowayHostSide:
         if job.over:
             return
         what = cmd.line[:60].decode("latin-1")
-        if answer.timed_out:
+        if answer.timed_out and not cmd.tolerate_silence:
             setup = job.target is not None and cmd.line == f"AT+{job.target.family.command('SETUP')}".encode()
             kind = ErrorKind.CONNECT_TIMEOUT if setup else ErrorKind.RESPONSE_TIMEOUT  # HTTPSETUP connects
             self._fail(job, kind, f"no answer to {what}")
@@ -437,7 +448,7 @@ class NeowayHostSide:
             self._on_closed(self._closed[name])
         elif name == FILE_STAT:
             self._on_file_stat(info)
-        elif name not in self._close_answers:
+        elif name not in self._late_answers:
             self._on_error_line(info)
 
     def _receiving(self, family: Family) -> Optional[_Job]:

@@ -33,6 +33,8 @@ Behaviour the manual leaves open, as decided here:
   a command is unanswered) and bytes from elsewhere (:meth:`write`: in a bridge, the answers of
   forwarded commands and the module's unrelated URCs) wait until it has ended, so that they
   cannot land inside the body.  In recvmode 1 they go out between two pieces.
+- AT+CDNSGIP="<name>" (N58 firmware's DNS query, outside chapter 9): OK, then +CDNSGIP from the
+  executor's hosts map, at once (dns.py); 0,3 without the data link, 0,8 for a name it lacks.
 
 In a bridge (:attr:`forward` set: the executor is another dialect's module, with a file system
 of its own):
@@ -51,6 +53,7 @@ of its own):
 - With keepalive 1, HTTPACTION's requests say "Connection: keep-alive": a module keeps its
   connection only when the request asks for it.
 - AT+CGATT=<state> goes to the module as a query: the data link follows what it accepted.
+- AT+CDNSGIP (the N58's DNS query) is answered ERROR: the module behind is not asked.
 """
 from __future__ import annotations
 
@@ -69,6 +72,7 @@ from ..moduleside import Identity, ModuleSide
 from ..net import ModuleFileSystem, PathEscapeError
 from .channel import Channel, Settings, TlsConfig
 from .datalink import MYNETACT, NO_ADDRESS, XIIC_SPACES, DataLink
+from .dns import check_declared, lookup_report
 from .files import STATES, Download, FileTransfer, file_chunks
 from .jobs import Exchange, Job, Probe
 from .params import ParamError, checked, in_enum
@@ -115,6 +119,7 @@ class NeowayModuleSide(ModuleSide):
         self._deferred = bytearray()          # bytes from elsewhere, held until it has ended
         get_states = dialect.enums.get("get_state", {})
         assert all(state in get_states for state in STATES), "neoway.yaml: enum get_state lacks 10/30"
+        check_declared(dialect)
 
     # ---- the ModuleSide interface ----------------------------------------------------------
 
@@ -245,6 +250,7 @@ class NeowayModuleSide(ModuleSide):
             routes[f"FILE{family}ACTION"] = (secure, handlers[_FILE_ACTION])
         routes["HTTPSCFG"] = (True, self._httpscfg)
         routes["XIIC"] = (False, self._xiic)
+        routes["CDNSGIP"] = (False, self._cdnsgip)
         missing = [name for name in routes if name not in self.dialect.commands]
         assert not missing, f"neoway.yaml does not declare {missing}"
         return routes
@@ -587,6 +593,18 @@ class NeowayModuleSide(ModuleSide):
         else:
             self.fail(ErrorKind.NO_DATA_LINK)
         self.answered(now)
+
+    # ---- CDNSGIP ----------------------------------------------------------------------------------
+
+    def _cdnsgip(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        (name,) = checked(command, spec)
+        if self.resolver is None:  # a bridge (or no hosts map given): no DNS query to answer from
+            self.fail(ErrorKind.UNSUPPORTED)
+            return
+        assert name is not None
+        report = lookup_report(name, self.link.up, self.resolver)
+        self.ok()
+        self.line(report)
 
     # ---- helpers ----------------------------------------------------------------------------------
 

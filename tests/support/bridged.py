@@ -23,9 +23,10 @@ def bridged(host_dialect: str, module_dialect: str, tmp_path, hosts: Optional[di
     """Firmware speaking `host_dialect` (the yielded HostEnd) drives, through a bridge, an
     emulated `module_dialect` module doing real HTTP.  Both links are real ptys."""
     fs = ModuleFileSystem(str(tmp_path / "module-fs"))
-    executor = NetworkExecutor(HostsResolver(hosts or {}), fs)
+    resolver = HostsResolver(hosts or {})
+    executor = NetworkExecutor(resolver, fs)
     module_pty = str(tmp_path / "module.pty")
-    emulator = ModuleRunner(make_module_side(module_dialect, fs), PtyPort(module_pty), executor.single).start()
+    emulator = ModuleRunner(make_module_side(module_dialect, fs, resolver=resolver), PtyPort(module_pty), executor.single).start()
     engine = BridgeEngine(make_module_side(host_dialect, ModuleFileSystem(str(tmp_path / "bridge-fs"))),
                           make_host_side(module_dialect), Trace(trace, secrets=trace_secrets))
     host_pty = str(tmp_path / "host.pty")

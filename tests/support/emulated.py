@@ -19,7 +19,7 @@ def emulator(dialect: str, tmp_path, hosts: Optional[dict[str, list[str]]] = Non
     Echo is turned off first (ATE0) unless `echo`."""
     fs = ModuleFileSystem(str(tmp_path / "fs"))
     resolver = HostsResolver(hosts or {})
-    side = make_module_side(dialect, fs, model)
+    side = make_module_side(dialect, fs, model, resolver=resolver)
     port = PtyPort(str(tmp_path / f"{dialect}.pty"))
     executor = NetworkExecutor(resolver, fs, default_ca=default_ca)
     runner = ModuleRunner(side, port, executor.single).start()
