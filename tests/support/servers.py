@@ -87,6 +87,7 @@ class LoopbackServer:
         self.connections = 0
         self.peer_certs: list[dict] = []
         self.tls_errors: list[str] = []
+        self.tls_failed = threading.Event()  # set once a handshake failed (after tls_errors grew)
 
     def url(self, path: str = "/") -> str:
         scheme = "https" if self.tls_context else "http"
@@ -159,6 +160,7 @@ class LoopbackServer:
             tls.do_handshake()
         except (ssl.SSLError, OSError) as exc:
             self.tls_errors.append(str(exc))
+            self.tls_failed.set()
             with self._lock:
                 self._open.discard(tls)
             tls.close()
