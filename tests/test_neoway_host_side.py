@@ -19,7 +19,7 @@ from bridge.frames import Command, DataInput
 from bridge.framing import CommandFramer
 from bridge.model import (BodyChunk, ByteRange, ErrorKind, Failure, Method, Progress, Request, ResponseEnd,
                           ResponseHead, Timeouts, TlsSettings, VerifyMode)
-from bridge.neoway.host_commands import SETTLE
+from bridge.hostcommands import SETTLE
 from bridge.neoway.host_scripts import COMMAND_TIMEOUT, WAIT_MARGIN
 from bridge.neoway.host_side import NeowayHostSide
 

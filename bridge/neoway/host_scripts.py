@@ -1,5 +1,5 @@
 """The command sequences of the Neoway host side, as generators: each yields the commands it needs
-(:class:`Cmd`), is resumed with their :class:`~bridge.neoway.host_commands.Answer`, and yields
+(:class:`Cmd`), is resumed with their :class:`~bridge.hostcommands.Answer`, and yields
 :data:`WAIT` where the module's reports must come.  They keep :class:`Link` -- what this host
 side knows of the module's one link and its settings -- up to date, and raise
 :class:`~bridge.neoway.host_errors.Fail` to end a request.
@@ -30,7 +30,7 @@ from typing import Callable, Generator, Optional, Protocol, Union
 
 from ..frames import Info, Line
 from ..model import ErrorKind, Request, TlsSettings, VerifyMode
-from .host_commands import Answer, never
+from ..hostcommands import Answer, never
 from .host_errors import ErrorTable, Fail
 from .host_plan import FAMILIES, Action, Bare, Family, FilePlan, Limits, Target, at, version_code
 

@@ -8,8 +8,9 @@ Nothing here reads a port or a clock and nothing sleeps.  Calls without `now` (s
 passthrough, cancel) start their timers at the next call that brings one.
 
 The module has one HTTP context, so requests run one after another, in the order submitted; one
-command is outstanding at a time (host_commands.py).  A request runs as a script of commands
-(host_scripts.py), chosen by host_plan.py; its response is parsed by h11 (host_reception.py).
+command is outstanding at a time (bridge/hostcommands.py, shared with the OneMO host side, as is
+bridge/hostplumbing.py).  A request runs as a script of commands (host_scripts.py), chosen by
+host_plan.py; its response is parsed by h11 (host_reception.py).
 What the manual states as tables is read from dialects/neoway.yaml.  Module input never raises:
 what does not add up fails the request with a Failure; a module that goes silent times out.
 
@@ -47,19 +48,17 @@ Decisions where the manual leaves room:
 """
 from __future__ import annotations
 
-import itertools
-import re
-from collections import deque
 from typing import Callable, Optional, Union
 
 from ..dialect import Dialect, load
-from ..frames import Echo, Final, Frame, FramingError, HttpBody, HttpEnd, HttpHead, Info, Line, Prompt
-from ..framing import NEED_DATA, ResponseFramer
+from ..frames import Frame, FramingError, HttpBody, HttpEnd, HttpHead, Info
+from ..framing import ResponseFramer
 from ..model import ErrorKind, Event, Failure, Progress, Request, ResponseEnd
 from . import host_scripts as scripts
-from .host_commands import Answer, Commands, Exchange, Timer
+from ..hostcommands import Answer, Exchange, Timer
+from ..hostplumbing import HostPlumbing
 from .host_errors import ErrorTable, Fail
-from ..framing.encode import final_bytes, frame_bytes
+from ..framing.encode import frame_bytes
 from .host_plan import FAMILIES, Action, Family, FilePlan, Limits, Target, method_of, plan_action, plan_file, target_of
 from .host_reception import Reception
 from .host_scripts import COMMAND_FLOOR, Cmd, Link, Spans
@@ -68,7 +67,6 @@ DIALECT = "neoway"
 FILE_STAT = "+FILEHTTPSTAT"
 FILE_OK = "1"  # enum file_stat: succeeded
 _FILE_STATS = ("0", "1")  # enum file_stat keys: a second field that is neither is an <errcode>
-_PREFIX = re.compile(rb"^\s*AT([+$^#%*][A-Za-z0-9_]+)", re.I)
 _RawFrame = Union[HttpHead, HttpBody, HttpEnd]
 
 
@@ -89,7 +87,7 @@ class _Job:
         self.over = False
 
 
-class NeowayHostSide:
+class NeowayHostSide(HostPlumbing[_Job]):
     """Drives a Neoway N58/N720 module: :class:`~bridge.model.Request` in, events out (sans-I/O).
 
     Start-up (ATE0, AT+CMEE=1, the data link, recvmode 1) is queued at construction;
@@ -99,9 +97,8 @@ class NeowayHostSide:
 
     def __init__(self, dialect: Optional[Dialect] = None, model: Optional[str] = None, *,
                  command_floor: float = COMMAND_FLOOR) -> None:
-        self.dialect = dialect if dialect is not None else load(DIALECT)
+        super().__init__(dialect if dialect is not None else load(DIALECT))
         self.profile = self.dialect.model(model)
-        self.framer = ResponseFramer(self.dialect, prompts=False)
         self.limits = Limits.read(self.dialect)
         self.errors = ErrorTable(self.dialect)
         self.spans = Spans(self.limits, command_floor)
@@ -111,20 +108,13 @@ class NeowayHostSide:
         self.families = tuple(f for f in FAMILIES if not f.secure or self.profile.get("ssl", True))
         self.dns_query = self._has(scripts.DNS_QUERY)
         self.ready: Optional[bool] = None
-        self._commands = Commands(self.framer)
-        self._tokens = itertools.count(1)
-        self._pending: deque[_Job] = deque()
         self._job: Optional[_Job] = None
-        self._events: list[tuple[int, Event]] = []
-        self._answers: list[tuple[int, bytes]] = []
-        self._unsolicited: list[bytes] = []
         self._ours = self._own_reports()
         self._recv = {f.urc("RECV"): f for f in FAMILIES}
         self._closed = {f.urc("CLOSED"): f for f in FAMILIES}
         # answers to our AT+HTTPCLOSE and (late) AT+CDNSGIP: nothing for a request in them
         self._late_answers = frozenset(f.urc("CLOSE") for f in FAMILIES) | {scripts.DNS_REPORT}
         self._raw = False  # the framer is inside a raw (recvmode 0) HTTP response
-        self._now: Optional[float] = None
         self._startup = scripts.startup(self)
         self._run_startup(None)
 
@@ -138,26 +128,11 @@ class NeowayHostSide:
 
     def receive_data(self, data: bytes, now: float) -> None:
         """Bytes the module wrote."""
-        self._now = now
-        try:
-            self._arm(now)
-            self.framer.receive_data(data)
-            while True:
-                frame = self.framer.next_frame()
-                if frame is NEED_DATA:
-                    break
-                self._dispatch(frame)  # type: ignore[arg-type]
+        with self._clock(now):
+            self._frame(data)
             if self._raw:
                 for frame in self.framer.release():  # a live reader does not wait for full blocks
                     self._dispatch(frame)
-        finally:
-            self._now = None
-
-    def data_to_send(self) -> bytes:
-        """Bytes to write to the module now."""
-        out = bytes(self._commands.out)
-        self._commands.out.clear()
-        return out
 
     def next_deadline(self) -> Optional[float]:
         """When :meth:`on_time` must be called next (0.0: at once), or None."""
@@ -166,17 +141,13 @@ class NeowayHostSide:
 
     def on_time(self, now: float) -> None:
         """Time has passed: fire what is due."""
-        self._now = now
-        try:
-            self._arm(now)
+        with self._clock(now):
             self._commands.on_time(now)
             job = self._job
             if job is not None and job.timer.due(now):
                 if self._raw or self.framer.buffered:  # it stopped inside a response: frame afresh
                     self._reset_framer()
                 self._fail(job, ErrorKind.RESPONSE_TIMEOUT, "the module reported nothing more in time")
-        finally:
-            self._now = None
 
     def _reset_framer(self) -> None:
         """Drop what is half framed (a payload or raw response that stopped coming)."""
@@ -195,17 +166,9 @@ class NeowayHostSide:
 
     def cancel(self, token: int) -> None:
         """Stop a request; it ends with Failure(CANCELLED).  A running one closes the link."""
-        for job in list(self._pending):
-            if job.token == token:
-                self._pending.remove(job)
-                self._events.append((token, Failure(ErrorKind.CANCELLED, "cancelled")))
+        self._cancel_pending(token)
         if self._job is not None and self._job.token == token:
             self._fail(self._job, ErrorKind.CANCELLED, "cancelled")
-
-    def take_events(self) -> list[tuple[int, Event]]:
-        """(token, event) pairs in the order they happened."""
-        events, self._events = self._events, []
-        return events
 
     @property
     def idle(self) -> bool:
@@ -239,43 +202,10 @@ class NeowayHostSide:
             return Failure(fail.kind, fail.detail)
         return None
 
-    # ---- pass-through -----------------------------------------------------------------------
+    # ---- pass-through (the rest in HostPlumbing) -------------------------------------------
 
-    def passthrough(self, command_line: bytes, data: Optional[bytes] = None) -> int:
-        """Queue a command that is not the dialect's own (b"AT+CSQ"); with `data`, the command
-        prompts and `data` is written after the prompt.  The module's whole answer comes back
-        through :meth:`take_passthrough` -- without a final result line if none came in time."""
-        token = next(self._tokens)
-        prefix = _PREFIX.match(command_line)
-        name = prefix.group(1).decode().upper() if prefix else None
-        line = command_line.rstrip(b"\r\n")
-        exchange = Exchange(line, lambda answer: self._passed(token, answer), self.spans.command(line), data,
-                            None, lambda frame: self._owned(frame, name))
-        self._commands.add(exchange, self._now)
-        return token
-
-    def take_passthrough(self) -> list[tuple[int, bytes]]:
-        answers, self._answers = self._answers, []
-        return answers
-
-    def take_unsolicited(self) -> list[bytes]:
-        """URCs that are not HTTP (RING, +CEREG, +CMT with its PDU line, ...), as raw bytes."""
-        lines, self._unsolicited = self._unsolicited, []
-        return lines
-
-    def _owned(self, frame: Frame, name: Optional[str] = None) -> bool:
-        """Whether an information line answers the current command (named `name`)."""
-        if isinstance(frame, Line):
-            return frame.raw.strip().decode("latin-1") not in self.dialect.lines
-        if isinstance(frame, Info):
-            return not frame.unsolicited or (name is not None and frame.name.upper() == name)
-        return False
-
-    def _passed(self, token: int, answer: Answer) -> None:
-        raw = b"".join(frame_bytes(f, self.dialect) for f in answer.frames)
-        if answer.line is not None:
-            raw += frame_bytes(answer.line, self.dialect)
-        self._answers.append((token, raw + (final_bytes(answer.final) if answer.final else b"")))
+    def _span(self, line: bytes) -> float:
+        return self.spans.command(line)
 
     # ---- start-up ---------------------------------------------------------------------------
 
@@ -417,13 +347,9 @@ class NeowayHostSide:
     # ---- the module's output ----------------------------------------------------------------
 
     def _dispatch(self, frame: Frame) -> None:
-        if isinstance(frame, Echo):
+        if self._to_commands(frame):
             return
-        if isinstance(frame, Prompt):
-            self._commands.on_prompt(self._now)
-        elif isinstance(frame, Final):
-            self._commands.on_final(frame, self._now)
-        elif isinstance(frame, (HttpHead, HttpBody, HttpEnd)):
+        if isinstance(frame, (HttpHead, HttpBody, HttpEnd)):
             self._on_raw(frame)
         elif isinstance(frame, FramingError):
             self._on_bad_frame(frame)

@@ -7,12 +7,14 @@ Nothing here reads a port or a clock and nothing sleeps.  Public calls that carr
 (:meth:`~OnemoHostSide.submit`, :meth:`~OnemoHostSide.passthrough`, ...) start their timers at
 the next call that does; :meth:`~OnemoHostSide.next_deadline` says "at once" until then.
 
-One command is outstanding at a time (:class:`_Commands`).  Each request runs as a script (a
-generator) that yields the commands it needs, in order, and waits for URCs where the protocol
-says so; the URCs of its instance are turned into events by :class:`_Reception`.  What the
-manual states as tables (method codes, error codes, ranges, data-mode sizes) is read from
-dialects/onemo.yaml.  The module is never trusted: what does not add up fails the request with
-a :class:`~bridge.model.Failure`, never an exception; a module that stops answering times out.
+One command is outstanding at a time (:class:`~bridge.hostcommands.Commands`, shared with the
+Neoway host side, as is the plumbing of :class:`~bridge.hostplumbing.HostPlumbing`).  Each request
+runs as a script (a generator) that yields the commands it needs, in order, and waits for URCs
+where the protocol says so; the URCs of its instance are turned into events by
+:class:`_Reception`.  What the manual states as tables (method codes, error codes, ranges,
+data-mode sizes) is read from dialects/onemo.yaml.  The module is never trusted: what does not
+add up fails the request with a :class:`~bridge.model.Failure`, never an exception; a module that
+stops answering times out.
 """
 from __future__ import annotations
 
@@ -23,17 +25,17 @@ import itertools
 import math
 import re
 import string
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Generator, Iterable, Iterator, Optional, Union
 from urllib.parse import quote, unquote, urlsplit
 
 import h11
 
 from ..dialect import Dialect, ModelProfile, ParamSpec, load
-from ..frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
-from ..framing.encode import final_bytes, frame_bytes
-from ..framing import NEED_DATA, ResponseFramer
+from ..frames import Final, Frame, FramingError, Info
+from ..framing.encode import frame_bytes
+from ..hostcommands import SETTLE, Answer, Exchange, Timer, never  # noqa: F401 (SETTLE: still this module's)
+from ..hostplumbing import HostPlumbing
 from ..model import (BodyChunk, Connected, ConnectionClosed, ErrorKind, Event, Failure, Method, Progress, Request, ResponseEnd,
                      ResponseHead, TlsSettings, VerifyMode)
 
@@ -41,12 +43,10 @@ DIALECT = "onemo"
 COMMAND_TIMEOUT = 10.0  # the manual states no answer time; a module answers a command at once
 RESPONSE_WAIT = 60.0  # the host's own wait for a server that Timeouts.response leaves unbounded
 WAIT_MARGIN = 5.0  # beyond the module's own timeouts, so that its "err" report comes first
-SETTLE = 1.0  # after a command timed out: late answers are dropped this long before the next command
 PROGRESS_STEP = 64 * 1024  # AT+MHTTPDLFILE <progind>
 URC = "+MHTTPURC"
 DLFILE = "+MHTTPDLFILE"
 CREATE = "+MHTTPCREATE"
-ESC = b"\x1b"
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SAFE = string.punctuation.replace('"', "")  # a command-line string cannot hold '"'
@@ -58,7 +58,6 @@ _ENUM_APPEND = "1"  # enum dlfile_eof (omitted: "0", overwrite)
 _EOF_LAST, _EOF_MORE = 0, 1  # enums header_eof / content_eof
 _URC_ID = re.compile(rb'\+MHTTPURC\s*:\s*"(\w+)"\s*,\s*(\d+)')
 _IND_TAIL = re.compile(rb'\+MHTTPURC\s*:\s*"ind"\s*,\s*(\d+)\s*$')
-_PREFIX = re.compile(rb"^\s*AT([+$^#%*][A-Za-z0-9_]+)", re.I)
 _NAME = re.compile(rb"^\s*AT\+?([A-Za-z0-9_&]+)", re.I)
 _TAIL_KEEP = 64  # received bytes kept to look for an unterminated "ind"
 
@@ -71,163 +70,6 @@ class _Fail(Exception):
         self.kind = kind
         self.detail = detail
         self.terminate = terminate
-
-
-# ---- bytes of frames (pass-through answers and URCs are forwarded as raw bytes) ---------------
-
-
-# ---- timers ------------------------------------------------------------------------------------
-
-
-class _Timer:
-    """A timeout; started without a clock it is armed by the next call that brings one."""
-
-    def __init__(self) -> None:
-        self.span: Optional[float] = None
-        self.deadline: Optional[float] = None
-
-    def start(self, span: float, now: Optional[float]) -> None:
-        self.span = span
-        self.deadline = None if now is None else now + span
-
-    def stop(self) -> None:
-        self.span = self.deadline = None
-
-    def arm(self, now: float) -> None:
-        if self.span is not None and self.deadline is None:
-            self.deadline = now + self.span
-
-    def due(self, now: float) -> bool:
-        return self.deadline is not None and now >= self.deadline
-
-    def wake(self) -> Optional[float]:
-        """When on_time must be called: the deadline, or at once while unarmed."""
-        if self.span is None:
-            return None
-        return self.deadline if self.deadline is not None else 0.0
-
-
-# ---- one command at a time --------------------------------------------------------------------
-
-
-@dataclass
-class _Answer:
-    """A command's answer: its final result (None: none came in time) and the lines it owns."""
-
-    final: Optional[Final]
-    frames: list[Frame] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.final is not None and self.final.result == "OK"
-
-    def info(self, name: str) -> Optional[Info]:
-        return next((f for f in self.frames if isinstance(f, Info) and f.name == name), None)
-
-
-def _never(frame: Frame) -> bool:
-    return False
-
-
-@dataclass(eq=False)
-class _Exchange:
-    line: bytes
-    done: Callable[[_Answer], None]
-    data: Optional[Union[bytes, memoryview]] = None  # written after the prompt
-    span: float = COMMAND_TIMEOUT
-    owner: object = None
-    wants: Callable[[Frame], bool] = _never  # which information lines are this command's
-    frames: list[Frame] = field(default_factory=list)
-    timer: _Timer = field(default_factory=_Timer)
-    prompted: bool = False
-
-
-class _Commands:
-    """The queue of exchanges: write a command, feed its prompt, collect its answer.  After a
-    command timed out, the queue holds for SETTLE seconds (longer while late answers still come)
-    and drops those answers, so that they are not taken for the next command's."""
-
-    def __init__(self, framer: ResponseFramer) -> None:
-        self.framer = framer
-        self.queue: deque[_Exchange] = deque()
-        self.current: Optional[_Exchange] = None
-        self.out = bytearray()
-        self.hold = _Timer()
-
-    @property
-    def idle(self) -> bool:
-        return self.current is None and not self.queue and self.hold.span is None
-
-    def add(self, exchange: _Exchange, now: Optional[float]) -> None:
-        self.queue.append(exchange)
-        self._next(now)
-
-    def drop(self, owner: object) -> None:
-        """Forget the queued (not yet written) exchanges of `owner`."""
-        self.queue = deque(e for e in self.queue if e.owner is not owner)
-
-    def offer(self, frame: Frame) -> bool:
-        current = self.current
-        if current is None or not current.wants(frame):
-            return False
-        current.frames.append(frame)
-        return True
-
-    def on_prompt(self, now: Optional[float]) -> bool:
-        current = self.current
-        if current is None or current.data is None or current.prompted:
-            return False
-        current.prompted = True
-        self.framer.prompts = False
-        self.out += current.data
-        current.timer.start(current.span, now)
-        return True
-
-    def on_final(self, final: Final, now: Optional[float]) -> None:
-        if self.current is not None:
-            self._finish(final, now)
-        elif self.hold.span is not None:  # a late answer to the command that timed out
-            self.hold.start(SETTLE, now)
-        # else a stray result: nothing asked for it
-
-    def on_time(self, now: float) -> None:
-        self.hold.arm(now)
-        if self.hold.due(now):
-            self.hold.stop()
-            self._next(now)
-        current = self.current
-        if current is None:
-            return
-        current.timer.arm(now)
-        if current.timer.due(now):
-            if current.data is not None and not current.prompted:
-                self.out += ESC  # in case the module is in data mode after all
-            self.hold.start(SETTLE, now)
-            self._finish(None, now)
-
-    def wake(self) -> Optional[float]:
-        if self.current is not None:
-            return self.current.timer.wake()
-        return self.hold.wake()
-
-    def _next(self, now: Optional[float]) -> None:
-        if self.current is not None or not self.queue or self.hold.span is not None:
-            return
-        current = self.current = self.queue.popleft()
-        # An LF right after the CR that ends a command line counts as part of the line end (a
-        # module's framer, README): data that starts with LF needs the line ended by CR LF.
-        starts_with_lf = current.data is not None and len(current.data) > 0 and current.data[0] == 0x0A
-        self.out += current.line + (b"\r\n" if starts_with_lf else b"\r")
-        self.framer.prompts = current.data is not None
-        current.timer.start(current.span, now)
-
-    def _finish(self, final: Optional[Final], now: Optional[float]) -> None:
-        current, self.current = self.current, None
-        assert current is not None
-        self.framer.prompts = False
-        current.timer.stop()
-        current.done(_Answer(final, current.frames))
-        self._next(now)
 
 
 # ---- what the request asks for ----------------------------------------------------------------
@@ -423,7 +265,7 @@ class _Reception:
 
 @dataclass(frozen=True)
 class _Cmd:
-    """What a script yields to send a command; the script is resumed with its _Answer."""
+    """What a script yields to send a command; the script is resumed with its Answer."""
 
     line: bytes
     data: Optional[Union[bytes, memoryview]] = None
@@ -433,7 +275,7 @@ class _Cmd:
 
 _WAIT_IND, _WAIT_END = "ind", "end"  # what else a script yields: wait for these URCs
 _Op = Union[_Cmd, str]
-_Script = Generator[_Op, Optional[_Answer], None]
+_Script = Generator[_Op, Optional[Answer], None]
 
 
 @dataclass
@@ -458,7 +300,7 @@ class _Job:
         self.over = False
         self.ind = False
         self.waiting: Optional[str] = None
-        self.timer = _Timer()
+        self.timer = Timer()
         self.method = _method(request)
         self.reception = _Reception("GET" if self.file else self.method)
 
@@ -520,7 +362,7 @@ class _Limits:
 # ---- the host side ------------------------------------------------------------------------------
 
 
-class OnemoHostSide:
+class OnemoHostSide(HostPlumbing[_Job]):
     """Drives a OneMO module: :class:`~bridge.model.Request` in, events out (sans-I/O).
 
     Start-up (ATE0, AT+CMEE=1, AT+MHTTPDEL of stale instances) is queued at construction;
@@ -531,52 +373,29 @@ class OnemoHostSide:
 
     def __init__(self, dialect: Optional[Dialect] = None, model: Optional[str] = None, *,
                  command_timeout: float = COMMAND_TIMEOUT, progress_step: int = PROGRESS_STEP) -> None:
-        self.dialect = dialect if dialect is not None else load(DIALECT)
+        super().__init__(dialect if dialect is not None else load(DIALECT))
         self.profile = self.dialect.model(model)
-        self.framer = ResponseFramer(self.dialect, prompts=False)
         self.command_timeout = command_timeout
         self.progress_step = progress_step
         self.ready: Optional[bool] = None
         self._limits = _Limits.read(self.dialect, self.profile)
-        self._commands = _Commands(self.framer)
-        self._tokens = itertools.count(1)
-        self._pending: deque[_Job] = deque()
         self._jobs: dict[int, _Job] = {}
         self._by_id: dict[int, _Job] = {}
         self._pool: list[_Instance] = []
         self._ssl_free = list(self._limits.ssl_ids)
         self._ssl_config: dict[int, tuple] = {}
         self._certs: set[str] = set()
-        self._events: list[tuple[int, Event]] = []
-        self._answers: list[tuple[int, bytes]] = []
-        self._unsolicited: list[bytes] = []
         self._tail = b""
-        self._now: Optional[float] = None
         self._startup()
 
     # ---- the I/O loop's interface ------------------------------------------------------------
 
     def receive_data(self, data: bytes, now: float) -> None:
         """Bytes the module wrote."""
-        self._now = now
-        try:
-            self._arm(now)
+        with self._clock(now):
             self._tail = (self._tail + data[-_TAIL_KEEP:])[-_TAIL_KEEP:]
-            self.framer.receive_data(data)
-            while True:
-                frame = self.framer.next_frame()
-                if frame is NEED_DATA:
-                    break
-                self._dispatch(frame)  # type: ignore[arg-type]
+            self._frame(data)
             self._peek_ind()
-        finally:
-            self._now = None
-
-    def data_to_send(self) -> bytes:
-        """Bytes to write to the module now."""
-        out = bytes(self._commands.out)
-        self._commands.out.clear()
-        return out
 
     def next_deadline(self) -> Optional[float]:
         """When :meth:`on_time` must be called next (0.0: at once), or None."""
@@ -585,15 +404,11 @@ class OnemoHostSide:
 
     def on_time(self, now: float) -> None:
         """Time has passed: fire what is due."""
-        self._now = now
-        try:
-            self._arm(now)
+        with self._clock(now):
             self._commands.on_time(now)
             for job in list(self._jobs.values()):
                 if job.timer.due(now):
                     self._fail(job, ErrorKind.RESPONSE_TIMEOUT, "the module reported nothing more in time")
-        finally:
-            self._now = None
 
     # ---- requests ---------------------------------------------------------------------------
 
@@ -611,64 +426,22 @@ class OnemoHostSide:
 
     def cancel(self, token: int) -> None:
         """Stop a request (MHTTPTERM, then MHTTPDEL); it ends with Failure(CANCELLED)."""
-        for job in list(self._pending):
-            if job.token == token:
-                self._pending.remove(job)
-                self._events.append((token, Failure(ErrorKind.CANCELLED, "cancelled")))
+        self._cancel_pending(token)
         job = self._jobs.get(token)
         if job is not None:
             self._fail(job, ErrorKind.CANCELLED, "cancelled")
-
-    def take_events(self) -> list[tuple[int, Event]]:
-        """(token, event) pairs in the order they happened."""
-        events, self._events = self._events, []
-        return events
 
     @property
     def idle(self) -> bool:
         """No command queued or outstanding and no request running."""
         return self._commands.idle and not self._jobs and not self._pending
 
-    # ---- pass-through -----------------------------------------------------------------------
-
-    def passthrough(self, command_line: bytes, data: Optional[bytes] = None) -> int:
-        """Queue a command that is not the dialect's own (b"AT+CSQ"); with `data`, the command
-        prompts and `data` is written after the prompt.  The module's whole answer comes back
-        through :meth:`take_passthrough` -- without a final result line if none came in time."""
-        token = next(self._tokens)
-        prefix = _PREFIX.match(command_line)
-        name = prefix.group(1).decode().upper() if prefix else None
-        exchange = _Exchange(command_line.rstrip(b"\r\n"), lambda answer: self._passed(token, answer), data,
-                             self._span(command_line), None, lambda frame: self._answer_line(frame, name))
-        self._commands.add(exchange, self._now)
-        return token
-
-    def take_passthrough(self) -> list[tuple[int, bytes]]:
-        answers, self._answers = self._answers, []
-        return answers
-
-    def take_unsolicited(self) -> list[bytes]:
-        """URCs that are not HTTP (RING, +CEREG, +CMT with its PDU line, ...), as raw bytes."""
-        lines, self._unsolicited = self._unsolicited, []
-        return lines
-
-    def _answer_line(self, frame: Frame, name: Optional[str]) -> bool:
-        if isinstance(frame, Line):
-            return frame.raw.strip().decode("latin-1") not in self.dialect.lines
-        if isinstance(frame, Info):
-            return not frame.unsolicited or frame.name.upper() == name
-        return False
-
-    def _passed(self, token: int, answer: _Answer) -> None:
-        raw = b"".join(frame_bytes(f, self.dialect) for f in answer.frames)
-        self._answers.append((token, raw + (final_bytes(answer.final) if answer.final else b"")))
-
     # ---- start-up ---------------------------------------------------------------------------
 
     def _startup(self) -> None:
-        self._commands.add(_Exchange(b"ATE0", self._probed, span=self.command_timeout, owner=self), None)
+        self._commands.add(Exchange(b"ATE0", self._probed, span=self.command_timeout, owner=self), None)
 
-    def _probed(self, answer: _Answer) -> None:
+    def _probed(self, answer: Answer) -> None:
         if answer.final is None:
             self._started(False)
             return
@@ -676,7 +449,7 @@ class OnemoHostSide:
         for i, line in enumerate(lines):
             last = i == len(lines) - 1
             done = (lambda a: self._started(True)) if last else (lambda a: None)
-            self._commands.add(_Exchange(line, done, span=self.command_timeout, owner=self), self._now)
+            self._commands.add(Exchange(line, done, span=self.command_timeout, owner=self), self._now)
 
     def _started(self, answered: bool) -> None:
         self.ready = answered
@@ -696,7 +469,7 @@ class OnemoHostSide:
             job.script = self._file_script(job) if job.file else self._instance_script(job)
             self._step(job, None)
 
-    def _step(self, job: _Job, answer: Optional[_Answer]) -> None:
+    def _step(self, job: _Job, answer: Optional[Answer]) -> None:
         assert job.script is not None
         try:
             op = job.script.send(answer)
@@ -714,12 +487,12 @@ class OnemoHostSide:
             self._wait(job, op)
 
     def _send(self, job: _Job, cmd: _Cmd) -> None:
-        wants = (lambda f: isinstance(f, Info) and f.name == CREATE) if cmd.creates else _never
-        exchange = _Exchange(cmd.line, lambda answer: self._answered(job, cmd, answer), cmd.data,
-                             self._span(cmd.line), job, wants)
+        wants = (lambda f: isinstance(f, Info) and f.name == CREATE) if cmd.creates else never
+        exchange = Exchange(cmd.line, lambda answer: self._answered(job, cmd, answer), span=self._span(cmd.line),
+                            data=cmd.data, owner=job, wants=wants)
         self._commands.add(exchange, self._now)
 
-    def _answered(self, job: _Job, cmd: _Cmd, answer: _Answer) -> None:
+    def _answered(self, job: _Job, cmd: _Cmd, answer: Answer) -> None:
         if cmd.creates and answer.ok:
             job.httpid = self._created_id(answer)
             if job.over and job.httpid is not None:
@@ -740,7 +513,7 @@ class OnemoHostSide:
         job.waiting = what
         job.timer.start(self._response_span(job.request), self._now)
 
-    def _created_id(self, answer: _Answer) -> Optional[int]:
+    def _created_id(self, answer: Answer) -> Optional[int]:
         info = answer.info(CREATE)
         value = info.get("httpid") if info is not None else None
         if value is None or not value.strip().isdigit():
@@ -799,24 +572,20 @@ class OnemoHostSide:
         self._housekeeping(_at("MHTTPDEL", httpid))
 
     def _housekeeping(self, line: bytes) -> None:
-        self._commands.add(_Exchange(line, lambda answer: None, span=self.command_timeout, owner=self), self._now)
+        self._commands.add(Exchange(line, lambda answer: None, span=self.command_timeout, owner=self), self._now)
 
     # ---- the module's output ----------------------------------------------------------------
 
     def _dispatch(self, frame: Frame) -> None:
-        if isinstance(frame, Echo):
+        if self._to_commands(frame):
             return
-        if isinstance(frame, Prompt):
-            self._commands.on_prompt(self._now)
-        elif isinstance(frame, Final):
-            self._commands.on_final(frame, self._now)
-        elif isinstance(frame, Info) and frame.name == URC:
+        if isinstance(frame, Info) and frame.name == URC:
             self._on_urc(frame)
         elif isinstance(frame, Info) and frame.name == DLFILE:
             self._on_progress(frame)
         elif isinstance(frame, FramingError):
             self._on_bad_frame(frame)
-        elif not self._commands.offer(frame):
+        elif not self._commands.offer(frame, self._now):
             self._unsolicited.append(frame_bytes(frame, self.dialect))
 
     def _on_urc(self, info: Info) -> None:
@@ -947,7 +716,7 @@ class OnemoHostSide:
         job.sent = True
         yield _WAIT_END
 
-    def _instance(self, job: _Job, target: _Target) -> Generator[_Op, Optional[_Answer], _Instance]:
+    def _instance(self, job: _Job, target: _Target) -> Generator[_Op, Optional[Answer], _Instance]:
         """A kept instance for the same server and TLS settings, or a new one."""
         key = (target.origin, self._tls_key(job.request) if target.tls else None)
         for kept in self._pool:
@@ -972,14 +741,14 @@ class OnemoHostSide:
             yield _Cmd(_at("MHTTPCFG", "ssl", instance.httpid, 1, ssl_id))
         return instance
 
-    def _evict(self) -> Generator[_Op, Optional[_Answer], None]:
+    def _evict(self) -> Generator[_Op, Optional[Answer], None]:
         """Delete the oldest kept instance to make room."""
         kept = self._pool.pop(0)
         if kept.ssl_id is not None:
             self._ssl_free.append(kept.ssl_id)
         yield _Cmd(_at("MHTTPDEL", kept.httpid), tolerate=True)
 
-    def _configure(self, instance: _Instance, request: Request, chunked: bool) -> Generator[_Op, Optional[_Answer], None]:
+    def _configure(self, instance: _Instance, request: Request, chunked: bool) -> Generator[_Op, Optional[Answer], None]:
         timeouts = self._limits.timeouts(request)
         if timeouts != instance.timeouts:
             yield _Cmd(_at("MHTTPCFG", "timeout", instance.httpid, *timeouts))
@@ -988,12 +757,12 @@ class OnemoHostSide:
             yield _Cmd(_at("MHTTPCFG", "chunked", instance.httpid, int(chunked)))
             instance.chunked = chunked
 
-    def _content(self, httpid: int, chunks: Iterable[memoryview]) -> Generator[_Op, Optional[_Answer], None]:
+    def _content(self, httpid: int, chunks: Iterable[memoryview]) -> Generator[_Op, Optional[Answer], None]:
         """The body in data mode, pieces of at most the data-mode size, the last with eof 0."""
         for piece, last in _slices(chunks, self._limits.content_max):
             yield _Cmd(_at("MHTTPCONTENT", httpid, _EOF_LAST if last else _EOF_MORE, len(piece)), piece)
 
-    def _tls(self, job: _Job, target: _Target) -> Generator[_Op, Optional[_Answer], int]:
+    def _tls(self, job: _Job, target: _Target) -> Generator[_Op, Optional[Answer], int]:
         """An SSL context set up for the request: certificates, authentication, version."""
         tls = job.request.tls or TlsSettings()
         want = self._tls_key(job.request)
@@ -1027,7 +796,7 @@ class OnemoHostSide:
         self._ssl_free.remove(ssl_id)
         return ssl_id
 
-    def _cert(self, value: Union[str, bytes, None]) -> Generator[_Op, Optional[_Answer], Optional[str]]:
+    def _cert(self, value: Union[str, bytes, None]) -> Generator[_Op, Optional[Answer], Optional[str]]:
         """The module's name for a certificate or key: a PEM is written with AT+MSSLCERTWR in
         data mode (once per session), anything else is a name the module already knows."""
         if value is None:
@@ -1123,8 +892,6 @@ class OnemoHostSide:
         return connect + response + WAIT_MARGIN
 
     def _arm(self, now: float) -> None:
-        self._commands.hold.arm(now)
-        if self._commands.current is not None:
-            self._commands.current.timer.arm(now)
+        self._commands.arm(now)
         for job in self._jobs.values():
             job.timer.arm(now)

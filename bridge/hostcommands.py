@@ -1,4 +1,5 @@
-"""One command at a time: write a command line, feed its data after the prompt, collect its answer.
+"""One command at a time, for both host sides (bridge.onemo.host_side, bridge.neoway.host_side):
+write a command line, feed its data after the prompt, collect its answer.
 
 An answer ends with a final result (OK, ERROR, +CME ERROR), with a line the command prints in its
 place (AT+HTTPACTION's "+HTTPACTION: SOCKET ID OPEN FAILED"; the exchange's `ends`), or with the
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
-from ..frames import Final, Frame, Info
-from ..framing import ResponseFramer
+from .frames import Final, Frame, Info
+from .framing import ResponseFramer
 
 SETTLE = 1.0  # seconds late answers are dropped after a timeout (or an answer by line)
 ESC = b"\x1b"
@@ -80,7 +81,7 @@ class Exchange:
     line: bytes
     done: Callable[[Answer], None]
     span: float
-    data: Optional[bytes] = None  # written after the prompt
+    data: Optional[Union[bytes, memoryview]] = None  # written after the prompt
     owner: object = None
     wants: Callable[[Frame], bool] = never  # information lines that are this command's
     ends: Callable[[Info], bool] = never  # lines that answer the command in place of a final
