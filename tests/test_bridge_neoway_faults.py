@@ -43,11 +43,6 @@ from test_bridge_neoway_support import (
 )
 
 
-@pytest.fixture(scope="module")
-def ca():
-    return make_ca()
-
-
 def next_request_works(fw, server, family: str = "HTTP", size: int = 3000, seed: int = 9) -> None:
     """A whole GET on the same session after the fault: the bridge is back to normal."""
     setup(fw, f"{HOST}:{server.port}/blob/{size}?seed={seed}", family=family, recvmode=0)

@@ -14,7 +14,7 @@ import ssl
 import pytest
 
 from bridge.dialect import load
-from support.servers import BlobServer, blob_bytes, blob_sha256, install_ca, install_client_cert, make_ca, server_context
+from support.servers import BlobServer, blob_bytes, blob_sha256, install_ca, install_client_cert, server_context
 from test_bridge_neoway_support import (
     CLOSED,
     CLOSED_RE,
@@ -38,11 +38,6 @@ from test_emulator_neoway_support import Reader, example_stream
 
 POST_TYPES = load("neoway").enums["post_type"]
 PIECE = re.compile(rb"\r\n\+HTTPS?RECV: (\d+),")
-
-
-@pytest.fixture(scope="module")
-def ca():
-    return make_ca()
 
 
 @pytest.fixture

@@ -7,13 +7,7 @@ from __future__ import annotations
 import pytest
 
 import test_emulator_neoway as manual
-from support.servers import make_ca
 from test_bridge_neoway_support import through_the_bridge
-
-
-@pytest.fixture(scope="module")
-def ca():
-    return make_ca()
 
 
 @pytest.fixture(autouse=True)

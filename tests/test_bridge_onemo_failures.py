@@ -16,12 +16,6 @@ from test_emulator_onemo_support import cme
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture(scope="module")
-def blob_server():
-    with BlobServer() as server:
-        yield server
-
-
 @pytest.fixture
 def module(tmp_path):
     with onemo_bridge(tmp_path, hosts={"known.test": ["127.0.0.1"]}) as module:

@@ -16,8 +16,8 @@ import pytest
 
 from support.emulated import emulator
 from support.servers import BlobServer, blob_bytes, blob_sha256, make_ca, server_context
-from test_bridge_onemo_support import OK, Body, Trace, create, err_code, get, onemo_bridge
-from test_emulator_onemo_support import Module, ScriptedServer, cme, http_response
+from test_bridge_onemo_support import OK, Body, Trace, create, get, onemo_bridge
+from test_emulator_onemo_support import ScriptedServer, http_response
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -91,12 +91,6 @@ def test_answers_without_the_network_are_the_emulators(tmp_path):
 
 
 # ---- each setting over the network ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def blob_server():
-    with BlobServer() as server:
-        yield server
 
 
 @pytest.fixture

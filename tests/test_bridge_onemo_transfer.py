@@ -10,18 +10,11 @@ import re
 
 import pytest
 
-from bridge.frames import Final, Info, Line
-from support.servers import BlobServer, blob_bytes, blob_sha256
+from bridge.frames import Info, Line
+from support.servers import blob_bytes, blob_sha256
 from test_bridge_onemo_support import OK, Body, Trace, create, err_code, get, onemo_bridge, streamed
-from test_emulator_onemo_support import cme
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(scope="module")
-def blob_server():
-    with BlobServer() as server:
-        yield server
 
 
 @pytest.fixture

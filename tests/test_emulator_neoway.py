@@ -11,7 +11,7 @@ import hashlib
 
 import pytest
 
-from support.servers import BlobServer, blob_bytes, blob_sha256, make_ca, server_context
+from support.servers import BlobServer, blob_bytes, blob_sha256, server_context
 from test_emulator_neoway_support import (
     OK,
     Canned,
@@ -61,11 +61,6 @@ REQUESTS = {
     "9.15 recvmode 0 (module)": ("HEAD", "/login/", {}),
     "9.15 recvmode 1 (module)": ("GET", "/index.html", {"Range": "bytes=0-9"}),
 }
-
-
-@pytest.fixture(scope="module")
-def ca():
-    return make_ca()
 
 
 def host_stream(source) -> bytes:

@@ -28,11 +28,6 @@ NO_SOCKET = b"\r\n+HTTPACTION: SOCKET ID OPEN FAILED\r\n"
 CLOSED_LINE = b"\r\n+HTTPCLOSED: HTTP Link Closed\r\n"
 
 
-@pytest.fixture(scope="module")
-def ca():
-    return make_ca()
-
-
 def still_serving(host) -> None:
     assert ask(host, "AT") == OK
 

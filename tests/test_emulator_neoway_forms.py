@@ -12,7 +12,7 @@ import pytest
 
 from bridge.dialect import load
 from bridge.net import ModuleFileSystem
-from support.servers import BlobServer, blob_bytes, blob_sha256, install_ca, install_client_cert, make_ca, server_context
+from support.servers import BlobServer, blob_bytes, blob_sha256, install_ca, install_client_cert, server_context
 from test_emulator_neoway_support import OK, Canned, Reader, ask, fs_root, neoway, wait_for
 
 HOST = "www.neoway.com.cn"
@@ -20,11 +20,6 @@ CLOSED = r"\r\n\+HTTPCLOSED: HTTP Link Closed\r\n"
 CLOSED_LINE = b"\r\n+HTTPCLOSED: HTTP Link Closed\r\n"
 PIECE = re.compile(rb"\r\n\+HTTPRECV: (\d+),")
 POST_TYPES = load("neoway").enums["post_type"]
-
-
-@pytest.fixture(scope="module")
-def ca():
-    return make_ca()
 
 
 @pytest.fixture

@@ -27,12 +27,6 @@ def module(tmp_path):
         yield module
 
 
-@pytest.fixture(scope="module")
-def blob_server():
-    with BlobServer() as server:
-        yield server
-
-
 def write_ca(module: Module, name: str, pem: bytes) -> None:
     """MSSLCERTWR with the PEM's line ends written as \\r\\n text, as the manual's 4.2 example."""
     data = pem.replace(b"\n", b"\r\n")

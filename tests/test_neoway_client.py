@@ -24,11 +24,6 @@ def open_neoway(path: str) -> ModuleClient:
 
 
 @pytest.fixture(scope="module")
-def ca():
-    return make_ca()
-
-
-@pytest.fixture(scope="module")
 def server():
     with BlobServer() as blobs:
         yield blobs

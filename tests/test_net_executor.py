@@ -81,11 +81,6 @@ def server() -> Iterator[BlobServer]:
         yield srv
 
 
-@pytest.fixture(scope="module")
-def ca():
-    return make_ca()
-
-
 def request(method: str, url: str, **kw) -> Request:
     kw.setdefault("timeouts", SHORT)
     return Request(Method(method), url, **kw)

@@ -21,11 +21,6 @@ SIZES = [0, 1024, 1_000_000, 10_000_000]
 
 
 @pytest.fixture(scope="module")
-def ca():
-    return make_ca()
-
-
-@pytest.fixture(scope="module")
 def server():
     with BlobServer() as blobs:
         yield blobs
