@@ -17,7 +17,8 @@ from bridge.frames import Command, DataInput
 from bridge.framing import CommandFramer
 from bridge.model import (BodyChunk, ByteRange, ErrorKind, Failure, Method, Progress, Request, ResponseEnd,
                           ResponseHead, Timeouts, TlsSettings, VerifyMode)
-from bridge.onemo.host_side import COMMAND_TIMEOUT, SETTLE, WAIT_MARGIN, OnemoHostSide
+from bridge.hostcommands import SETTLE
+from bridge.onemo.host_side import COMMAND_TIMEOUT, WAIT_MARGIN, OnemoHostSide
 
 DIALECT = load("onemo")
 EXAMPLES = {e["name"]: e["stream"].encode("utf-8")

@@ -14,22 +14,17 @@ from __future__ import annotations
 
 import base64
 import re
-import string
 from dataclasses import dataclass
 from typing import Iterable, Optional, Union
-from urllib.parse import quote, unquote, urlsplit
 
 import h11
 
+from .. import hosttarget
 from ..dialect import Dialect
 from ..model import ErrorKind, Header, Method, Request
 from .host_errors import Fail
 
 CRLF = b"\r\n"
-_DEFAULT_PORTS = {False: 80, True: 443}
-_SCHEMES = {"http": False, "https": True}
-_PATH_SAFE = string.punctuation.replace('"', "")  # a quoted command parameter cannot hold '"'
-_HOST = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=:-]+")
 _FRAMING = ("content-length", "transfer-encoding")  # the request's framing is ours (or the module's)
 _BODY_METHODS = ("POST", "PUT")  # these say Content-Length: 0 when they have no body
 
@@ -133,47 +128,26 @@ def _param(value: Union[int, str]) -> str:
 
 
 @dataclass(frozen=True)
-class Target:
-    secure: bool
-    host: str
-    port: int
-    path: str  # path?query, percent-encoded where a command line needs it
-    credentials: Optional[tuple[str, str]] = None
-
+class Target(hosttarget.Target):
     @property
     def family(self) -> Family:
-        return Family(self.secure)
-
-    @property
-    def _host(self) -> str:
-        return f"[{self.host}]" if ":" in self.host else self.host
+        return Family(self.tls)
 
     @property
     def url_value(self) -> str:
         """HTTPPARA's url: host/path without scheme or port (the port goes on its own)."""
-        return self._host + self.path
-
-    @property
-    def host_header(self) -> str:
-        return self._host + ("" if self.port == _DEFAULT_PORTS[self.secure] else f":{self.port}")
+        return self.bracketed_host + self.path
 
 
 def target_of(url: str, limits: Limits) -> Target:
     """The target of an http(s) URL; raises Fail(URL_INVALID)."""
     try:
-        parts = urlsplit(url.strip())
-        port = parts.port
+        target = Target.parse(url)
     except ValueError as exc:
-        raise Fail(ErrorKind.URL_INVALID, f"{url!r}: {exc}") from None
-    secure = _SCHEMES.get(parts.scheme.lower())
-    host = parts.hostname or ""
-    if secure is None or not _HOST.fullmatch(host):
-        raise Fail(ErrorKind.URL_INVALID, f"{url!r} is no http(s)://host[:port]/path URL")
-    path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_PATH_SAFE)
-    credentials = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
-    target = Target(secure, host, port or _DEFAULT_PORTS[secure], path, credentials)
-    if len(target.url_value.encode()) > limits.url_max[secure]:
-        raise Fail(ErrorKind.URL_INVALID, f"the url is longer than the {limits.url_max[secure]} bytes HTTP{'S' if secure else ''}PARA takes")
+        raise Fail(ErrorKind.URL_INVALID, str(exc)) from None
+    if len(target.url_value.encode()) > limits.url_max[target.tls]:
+        raise Fail(ErrorKind.URL_INVALID, f"the url is longer than the {limits.url_max[target.tls]} bytes "
+                                          f"{target.family.command('PARA')} takes")
     return target
 
 

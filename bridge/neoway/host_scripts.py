@@ -194,7 +194,7 @@ def tls_options(limits: Limits, tls: Optional[TlsSettings]) -> tuple[tuple[str, 
 
 
 def link_key(target: Target, tls: tuple) -> tuple:
-    return (target.secure, target.host, target.port, tls if target.secure else None)
+    return (target.tls, target.host, target.port, tls if target.tls else None)
 
 
 def exchange(ctx: Context, request: Request, target: Target, action: Action, tls: tuple,
@@ -235,7 +235,7 @@ def _prepare(ctx: Context, request: Request, target: Target, tls: tuple, key: tu
     link = ctx.link
     if link.up and link.key != key:
         yield close(ctx, Family(link.key[0]) if link.key else target.family)
-    if target.secure:
+    if target.tls:
         yield from _configure_tls(ctx, tls)
     yield from _params(ctx, target, request.keep_alive)
 
@@ -251,7 +251,7 @@ def _configure_tls(ctx: Context, options: tuple) -> Generator[Op, Optional[Answe
 
 def _params(ctx: Context, target: Target, keep_alive: bool) -> Generator[Op, Optional[Answer], None]:
     para = target.family.command("PARA")
-    cache = ctx.link.params[target.secure]
+    cache = ctx.link.params[target.tls]
     yield Cmd(at(para, Bare("url"), target.url_value))
     yield Cmd(at(para, Bare("port"), target.port))
     for name, value in (("keepalive", KEEPALIVE[keep_alive]), ("recvmode", RECVMODE_FRAMED)):
@@ -324,7 +324,7 @@ def _look_up(ctx: Context, host: str, setup_detail: str) -> Generator[Op, Option
 
 def _diagnose(ctx: Context, request: Request, target: Target) -> Generator[Op, Optional[Answer], None]:
     """HTTPSSETUP failed: if a plain link to the same host and port connects, TLS failed."""
-    plain = Target(False, target.host, target.port, target.path)
+    plain = Target("http", target.host, target.port, target.path)
     yield from _params(ctx, plain, keep_alive=False)
     answer = yield _setup_cmd(ctx, request, plain.family)
     if answer is None or not answer.ok:

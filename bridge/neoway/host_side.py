@@ -192,7 +192,7 @@ class NeowayHostSide(HostPlumbing[_Job]):
         is an iterator is not consumed (lists and tuples are checked)."""
         try:
             target = target_of(request.url, self.limits)
-            if target.secure:
+            if target.tls:
                 scripts.tls_options(self.limits, request.tls)
             if request.save_to is not None:
                 plan_file(request, target, self.limits)
@@ -237,7 +237,7 @@ class NeowayHostSide(HostPlumbing[_Job]):
         """The request's commands; raises Fail for what the module cannot be asked."""
         request = job.request
         target = job.target = target_of(request.url, self.limits)
-        tls = scripts.tls_options(self.limits, request.tls) if target.secure else ()
+        tls = scripts.tls_options(self.limits, request.tls) if target.tls else ()
         if request.save_to is not None:
             job.file = plan_file(request, target, self.limits)
             return scripts.download(self, request, target, job.file, tls, self.limits.file_get)
@@ -379,7 +379,7 @@ class NeowayHostSide(HostPlumbing[_Job]):
 
     def _receiving(self, family: Family) -> Optional[_Job]:
         job = self._job
-        if job is None or job.over or not job.receiving or job.target is None or job.target.secure != family.secure:
+        if job is None or job.over or not job.receiving or job.target is None or job.target.tls != family.secure:
             return None
         return job
 

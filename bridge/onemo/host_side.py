@@ -24,18 +24,17 @@ import hashlib
 import itertools
 import math
 import re
-import string
 from dataclasses import dataclass
 from typing import Callable, Generator, Iterable, Iterator, Optional, Union
-from urllib.parse import quote, unquote, urlsplit
 
 import h11
 
 from ..dialect import Dialect, ModelProfile, ParamSpec, load
 from ..frames import Final, Frame, FramingError, Info
 from ..framing.encode import frame_bytes
-from ..hostcommands import SETTLE, Answer, Exchange, Timer, never  # noqa: F401 (SETTLE: still this module's)
+from ..hostcommands import Answer, Exchange, Timer, never
 from ..hostplumbing import HostPlumbing
+from ..hosttarget import Target
 from ..model import (BodyChunk, Connected, ConnectionClosed, ErrorKind, Event, Failure, Method, Progress, Request, ResponseEnd,
                      ResponseHead, TlsSettings, VerifyMode)
 
@@ -48,9 +47,6 @@ URC = "+MHTTPURC"
 DLFILE = "+MHTTPDLFILE"
 CREATE = "+MHTTPCREATE"
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_PATH_SAFE = string.punctuation.replace('"', "")  # a command-line string cannot hold '"'
-_HOST = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=:-]+")
 _MODULE_FRAMING = ("content-length", "transfer-encoding")  # the module frames the body itself
 _CHUNKED_METHODS = ("POST", "PUT")  # a module streams a chunked body for these (the manual's example is a POST)
 _VERIFY = {VerifyMode.NONE: "0", VerifyMode.SERVER: "1", VerifyMode.MUTUAL: "2"}  # enum cert_verify
@@ -75,41 +71,11 @@ class _Fail(Exception):
 # ---- what the request asks for ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Target:
-    scheme: str
-    host: str
-    port: int
-    path: str  # path?query, percent-encoded where a command line needs it
-    credentials: Optional[tuple[str, str]] = None
-
-    @property
-    def tls(self) -> bool:
-        return self.scheme == "https"
-
-    @property
-    def origin(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return self.origin + self.path
-
-
-def _target(url: str) -> _Target:
+def _target(url: str) -> Target:
     try:
-        parts = urlsplit(url.strip())
-        port = parts.port
+        return Target.parse(url)
     except ValueError as exc:
-        raise _Fail(ErrorKind.URL_INVALID, f"{url!r}: {exc}", terminate=False) from None
-    scheme = parts.scheme.lower()
-    host = parts.hostname or ""
-    if scheme not in _DEFAULT_PORTS or not _HOST.fullmatch(host):
-        raise _Fail(ErrorKind.URL_INVALID, f"{url!r} is no http(s)://host[:port]/path URL", terminate=False)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    credentials = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
-    return _Target(scheme, host, port or _DEFAULT_PORTS[scheme], quote(path, safe=_PATH_SAFE), credentials)
+        raise _Fail(ErrorKind.URL_INVALID, str(exc), terminate=False) from None
 
 
 def _param(value: Union[int, str, None]) -> str:
@@ -716,7 +682,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
         job.sent = True
         yield _WAIT_END
 
-    def _instance(self, job: _Job, target: _Target) -> Generator[_Op, Optional[Answer], _Instance]:
+    def _instance(self, job: _Job, target: Target) -> Generator[_Op, Optional[Answer], _Instance]:
         """A kept instance for the same server and TLS settings, or a new one."""
         key = (target.origin, self._tls_key(job.request) if target.tls else None)
         for kept in self._pool:
@@ -762,7 +728,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
         for piece, last in _slices(chunks, self._limits.content_max):
             yield _Cmd(_at("MHTTPCONTENT", httpid, _EOF_LAST if last else _EOF_MORE, len(piece)), piece)
 
-    def _tls(self, job: _Job, target: _Target) -> Generator[_Op, Optional[Answer], int]:
+    def _tls(self, job: _Job, target: Target) -> Generator[_Op, Optional[Answer], int]:
         """An SSL context set up for the request: certificates, authentication, version."""
         tls = job.request.tls or TlsSettings()
         want = self._tls_key(job.request)
@@ -825,7 +791,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
 
     # ---- request parts -------------------------------------------------------------------------
 
-    def _header_lines(self, request: Request, method: str, target: _Target) -> list[bytes]:
+    def _header_lines(self, request: Request, method: str, target: Target) -> list[bytes]:
         """One "Name: value" CRLF line per header, checked by h11; the module frames the body."""
         headers = [(n, v) for n, v in request.headers if n.lower() not in _MODULE_FRAMING]
         if target.credentials and request.header("authorization") is None:
