@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Optional
 
 import h11
 import pytest
@@ -22,6 +22,7 @@ from bridge.model import (BodyChunk, ByteRange, ErrorKind, Failure, Method, Prog
 from bridge.hostcommands import SETTLE
 from bridge.neoway.host_scripts import COMMAND_TIMEOUT, WAIT_MARGIN
 from bridge.neoway.host_side import NeowayHostSide
+from support.hostside import body, cuts_for, events_of, feed, kinds, lines
 
 DIALECT = load("neoway")
 EXAMPLES = {e["name"]: e for e in yaml.safe_load((Path(__file__).parent / "data" / "examples_neoway.yaml").read_text("utf-8"))}
@@ -52,38 +53,6 @@ def started(**options) -> NeowayHostSide:
     sent = host.data_to_send() + feed(host, STARTUP_ANSWERS, now=0.0)
     assert host.ready is True and lines(sent) == STARTUP
     return host
-
-
-def lines(sent: bytes) -> list[bytes]:
-    return [line for line in sent.split(b"\r") if line]
-
-
-def feed(host: NeowayHostSide, stream: bytes, cuts: Iterable[int] = (), now: float = 1.0) -> bytes:
-    """Feed `stream` cut at `cuts`; returns everything the host wrote meanwhile."""
-    sent, start = b"", 0
-    for cut in sorted({c for c in cuts if 0 < c < len(stream)}) + [len(stream)]:
-        host.receive_data(stream[start:cut], now)
-        sent += host.data_to_send()
-        start = cut
-    return sent
-
-
-def events_of(host: NeowayHostSide, token: int) -> list:
-    events = host.take_events()
-    assert all(t == token for t, _ in events), events
-    return [e for _, e in events]
-
-
-def body(events) -> bytes:
-    return b"".join(e.data for e in events if isinstance(e, BodyChunk))
-
-
-def kinds(events) -> list[str]:
-    return [type(e).__name__ for e in events]
-
-
-def cuts_for(data: st.DataObject, stream: bytes) -> list[int]:
-    return data.draw(st.lists(st.integers(0, len(stream)), max_size=24), label="cuts")
 
 
 def answers(commands: int, response: bytes, prompt: Optional[bytes] = None) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import pytest
 import yaml
@@ -19,6 +19,7 @@ from bridge.model import (BodyChunk, ByteRange, ErrorKind, Failure, Method, Prog
                           ResponseHead, Timeouts, TlsSettings, VerifyMode)
 from bridge.hostcommands import SETTLE
 from bridge.onemo.host_side import COMMAND_TIMEOUT, WAIT_MARGIN, OnemoHostSide
+from support.hostside import body, cuts_for, events_of, feed, kinds, lines
 
 DIALECT = load("onemo")
 EXAMPLES = {e["name"]: e["stream"].encode("utf-8")
@@ -40,38 +41,6 @@ def started(**options) -> OnemoHostSide:
     assert host.ready is True
     assert lines(host.data_to_send()) == STARTUP
     return host
-
-
-def lines(sent: bytes) -> list[bytes]:
-    return [line for line in sent.split(b"\r") if line]
-
-
-def feed(host: OnemoHostSide, stream: bytes, cuts: Iterable[int] = (), now: float = 1.0) -> bytes:
-    """Feed `stream` cut at `cuts`; returns everything the host wrote meanwhile."""
-    sent, start = b"", 0
-    for cut in sorted({c for c in cuts if 0 < c < len(stream)}) + [len(stream)]:
-        host.receive_data(stream[start:cut], now)
-        sent += host.data_to_send()
-        start = cut
-    return sent
-
-
-def events_of(host: OnemoHostSide, token: int) -> list:
-    events = host.take_events()
-    assert all(t == token for t, _ in events), events
-    return [e for _, e in events]
-
-
-def body(events) -> bytes:
-    return b"".join(e.data for e in events if isinstance(e, BodyChunk))
-
-
-def kinds(events) -> list[str]:
-    return [type(e).__name__ for e in events]
-
-
-def cuts_for(data: st.DataObject, stream: bytes) -> list[int]:
-    return data.draw(st.lists(st.integers(0, len(stream)), max_size=24), label="cuts")
 
 
 def urc_part(stream: bytes) -> bytes:
