@@ -13,7 +13,7 @@ from bridge.client import ModuleClient, ModuleError, open_module
 from bridge.model import (BodyChunk, ByteRange, ErrorKind, Failure, Method, Progress, Request, ResponseEnd, ResponseHead,
                           TlsSettings, VerifyMode)
 from support.emulated import emulator
-from support.servers import BlobServer, RefusedPort, blob_bytes, blob_sha256, install_ca, make_ca, server_context
+from support.servers import BlobServer, RefusedPort, blob_bytes, blob_sha256, install_ca, make_ca
 
 HOSTS = {"blob.test": ["127.0.0.1"]}
 SIZES = [0, 1024, 1_000_000, 10_000_000]
@@ -26,12 +26,6 @@ def open_neoway(path: str) -> ModuleClient:
 @pytest.fixture(scope="module")
 def server():
     with BlobServer() as blobs:
-        yield blobs
-
-
-@pytest.fixture(scope="module")
-def tls_server(ca):
-    with BlobServer(tls_context=server_context(ca)) as blobs:
         yield blobs
 
 

@@ -27,12 +27,6 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def tls_server(ca):
-    with BlobServer(tls_context=server_context(ca)) as blobs:
-        yield blobs
-
-
-@pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     """(client, runner): one emulated module on a pty, opened by the library, for the whole module."""
     tmp_path = tmp_path_factory.mktemp("onemo")

@@ -21,7 +21,6 @@ import pytest
 from bridge.bridging import compatibility
 from bridge.dialect import COMMON, load
 from support.bridged import bridged
-from support.servers import BlobServer
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -92,22 +91,16 @@ def test_every_row_has_a_status_and_tests_that_exist(name):
 PROBES = [(name, index) for name, table in TABLES.items() for index, row in enumerate(table.rows) if row.probe]
 
 
-@pytest.fixture(scope="module")
-def server():
-    with BlobServer() as server:
-        yield server
-
-
 @pytest.mark.parametrize("name,index", PROBES, ids=[f"{name}-{index}" for name, index in PROBES])
-def test_probe_gets_the_answer_the_row_claims(name, index, server, tmp_path):
+def test_probe_gets_the_answer_the_row_claims(name, index, blob_server, tmp_path):
     table = TABLES[name]
     row = table.rows[index]
     with bridged(table.host, table.module, tmp_path) as (firmware, _bridge, _module):
         for step in row.probe:
-            answer = _run(firmware, step, server.port)
+            answer = _run(firmware, step, blob_server.port)
             _assert_answer(answer, step.answer, f"{row.cells[0]}: {step.send}")
             if step.then:
-                firmware.expect(re.escape(step.then.format(port=server.port)), timeout=20)
+                firmware.expect(re.escape(step.then.format(port=blob_server.port)), timeout=20)
     if row.status_class == "refused":
         assert row.probe[-1].answer[-1] == row.refusal
 
