@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Optional, Protocol, Union
 
 from .dialect import Dialect, available, load
-from .model import (Body, BodyChunk, ByteRange, ErrorKind, Event, Failure, Header, Method, Request, ResponseEnd,
-                    ResponseHead, Timeouts, TlsSettings)
+from .model import (Body, BodyChunk, ByteRange, ErrorKind, Event, Failure, Header, Method, ModuleAnswer, ModuleCall,
+                    Request, ResponseEnd, ResponseHead, Timeouts, TlsSettings)
 from .ports import Port, SerialPort
 
 # dialect -> "module:Class" of its host side (client role).  Neoway's comes with issue 5.
@@ -64,6 +64,10 @@ class HostSide(Protocol):
     def take_passthrough(self) -> list[tuple[int, bytes]]: ...
 
     def take_unsolicited(self) -> list[bytes]: ...
+
+    def module_call(self, call: ModuleCall) -> int: ...
+
+    def take_module_answers(self) -> list[tuple[int, ModuleAnswer]]: ...
 
 
 class ModuleError(Exception):

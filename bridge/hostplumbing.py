@@ -16,7 +16,7 @@ from .frames import Echo, Final, Frame, Info, Line, Prompt
 from .framing import NEED_DATA, ResponseFramer
 from .framing.encode import final_bytes, frame_bytes
 from .hostcommands import Answer, Commands, Exchange
-from .model import ErrorKind, Event, Failure
+from .model import ErrorKind, Event, Failure, ModuleAnswer, ModuleCall
 
 _PREFIX = re.compile(rb"^\s*AT([+$^#%*][A-Za-z0-9_]+)", re.I)
 
@@ -42,6 +42,7 @@ class HostPlumbing(Generic[JobT]):
         self._events: list[tuple[int, Event]] = []
         self._answers: list[tuple[int, bytes]] = []
         self._unsolicited: list[bytes] = []
+        self._module_answers: list[tuple[int, ModuleAnswer]] = []
         self._now: Optional[float] = None
 
     def _span(self, line: bytes) -> float:
@@ -119,6 +120,26 @@ class HostPlumbing(Generic[JobT]):
 
     def take_passthrough(self) -> list[tuple[int, bytes]]:
         answers, self._answers = self._answers, []
+        return answers
+
+    # ---- bring-up operations (model.ModuleOp) --------------------------------------------------
+
+    def module_call(self, call: ModuleCall) -> int:
+        """Carry out a bring-up operation with this dialect's own commands; its answer comes back
+        through :meth:`take_module_answers`.  A dialect that has no way to do `call.op` answers
+        UNSUPPORTED (subclasses override :meth:`_module_call`)."""
+        token = next(self._tokens)
+        self._module_call(token, call)
+        return token
+
+    def _module_call(self, token: int, call: ModuleCall) -> None:
+        self._module_answer(token, ModuleAnswer(False, error=ErrorKind.UNSUPPORTED))
+
+    def _module_answer(self, token: int, answer: ModuleAnswer) -> None:
+        self._module_answers.append((token, answer))
+
+    def take_module_answers(self) -> list[tuple[int, ModuleAnswer]]:
+        answers, self._module_answers = self._module_answers, []
         return answers
 
     def take_unsolicited(self) -> list[bytes]:

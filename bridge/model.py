@@ -175,6 +175,35 @@ class Failure:
     detail: str = ""
 
 
+class ModuleOp(str, enum.Enum):
+    """Bring-up operations firmware performs before HTTP that each dialect names differently
+    (Neoway AT+XIIC / AT+CCID / AT+NETAPN / AT+XGAUTH, OneMO AT+MIPCALL / AT+MCCID ...).  A module
+    side asks for them in these terms; each host side carries them out with its own dialect's
+    commands, so a bridge translates bring-up instead of answering it from a canned table."""
+
+    LINK_STATE = "link_state"  # answer values: (state "0"|"1", ip address)
+    LINK_UP = "link_up"        # args: (cid,) ; answer values: (ip address,) when known
+    LINK_DOWN = "link_down"    # args: (cid,)
+    ICCID = "iccid"            # answer values: (iccid,)
+    SET_APN = "set_apn"        # args: (apn,)
+    SET_AUTH = "set_auth"      # args: (auth type "0" none | "1" PAP | "2" CHAP, user, password)
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    op: ModuleOp
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModuleAnswer:
+    """What a ModuleCall gave: ok, the values its op names, or the error kind it failed with."""
+
+    ok: bool
+    values: tuple[str, ...] = ()
+    error: Optional[ErrorKind] = None
+
+
 Event = Union[ResponseHead, BodyChunk, Progress, ResponseEnd, Connected, ConnectionClosed, Failure]
 
 

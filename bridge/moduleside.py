@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 from .dialect import Dialect
 from .frames import Command, DataInput, FramingError
 from .framing import NEED_DATA, CommandFramer
-from .model import ErrorKind, Event, Request
+from .model import ErrorKind, Event, ModuleAnswer, ModuleCall, Request
 
 if TYPE_CHECKING:
     from .net import HostsResolver
@@ -77,6 +77,9 @@ class ModuleSide:
         self.forward: Optional[Callable[[Command], None]] = None
         # In a bridge: ask the real module a command line; the callback gets its raw answer.
         self.query: Optional[Callable[[bytes, Callable[[bytes], None]], None]] = None
+        # A bridge: carries out a bring-up operation (model.ModuleOp) on the module behind, with that
+        # module's own commands, and calls back with its answer.  None: an emulator answers itself.
+        self.module_call: Optional[Callable[[ModuleCall, Callable[[ModuleAnswer], None]], None]] = None
         # An emulator: the hosts map its executor resolves with, for a dialect's own DNS query
         # (Neoway AT+CDNSGIP).  None (a bridge, or not given): such a query is answered ERROR.
         self.resolver: Optional[HostsResolver] = None

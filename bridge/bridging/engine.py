@@ -8,7 +8,7 @@ from typing import Callable, Optional
 
 from ..client import HostSide
 from ..frames import Command
-from ..model import Connected, ConnectionClosed, Failure, ResponseEnd
+from ..model import Connected, ConnectionClosed, Failure, ModuleAnswer, ModuleCall, ResponseEnd
 from ..moduleside import CancelRequest, ModuleSide, StartRequest
 from .trace import Trace
 
@@ -22,8 +22,10 @@ class BridgeEngine:
         self._to_host_side: dict[int, int] = {}
         self._closes: dict[int, bool] = {}  # module-side token -> the connection closes after it
         self._queries: dict[int, Callable[[bytes], None]] = {}  # passthrough token -> who asked
+        self._calls: dict[int, Callable[[ModuleAnswer], None]] = {}  # module_call token -> who asked
         module_side.forward = self._forward
         module_side.query = self._query
+        module_side.module_call = self._module_call
         # A module side may adapt to what the module's dialect cannot do (Neoway behind OneMO
         # firmware: one request at a time, bodies whole and at most 2048 bytes, no file upload).
         adapt = getattr(module_side, "adapt_to_executor", None)
@@ -73,6 +75,10 @@ class BridgeEngine:
     def _query(self, line: bytes, answer: Callable[[bytes], None]) -> None:
         self._queries[self.host_side.passthrough(line)] = answer
 
+    def _module_call(self, call: ModuleCall, answer: Callable[[ModuleAnswer], None]) -> None:
+        self.trace.event("module_call", call.op.value)  # args may hold a password
+        self._calls[self.host_side.module_call(call)] = answer
+
     def _route(self, now: float) -> None:
         while self._route_once(now):
             pass
@@ -117,6 +123,11 @@ class BridgeEngine:
                 asker(answer)
             else:
                 self.module_side.write(answer)
+        for token, module_answer in self.host_side.take_module_answers():
+            moved = True
+            caller = self._calls.pop(token, None)
+            if caller is not None:
+                caller(module_answer)
         for urc in self.host_side.take_unsolicited():
             moved = True
             self.module_side.write(urc)
