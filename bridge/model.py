@@ -65,6 +65,7 @@ class TlsSettings:
     file system (emulator) or names the module knows (bridge)."""
 
     version: Optional[str] = None  # "TLSv1.2", "TLSv1.3", None = library default
+    version_is_minimum: bool = False  # True: `version` is the lowest offered (Neoway sslversion), not a pin
     verify: VerifyMode = VerifyMode.NONE
     ca: Optional[str] = None
     client_cert: Optional[str] = None

@@ -510,7 +510,7 @@ class NetworkExecutor:
         except ValueError:
             raise _Fail(ErrorKind.INVALID_PARAMETER, f"unknown TLS verify mode {tls.verify!r}") from None
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        _set_version(context, tls.version)
+        _set_version(context, tls.version, tls.version_is_minimum)
         try:
             if verify is VerifyMode.NONE:
                 context.check_hostname = False
@@ -727,7 +727,7 @@ def _tls_key(tls: Optional[TlsSettings]) -> tuple:
     return dataclasses.astuple(dataclasses.replace(tls, verify=VerifyMode(tls.verify).value))
 
 
-def _set_version(context: ssl.SSLContext, version: Optional[str]) -> None:
+def _set_version(context: ssl.SSLContext, version: Optional[str], minimum_only: bool = False) -> None:
     if version is None:
         return
     wanted = _TLS_VERSIONS.get(version.strip().lower().replace("tls1", "tlsv1"))
@@ -737,7 +737,8 @@ def _set_version(context: ssl.SSLContext, version: Optional[str]) -> None:
         if wanted < ssl.TLSVersion.TLSv1_2:
             context.set_ciphers("DEFAULT:@SECLEVEL=0")
         context.minimum_version = wanted
-        context.maximum_version = wanted
+        if not minimum_only:
+            context.maximum_version = wanted
     except (ValueError, ssl.SSLError) as exc:
         raise _Fail(ErrorKind.TLS_FAILED, f"TLS version {version} is not available: {exc}") from None
 
