@@ -17,6 +17,8 @@ class Method(str, enum.Enum):
     PUT = "PUT"
     DELETE = "DELETE"
     HEAD = "HEAD"
+    PATCH = "PATCH"
+    OPTIONS = "OPTIONS"
 
 
 class ErrorKind(str, enum.Enum):
@@ -156,6 +158,13 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class RequestSent:
+    """The whole request (head and body) has gone out; the response has not arrived yet.  An
+    executor may say so (Neoway AT+HTTPACTION answers OK at this point); consumers that do not
+    care ignore it, and it may come more than once (a request retried on a fresh connection)."""
+
+
+@dataclass(frozen=True)
 class ResponseEnd:
     body_length: int
 
@@ -205,7 +214,7 @@ class ModuleAnswer:
     error: Optional[ErrorKind] = None
 
 
-Event = Union[ResponseHead, BodyChunk, Progress, ResponseEnd, Connected, ConnectionClosed, Failure]
+Event = Union[RequestSent, ResponseHead, BodyChunk, Progress, ResponseEnd, Connected, ConnectionClosed, Failure]
 
 
 class Executor(Protocol):
