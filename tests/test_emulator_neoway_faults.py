@@ -219,7 +219,7 @@ def test_bad_commands_are_errors(tmp_path):
 
 @pytest.mark.parametrize("raw", [
     b"GET / HTTP/1.1\r\nHost: x\r\n\r",                      # not ending in CRLF
-    b"OPTIONS / HTTP/1.1\r\nHost: x\r\n\r\n",                # a method the request model lacks
+    b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n",                   # a method the request model lacks
     b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nabc\r\n",  # body shorter than said
     b"GET / HTTP/1.1\r\n\r\n",                               # HTTP/1.1 without Host
     b"not http at all\r\n",
