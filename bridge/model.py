@@ -112,6 +112,7 @@ class Request:
     save_to: Optional[str] = None  # None: body goes to the host; else a path in the module's file system
     append: bool = False  # with save_to: append (resume) instead of overwrite
     connect_only: bool = False  # open the connection (DNS, TCP, TLS) and send nothing: Connected, or Failure
+    report_sent: bool = False  # the executor yields RequestSent once the whole request has gone out
 
     def header(self, name: str) -> Optional[str]:
         """The last value of header `name` (case-insensitive), or None."""
@@ -159,9 +160,10 @@ class Progress:
 
 @dataclass(frozen=True)
 class RequestSent:
-    """The whole request (head and body) has gone out; the response has not arrived yet.  An
-    executor may say so (Neoway AT+HTTPACTION answers OK at this point); consumers that do not
-    care ignore it, and it may come more than once (a request retried on a fresh connection)."""
+    """The whole request (head and body) has gone out; the response has not arrived yet.  Only for
+    a request with `report_sent` (Neoway AT+HTTPACTION answers OK at this point).  It may come
+    more than once (a request retried on a fresh connection), and an executor that cannot tell
+    does not send it: the ResponseHead then says the same."""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from ..model import (
     Method,
     Progress,
     Request,
+    RequestSent,
     ResponseEnd,
     ResponseHead,
     TlsSettings,
@@ -444,6 +445,8 @@ class NetworkExecutor:
         job.ex.attach(conn.sock)
         try:
             self._send(conn, job)
+            if job.request.report_sent:
+                yield RequestSent()
             response = self._read_head(conn, job)
         except _Fail as failure:
             stale = reused and not conn.received_any and failure.kind in _STALE_KINDS
