@@ -78,7 +78,8 @@ class ModuleSide:
     def __init__(self, dialect: Dialect, model: Optional[str] = None, identity: Optional[Identity] = None):
         self.dialect = dialect
         self.profile = dialect.model(model)
-        self.identity = identity or Identity(model=self.profile.name)
+        self.identity = identity or Identity(model=self.profile.name,
+                                             manufacturer=self.profile.get("manufacturer") or Identity.manufacturer)
         self.framer = CommandFramer(dialect, auto_data_mode=False)
         self.echo = True
         self.cmee = 1
