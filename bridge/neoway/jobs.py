@@ -15,6 +15,7 @@ from ..model import (
     Event,
     Failure,
     Request,
+    RequestSent,
     ResponseEnd,
     ResponseHead,
 )
@@ -80,7 +81,8 @@ class Probe(Job):
 
 
 class Exchange(Job):
-    """AT+HTTPACTION / AT+HTTPSACTION: OK, the response as +HTTPRECV output, the link's fate."""
+    """AT+HTTPACTION / AT+HTTPSACTION: OK once the request has gone out (or, from an executor that
+    does not say so, with the response head), the response as +HTTPRECV output, the link's fate."""
 
     def __init__(self, side: Side, channel: Channel, request: Request, writer: RecvWriter) -> None:
         super().__init__(side, channel)
@@ -89,7 +91,9 @@ class Exchange(Job):
         self.is_answered = False
 
     def on_event(self, event: Event, now: float) -> None:
-        if isinstance(event, ResponseHead):
+        if isinstance(event, RequestSent):  # OK once sent (9.3); the response comes unsolicited
+            self._answer(now)
+        elif isinstance(event, ResponseHead):
             self._answer(now)
             self.side.emit(self.writer.head(event))
             if not self.writer.pieces:  # recvmode 0: unframed bytes until the response ends

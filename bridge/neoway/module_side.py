@@ -11,8 +11,10 @@ Behaviour the manual leaves open, as decided here:
   FILEHTTPACTION: +CME ERROR: 1001; HTTPGET: ERROR.
 - HTTPSETUP resolves, connects and (HTTPS) handshakes for real, sending nothing (probe.py): OK,
   or ERROR when any of it fails.  A second HTTPSETUP while the link is up: ERROR.
-- The executor runs one request per connection, so HTTPACTION connects again; OK is given when
-  the response head arrives, in place of it "+HTTPACTION: SOCKET ID OPEN FAILED" (no socket),
+- HTTPACTION sends on the connection HTTPSETUP opened (or connects again); OK is given once the
+  request has gone out (RequestSent; from an executor that cannot tell, with the response head),
+  as the manual's transcripts show, and the commands after it are served while the response is
+  awaited; in place of OK "+HTTPACTION: SOCKET ID OPEN FAILED" (no socket),
   "+HTTPSEND: ERROR" (send failed) or "+HTTPACTION: OPERATION EXPIRED" (data after '>' late);
   HTTPSACTION answers ERROR for all three.  A response timeout, a close mid-body or a broken
   response: OK, what arrived, then +HTTPCLOSED (+HTTPSCLOSED).
@@ -389,6 +391,7 @@ class NeowayModuleSide(ModuleSide):
     def _exchange(self, channel: Channel, request: Request) -> None:
         prefix = self.reports.name("+HTTPRECV", channel.secure)
         writer = RecvWriter(prefix, channel.settings.recvmode, request.method.value, self.piece_max)
+        request.report_sent = True  # OK once it has gone out: other commands are served meanwhile
         channel.job = self._run(Exchange(self, channel, request, writer), request)
 
     def _request(self, channel: Channel, method: Method, headers: Optional[list[tuple[str, str]]] = None,
