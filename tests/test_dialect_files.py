@@ -68,3 +68,22 @@ def test_an_unknown_error_kind_is_caught():
 def test_unknown_dialect():
     with pytest.raises(DialectError, match="no such dialect"):
         load("quectel")
+
+
+STARTUP_BASICS = ["CGMI", "GMI", "CGMM", "GMM", "CGMR", "GMR", "CGSN", "CIMI", "CFUN", "COPS", "CREG", "CGREG", "CEREG"]
+
+
+@pytest.mark.parametrize("name", ["onemo", "neoway"])
+def test_common_declares_the_startup_basics(name):
+    spec = load(name)
+    assert set(STARTUP_BASICS) <= set(spec.commands)
+    for prefix in ("+CFUN", "+COPS", "+CGREG", "+CEREG", "+CREG"):
+        assert prefix in spec.frames
+
+
+@pytest.mark.parametrize("command", ["CMEE", "CREG", "CGREG", "CEREG"])
+def test_common_test_answers_agree_with_the_set_ranges(command):
+    """The literal test answer (what the emulators print) names the range the set form accepts."""
+    spec = load("common").command(command)
+    low, high = spec.forms["set"].params[0].range
+    assert spec.forms["test"].response == f"+{command}: ({low}-{high})"
