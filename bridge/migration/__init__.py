@@ -1,0 +1,1 @@
+"""Planning a migration: what a firmware sends (captures, sources), what the bridge carries."""
