@@ -1,35 +1,24 @@
 """`--trace`: JSON lines of host bytes, module bytes and model events, with timestamps.
-Secret header values (Authorization, api-key, ...) are masked unless asked otherwise."""
+
+Credentials are masked unless asked otherwise (bridge/secrets.py holds the one list): the bytes of
+each direction are masked whole line by whole line on the reassembled stream, so a header cut
+across two reads is masked too; model events have their secret header values, URL passwords and
+token query parameters masked.  Without a trace file nothing is done at all."""
 from __future__ import annotations
 
 import base64
 import dataclasses
 import json
-import re
 import threading
 import time
 from typing import Any, BinaryIO, Optional
 
-SECRET_HEADERS = ("authorization", "proxy-authorization", "api-key", "x-api-key", "apikey", "cookie", "set-cookie", "token", "x-auth-token")
-_SECRET_IN_BYTES = re.compile(rb"(?i)((?:" + b"|".join(re.escape(h.encode()) for h in SECRET_HEADERS) + rb")[ \t]*:[ \t]*)([^\r\n\"]+)")
-MASK = b"***"
-
-
-def mask_bytes(data: bytes) -> bytes:
-    return _SECRET_IN_BYTES.sub(lambda m: m.group(1) + MASK, data)
-
-
-def _mask_value(name: str, value: str) -> str:
-    return MASK.decode() if name.lower() in SECRET_HEADERS else value
+from ..secrets import MASK, StreamMasker, is_secret_header, mask_line, mask_text
 
 
 def _jsonable(value: Any, secrets: bool) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
-        data = bytes(value) if secrets else mask_bytes(bytes(value))
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return {"base64": base64.b64encode(data).decode()}
+        return _data(bytes(value) if secrets else mask_line(bytes(value)))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {"type": type(value).__name__}
         for f in dataclasses.fields(value):
@@ -37,13 +26,22 @@ def _jsonable(value: Any, secrets: bool) -> Any:
         return out
     if isinstance(value, (list, tuple)):
         if len(value) == 2 and all(isinstance(v, str) for v in value) and not secrets:
-            return [value[0], _mask_value(value[0], value[1])]
+            return [value[0], MASK.decode() if is_secret_header(value[0]) else mask_text(value[1])]
         return [_jsonable(v, secrets) for v in value]
     if hasattr(value, "value") and not isinstance(value, (int, str)):
         return value.value
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, str):
+        return value if secrets else mask_text(value)
+    if isinstance(value, (int, float, bool)) or value is None:
         return value
-    return repr(value)
+    return repr(value) if secrets else mask_text(repr(value))
+
+
+def _data(data: bytes) -> Any:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(data).decode()}
 
 
 class Trace:
@@ -54,16 +52,30 @@ class Trace:
         self.secrets = secrets
         self._start = time.monotonic()
         self._lock = threading.Lock()
+        self._maskers: dict[str, StreamMasker] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self._stream is not None
 
     def bytes(self, direction: str, data: bytes) -> None:
-        self._write({"dir": direction, "data": _jsonable(data, self.secrets)})
+        if self._stream is None:
+            return
+        if not self.secrets:
+            masker = self._maskers.get(direction)
+            if masker is None:
+                masker = self._maskers[direction] = StreamMasker()
+            data = masker.feed(bytes(data))
+            if not data:
+                return
+        self._write({"dir": direction, "data": _data(bytes(data))})
 
     def event(self, direction: str, event: Any, token: Optional[int] = None) -> None:
+        if self._stream is None:
+            return
         self._write({"dir": direction, "token": token, "event": _jsonable(event, self.secrets)})
 
     def _write(self, record: dict) -> None:
-        if self._stream is None:
-            return
         record = {"t": round(time.monotonic() - self._start, 6), **record}
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
         with self._lock:
