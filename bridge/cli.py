@@ -1,6 +1,7 @@
 """The `atbridge` command line: a thin layer over the library."""
 from __future__ import annotations
 
+import inspect
 import sys
 
 import click
@@ -60,13 +61,18 @@ def decode_command(dialect: str, source: str, capture) -> None:
 @click.option("--hosts", "hosts_file", type=click.Path(dir_okay=False, exists=True), default=None,
               help="hosts file ('127.0.0.1 name ...') the emulator resolves names with; no DNS query is made")
 @click.option("--baud", default=115200, show_default=True, help="baud rate for serial devices")
-def emulate_command(dialect: str, port_spec: str, model: str | None, fs_root: str | None, hosts_file: str | None, baud: int) -> None:
+@click.option("--link", type=click.Choice(["up", "down"]), default=None,
+              help="neoway only: the data link's state at power-on (default: down, like a freshly powered N58; "
+                   "firmware brings it up with AT+XIIC=1). 'up': AT+XIIC? reports an address at once")
+def emulate_command(dialect: str, port_spec: str, model: str | None, fs_root: str | None, hosts_file: str | None,
+                    baud: int, link: str | None) -> None:
     """Emulate a DIALECT module on PORT, making real HTTP(S) requests.
 
     \b
     Example:
       atbridge emulate onemo --port pty:/tmp/onemo
       picocom /tmp/onemo      (or any terminal; type AT+MHTTPCREATE="http://127.0.0.1:8080")
+      atbridge emulate neoway --port pty:/tmp/n58 --link up
     """
     from .emulator import make_module_side
     from .emulator.run import ModuleRunner, run_until_signalled
@@ -76,7 +82,7 @@ def emulate_command(dialect: str, port_spec: str, model: str | None, fs_root: st
     try:
         resolver = HostsResolver.from_file(hosts_file) if hosts_file else HostsResolver({})
         fs = ModuleFileSystem(fs_root)
-        side = make_module_side(dialect, fs, model, resolver=resolver)
+        side = make_module_side(dialect, fs, model, resolver=resolver, **_side_options(dialect, link))
         port = open_port(port_spec, baud)
     except (dialect_files.DialectError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -90,6 +96,19 @@ def emulate_command(dialect: str, port_spec: str, model: str | None, fs_root: st
     click.echo("atbridge: emulator stopped", err=True)
 
 
+def _side_options(dialect: str, link: str | None) -> dict:
+    """Constructor keywords of the emulated module side for the command-line options given."""
+    if link is None:
+        return {}
+    if dialect != "neoway":
+        raise click.UsageError("--link applies to the neoway emulator only (a OneMO module brings its link up with AT+MIPCALL)")
+    from .neoway.module_side import NeowayModuleSide
+
+    if "link_up" not in inspect.signature(NeowayModuleSide.__init__).parameters:
+        raise click.UsageError("--link: this build's Neoway emulator cannot start with its link up or down")
+    return {"link_up": link == "up"}
+
+
 @main.command("bridge")
 @click.option("--host", "host_spec", required=True, metavar="PORT", help="the port the host firmware is on: pty:PATH or a pyserial URL")
 @click.option("--host-dialect", required=True, type=click.Choice(["onemo", "neoway"]), help="the dialect the firmware speaks")
@@ -100,32 +119,46 @@ def emulate_command(dialect: str, port_spec: str, model: str | None, fs_root: st
 @click.option("--baud", default=115200, show_default=True, help="baud rate of serial devices")
 @click.option("--trace", "trace_file", type=click.File("wb"), default=None, help="write JSON lines of both sides' bytes and the model events here")
 @click.option("--trace-secrets", is_flag=True, help="do not mask Authorization, api-key and similar header values in the trace")
+@click.option("--fs-root", type=click.Path(file_okay=False), default=None,
+              help="directory of the bridge's own file system, created if missing and kept: the files it holds for "
+                   "the firmware under the module paths the firmware names -- OneMO AT+MHTTPDLFILE targets "
+                   "(relative names under etc/http_file/) and AT+MSSLCERTWR certificates when the module is a Neoway; Neoway AT+HTTPGET downloads "
+                   "(http/download.bin, https/download.bin) and the certificate/key files AT+HTTPSCFG names when "
+                   "the module is a OneMO (default: a temporary directory, removed when the bridge stops)")
 def bridge_command(host_spec: str, host_dialect: str, module_spec: str, module_dialect: str, host_model: str | None,
-                   module_model: str | None, baud: int, trace_file, trace_secrets: bool) -> None:
+                   module_model: str | None, baud: int, trace_file, trace_secrets: bool, fs_root: str | None) -> None:
     """Translate between firmware on --host and a module on --module.
 
     \b
     Example (firmware written for a Neoway N58, module an ML307R on /dev/ttyUSB0):
-      atbridge bridge --host pty:/tmp/n58 --host-dialect neoway --module /dev/ttyUSB0 --module-dialect onemo
+      atbridge bridge --host pty:/tmp/n58 --host-dialect neoway --module /dev/ttyUSB0 --module-dialect onemo --fs-root ./n58-files
     """
     from .client import make_host_side
     from .bridging.engine import BridgeEngine
-    from .bridging.run import BridgeRunner, run_until_signalled
+    from .bridging.run import BridgeFileSystem, BridgeRunner, run_until_signalled
     from .bridging.trace import Trace
     from .emulator import make_module_side
-    from .net import ModuleFileSystem
     from .ports import open_port
 
+    def announce(module_path: str, host_path) -> None:
+        click.echo(f"atbridge: file {module_path} -> {host_path}", err=True)
+
     try:
-        module_side = make_module_side(host_dialect, ModuleFileSystem(), host_model)
+        fs = BridgeFileSystem(fs_root, announce)
+        module_side = make_module_side(host_dialect, fs, host_model)
         host_side = make_host_side(module_dialect, module_model)
         host_port = open_port(host_spec, baud)
         module_port = open_port(module_spec, baud)
     except (dialect_files.DialectError, OSError, ValueError, NotImplementedError) as exc:
         raise click.ClickException(str(exc)) from None
     engine = BridgeEngine(module_side, host_side, Trace(trace_file, secrets=trace_secrets))
-    click.echo(f"atbridge: {host_dialect} host on {host_port.name} <-> {module_dialect} module on {module_port.name}; Ctrl-C stops", err=True)
-    run_until_signalled(BridgeRunner(engine, host_port, module_port))
+    kept = "" if fs_root else ", removed on exit"
+    click.echo(f"atbridge: {host_dialect} host on {host_port.name} <-> {module_dialect} module on {module_port.name}; "
+               f"bridge file system at {fs.root}{kept}; Ctrl-C stops", err=True)
+    try:
+        run_until_signalled(BridgeRunner(engine, host_port, module_port))
+    finally:
+        fs.close()
     click.echo("atbridge: bridge stopped", err=True)
 
 

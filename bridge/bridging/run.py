@@ -1,12 +1,36 @@
 """Running a bridge engine between two ports on the one I/O loop."""
 from __future__ import annotations
 
+import os
 import threading
-from typing import Optional
+from pathlib import Path
+from typing import BinaryIO, Callable, Optional, Union
 
 from ..loop import Loop, run_until_signalled as stop_on_signal
+from ..net import ModuleFileSystem
 from ..ports import Port
 from .engine import BridgeEngine
+
+
+class BridgeFileSystem(ModuleFileSystem):
+    """The bridge's own file system (`atbridge bridge --fs-root DIR`): what it keeps on the
+    firmware's behalf -- OneMO AT+MHTTPDLFILE targets when the module is a Neoway, Neoway
+    AT+HTTPGET downloads and the certificate files AT+HTTPSCFG names when it is a OneMO.  Module
+    paths map under the root as the firmware names them; `announce` hears of each file the first
+    time it is written (module path, host path)."""
+
+    def __init__(self, root: Union[str, os.PathLike, None], announce: Callable[[str, Path], None]) -> None:
+        super().__init__(root)
+        self._announce = announce
+        self._announced: set[Path] = set()
+
+    def open_write(self, path: str, append: bool = False) -> BinaryIO:
+        handle = super().open_write(path, append)
+        target = self.resolve(path)
+        if target not in self._announced:
+            self._announced.add(target)
+            self._announce(path, target)
+        return handle
 
 
 class BridgeRunner:
