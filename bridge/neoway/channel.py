@@ -38,13 +38,15 @@ class TlsConfig:
     clientkey: str = ""
 
     def settings(self, versions: dict[str, str]) -> TlsSettings:
-        """TlsSettings for the executor; `versions` is enum sslversion ("3" -> "TLS1.2")."""
+        """TlsSettings for the executor; `versions` is enum sslversion_offered ("3" -> "TLS1.2"):
+        the lowest version offered, not a pin."""
         verify = _VERIFY[self.authmode]
         mutual = verify is VerifyMode.MUTUAL
         if mutual and not self.clientcert:
             verify = VerifyMode.SERVER  # "authenticate the client if the server asks": nothing to offer
         return TlsSettings(
             version=versions[self.sslversion],
+            version_is_minimum=True,
             verify=verify,
             ca=self.cacert or None,
             client_cert=self.clientcert if mutual and self.clientcert else None,

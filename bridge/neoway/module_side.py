@@ -323,7 +323,7 @@ class NeowayModuleSide(ModuleSide):
         assert url is not None
         if channel.secure and self.bridged:  # the emulator's executor finds out when it connects
             try:
-                self._carried(self.tls.settings(self.dialect.enums["sslversion"]))
+                self._carried(self.tls.settings(self.dialect.enums["sslversion_offered"]))
             except (OSError, ValueError):
                 self.fail(ErrorKind.TLS_FAILED)
                 return
@@ -474,7 +474,7 @@ class NeowayModuleSide(ModuleSide):
     def _tls(self, channel: Channel) -> Optional[TlsSettings]:
         if not channel.secure:
             return None
-        settings = self.tls.settings(self.dialect.enums["sslversion"])
+        settings = self.tls.settings(self.dialect.enums["sslversion_offered"])
         if self.bridged:
             try:
                 return self._carried(settings)
