@@ -792,7 +792,8 @@ class OnemoHostSide(HostPlumbing[_Job]):
     # ---- request parts -------------------------------------------------------------------------
 
     def _header_lines(self, request: Request, method: str, target: Target) -> list[bytes]:
-        """One "Name: value" CRLF line per header, checked by h11; the module frames the body."""
+        """One bare "Name: value" per header (one AT+MHTTPHEADER call each: the module ends the line,
+        and a CRLF of ours would read as an early end of the header block), checked by h11."""
         headers = [(n, v) for n, v in request.headers if n.lower() not in _MODULE_FRAMING]
         if target.credentials and request.header("authorization") is None:
             token = base64.b64encode(":".join(target.credentials).encode()).decode()
@@ -802,7 +803,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
         try:
             host = [] if request.header("host") is not None else [("Host", "module")]
             h11.Request(method=method, target=target.path, headers=host + headers)
-            lines = [f"{name}: {value}\r\n".encode("latin-1") for name, value in headers]
+            lines = [f"{name}: {value}".encode("latin-1") for name, value in headers]
         except (h11.LocalProtocolError, UnicodeEncodeError) as exc:
             raise _Fail(ErrorKind.INVALID_PARAMETER, f"request header: {exc}", terminate=False) from None
         if any(len(line) > self._limits.header_max for line in lines):

@@ -145,7 +145,11 @@ class HttpCommands:
         if pieces is instance.content and self.side.body_max is not None:
             limit = min(limit, self.side.body_max)  # what the executor carries (a bridge's module)
 
+        is_header = pieces is instance.header
+
         def store(data: bytes) -> None:
+            if is_header and pieces.data and data and not pieces.data.endswith(b"\r\n") and not data.startswith(b"\r\n"):
+                data = b"\r\n" + data  # each call's data is a header line of its own (one field per call)
             if len(pieces.data) + len(data) > limit:
                 raise CommandError(ErrorKind.OUT_OF_MEMORY, f"more than {limit} bytes collected")
             pieces.data += data
@@ -252,7 +256,7 @@ class HttpCommands:
             instance.cache.clear()  # the next request clears what was not read (3.6)
             return lambda t: CacheSink(t, instance.cache, settings.int("cached", "cache_length"))
         frag, interval = settings.int("fragment", "frag_size"), settings.int("fragment", "interval")
-        return lambda t: HostSink(t, output, frag, interval)
+        return lambda t: HostSink(t, output, frag, interval, self.side.packet_size)
 
     # -- AT+MHTTPREAD -------------------------------------------------------------------------
 
@@ -318,7 +322,7 @@ class HttpCommands:
         self.side.check_executor(request)
         httpid = self._free_id()
         progind = int(values["progind"] or 0)
-        transfer = Transfer(self.side, httpid, request, lambda t: DlfileSink(t, progind, writer))
+        transfer = Transfer(self.side, httpid, request, lambda t: DlfileSink(t, progind, writer, self.side.packet_size))
         self.side.downloads[httpid] = transfer
         self.side.ok()
         self.side.launch(transfer)

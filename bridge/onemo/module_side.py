@@ -38,8 +38,11 @@ Handler = Callable[[Command, CommandSpec, float], None]
 
 class OnemoModuleSide(ModuleSide):
     def __init__(self, dialect: Dialect, model: Optional[str] = None, fs: Optional[ModuleFileSystem] = None,
-                 identity: Optional[Identity] = None) -> None:
+                 identity: Optional[Identity] = None, packet_size: Optional[int] = None) -> None:
         super().__init__(dialect, model, identity)
+        # Response pieces (content frames, MHTTPDLFILE progress): one network packet, the profile's
+        # packet_size unless given here.
+        self.packet_size = int(packet_size or self.profile.get("packet_size") or 0)
         self.fs = fs if fs is not None else ModuleFileSystem()
         self.instances: dict[int, Instance] = {}
         self.downloads: dict[int, Transfer] = {}  # AT+MHTTPDLFILE, by the id its URCs carry

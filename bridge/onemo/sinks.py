@@ -49,14 +49,15 @@ def report_head(transfer: Transfer, head: ResponseHead, output_format: int) -> N
 
 
 class HostSink:
-    """Normal mode: the response to the host in URCs, split into <frag_size> pieces that go out
-    <interval> ms apart.  What waits to go out is bounded: beyond `io.backlog_max` bytes the
+    """Normal mode: the response to the host in URCs, split into <frag_size> pieces (0: pieces of
+    one network packet, `packet_size`, as hardware receives them) that go out <interval> ms apart.  What waits to go out is bounded: beyond `io.backlog_max` bytes the
     data is lost (+MHTTPURC "err" 9) rather than held without limit."""
 
-    def __init__(self, transfer: Transfer, output_format: int = ASCII, frag_size: int = 0, interval_ms: int = 0) -> None:
+    def __init__(self, transfer: Transfer, output_format: int = ASCII, frag_size: int = 0, interval_ms: int = 0,
+                 packet_size: int = 0) -> None:
         self.t = transfer
         self.output_format = output_format
-        self.frag_size = frag_size
+        self.frag_size = frag_size or packet_size  # <frag_size> 0: as received, one network packet a frame
         self.interval = interval_ms / 1000.0
         self.content_len = 0
         self.last_frame = False
@@ -264,9 +265,11 @@ class DlfileSink:
 
     PREFIX = "+MHTTPDLFILE"
 
-    def __init__(self, transfer: Transfer, progind: int = 0, writer: Optional[FileWriter] = None) -> None:
+    def __init__(self, transfer: Transfer, progind: int = 0, writer: Optional[FileWriter] = None,
+                 packet_size: int = 0) -> None:
         self.t = transfer
         self.progind = progind
+        self.packet_size = packet_size  # progress is looked at after each network packet, as hardware does
         self.writer = writer  # as FileSink's
         self.content_len = 0
         self.has_body = True
@@ -286,11 +289,22 @@ class DlfileSink:
             self.progress(progress, now)
 
     def progress(self, progress: Progress, now: float) -> None:
-        before, self.done = self.done, progress.done
+        """A report at the end of each packet that crosses another <progind> bytes (so a large
+        read of the executor reports as the packets it stands for would have)."""
+        before = self.done
         self.total, self.entity = progress.total, progress.entity_total
-        crossed = self.progind and progress.done // self.progind > before // self.progind
-        if crossed and (self.total is None or self.done < self.total):
-            self._report(self.total or 0, self.done * 100 // self.total if self.total else 0)
+        if not self.progind:
+            self.done = progress.done
+            return
+        step = self.packet_size or max(1, progress.done - before)
+        for end in range(min(before + step, progress.done), progress.done + step, step):
+            end = min(end, progress.done)
+            crossed = end // self.progind > self.done // self.progind
+            self.done = end
+            if crossed and (self.total is None or end < self.total):
+                self._report(self.total or 0, end * 100 // self.total if self.total else 0)
+            if end == progress.done:
+                break
 
     def end(self, now: float) -> None:
         if not close_writer(self.t, self.writer):
