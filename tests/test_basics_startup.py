@@ -166,3 +166,25 @@ def test_no_unsolicited_registration_lines_at_level_0(dialect, tmp_path):
         assert final(host.transact("AT+CFUN=1")) == "OK"
         assert final(host.transact("AT")) == "OK"
         assert b"REG:" not in bytes(host.seen[start:])
+
+
+@pytest.mark.parametrize("host_dialect,module_dialect", [("onemo", "neoway"), ("neoway", "onemo")])
+def test_through_the_bridge_the_module_answers(host_dialect, module_dialect, tmp_path):
+    """Bridged, the 3GPP commands go to the module unchanged: its settings, its identity, its
+    unsolicited registration lines."""
+    from support.bridged import bridged
+
+    with bridged(host_dialect, module_dialect, tmp_path) as (fw, _, module):
+        answer = fw.transact("AT+CGMM")
+        assert final(answer) == "OK" and info(answer)[0].startswith(module.side.profile.name)
+        assert final(fw.transact("AT+CEREG=2")) == "OK"
+        assert module.side.identity.reg_report["CEREG"] == 2  # remembered by the module itself
+        fields = one(fw, "AT+CEREG?", "+CEREG")
+        assert fields[:2] in (["2", "1"], ["2", "5"]) and len(fields) == 5
+        assert final(fw.transact("AT+COPS=3,0")) == "OK"
+        assert "CHINA" in one(fw, "AT+COPS?", "+COPS")[2].upper()
+        assert final(fw.transact("AT+CFUN=4")) == "OK"
+        fw.expect(r"\r\n\+CEREG: 0\r\n")
+        assert final(fw.transact("AT+CFUN=1")) == "OK"
+        fw.expect(r'\r\n\+CEREG: [15],"[0-9A-F]+","[0-9A-F]+",7\r\n')
+        assert re.fullmatch(r"460\d{12}", info(fw.transact("AT+CIMI"))[0])
