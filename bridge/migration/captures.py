@@ -15,6 +15,8 @@ Chunks = list[tuple[str, bytes]]  # (where it was captured, bytes)
 class Capture:
     from_firmware: Chunks = field(default_factory=list)
     to_firmware: Chunks = field(default_factory=list)
+    # Both directions in capture order: (True for the firmware's bytes, where, bytes).
+    in_order: list[tuple[bool, str, bytes]] = field(default_factory=list)
 
 
 def record_bytes(record: dict) -> Optional[bytes]:
@@ -51,8 +53,10 @@ def _from_records(raw: bytes) -> Capture:
         where = f"record {number} (t={record.get('t', '?')})"
         if direction.startswith("host->"):
             capture.from_firmware.append((where, data))
+            capture.in_order.append((True, where, data))
         elif direction.endswith("->host"):
             capture.to_firmware.append((where, data))
+            capture.in_order.append((False, where, data))
     return capture
 
 

@@ -49,3 +49,80 @@ def check_command(capture: Optional[Path], source: str, target: str, source_dir:
         click.echo(f"report written to {output}: {report.verdict}", err=True)
     if strict and (report.count(NOT_CARRIED) or report.count(UNKNOWN)):
         raise SystemExit(1)
+
+
+@click.command("tap")
+@click.option("--host", "host_spec", required=True, metavar="PORT", help="the port the firmware is on: pty:PATH or a pyserial URL")
+@click.option("--module", "module_spec", required=True, metavar="PORT", help="the port its current module is on")
+@click.option("--dialect", type=click.Choice(DIALECTS), default=None,
+              help="the dialect spoken (recorded in the first record; check and replay take it from --from)")
+@click.option("-o", "--output", type=click.File("wb"), required=True, help="the capture file (JSON lines)")
+@click.option("--baud", default=115200, show_default=True, help="baud rate of serial devices")
+@click.option("--secrets", is_flag=True, help="do not mask credentials (Authorization, tokens, keys) in the capture")
+def tap_command(host_spec: str, module_spec: str, dialect: Optional[str], output, baud: int, secrets: bool) -> None:
+    """Record firmware and the module it has today: a transparent pass-through, both directions
+    written with timestamps in the `bridge --trace` format.
+
+    \b
+    Example:
+      atbridge tap --host pty:/tmp/fw --module /dev/ttyUSB0 --dialect neoway -o capture.jsonl
+    """
+    from ..bridging.run import BridgeRunner, run_until_signalled
+    from ..bridging.trace import Trace
+    from ..ports import open_port
+    from .tap import TapEngine
+
+    try:
+        host_port, module_port = open_port(host_spec, baud), open_port(module_spec, baud)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    trace = Trace(output, secrets=secrets)
+    if dialect:
+        trace.event("tap", {"dialect": dialect})
+    click.echo(f"atbridge: tapping {host_port.name} <-> {module_port.name} into {output.name}; Ctrl-C stops", err=True)
+    run_until_signalled(BridgeRunner(TapEngine(trace), host_port, module_port))
+    click.echo("atbridge: tap stopped", err=True)
+
+
+@click.command("replay")
+@click.argument("capture", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--from", "source", type=click.Choice(DIALECTS), required=True, help="the dialect of the captured firmware")
+@click.option("--to", "target", type=click.Choice(DIALECTS), required=True, help="the dialect of the module to replay on")
+@click.option("--module", "module_spec", default=None, metavar="PORT",
+              help="a real module's port; without it, an emulated TARGET module is used (--emulate)")
+@click.option("--emulate", is_flag=True, help="replay on an emulated module (the default)")
+@click.option("--server-map", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="hosts file ('127.0.0.1 name ...') pointing the captured host names at local servers (emulated module)")
+@click.option("--timeout", default=30.0, show_default=True, help="seconds to wait for each answer")
+def replay_command(capture: Path, source: str, target: str, module_spec: Optional[str], emulate: bool,
+                   server_map: Optional[str], timeout: float) -> None:
+    """Send the firmware side of CAPTURE through the bridge and compare what the firmware sees now
+    with what its original module said.  Exit 0 only when nothing diverged.
+
+    What may differ (addresses, dates, instance ids, body lengths) is listed in
+    bridge/migration/replay_rules.yaml.
+    """
+    import tempfile
+
+    from ..net import HostsResolver
+    from .captures import read_capture
+    from .replay import replay_emulated, replay_on_port
+
+    if module_spec and emulate:
+        raise click.UsageError("--module and --emulate exclude each other")
+    recorded = read_capture(capture)
+    if not recorded.in_order:
+        raise click.ClickException(f"{capture}: not a tap capture or bridge trace (no JSON-lines records)")
+    with tempfile.TemporaryDirectory(prefix="atbridge-replay-") as workdir:
+        if module_spec:
+            divergences = replay_on_port(recorded, source, target, module_spec, Path(workdir), timeout=timeout)
+        else:
+            resolver = HostsResolver.from_file(server_map) if server_map else HostsResolver({})
+            hosts = {name: resolver.resolve(name) for name in resolver.names()}
+            divergences = replay_emulated(recorded, source, target, Path(workdir), hosts, timeout)
+    for divergence in divergences:
+        click.echo(divergence.describe())
+    click.echo(f"atbridge: replay of {capture.name} ({source} firmware on {target}): "
+               f"{len(divergences)} exchange(s) diverged", err=True)
+    if divergences:
+        raise SystemExit(1)
