@@ -61,6 +61,22 @@ def neoway_firmware(end: HostEnd, port: int) -> None:
     end.expect(rb"\+HTTPCLOSED: HTTP Link Closed\r\n", timeout=15)
 
 
+def onemo_firmware(end: HostEnd, port: int) -> None:
+    """An ML307 start-up and GET as esp-ml307 (ml307_at_modem.cc, ml307_http.cc) sends them."""
+    end.transact("ATE0")
+    end.transact("AT+CPIN?", final=r"\r\nOK\r\n")
+    end.transact("AT+CEREG?", final=r"\r\nOK\r\n")
+    end.transact(f'AT+MHTTPCREATE="http://fw.example:{port}"', final=r"\r\nOK\r\n")
+    end.transact('AT+MHTTPREQUEST=0,1,0,"/blob/300"', final=r"\r\nOK\r\n")
+    end.expect(rb'\+MHTTPURC: "header",0,200,', timeout=15)
+    end.expect(rb'\+MHTTPURC: "content",0,300,300,', timeout=15)
+    end.transact("AT+MHTTPDEL=0", final=r"\r\nOK\r\n")
+
+
+FIRMWARE = {"neoway": neoway_firmware, "onemo": onemo_firmware}
+OTHER = {"neoway": "onemo", "onemo": "neoway"}
+
+
 def test_tap_records_both_directions_transparently(tmp_path, blob_server):
     capture = io.BytesIO()
     with tapped("neoway", tmp_path, capture) as firmware:
@@ -75,10 +91,10 @@ def test_tap_records_both_directions_transparently(tmp_path, blob_server):
     assert all(r["t"] >= 0 for r in records) and [r["t"] for r in records] == sorted(r["t"] for r in records)
 
 
-def _capture(tmp_path: Path, port: int) -> Path:
+def _capture(tmp_path: Path, port: int, dialect: str = "neoway") -> Path:
     buffer = io.BytesIO()
-    with tapped("neoway", tmp_path / "tap", buffer) as firmware:
-        neoway_firmware(firmware, port)
+    with tapped(dialect, tmp_path / "tap", buffer) as firmware:
+        FIRMWARE[dialect](firmware, port)
     path = tmp_path / "capture.jsonl"
     path.write_bytes(buffer.getvalue())
     return path
@@ -96,12 +112,24 @@ def test_check_a_tapped_neoway_capture_against_onemo(tmp_path, blob_server):
     assert {"+HTTPRECV", "+HTTPCLOSED"} <= set(status)
 
 
-def test_replay_through_the_bridge_to_onemo_has_no_divergence(tmp_path, blob_server):
+def test_check_a_tapped_onemo_capture_against_neoway(tmp_path, blob_server):
+    (tmp_path / "tap").mkdir()
+    path = _capture(tmp_path, blob_server.port, "onemo")
+    report = check(collect(path, None, "onemo"), "onemo", "neoway")
+    status = {f.seen.form: f.status for f in report.findings}
+    assert status["AT+MHTTPCREATE=<host>"] == CARRIED
+    assert status["AT+MHTTPREQUEST=<httpid>,1,<length>,<path>"] == CARRIED
+    assert status["AT+MHTTPDEL=<httpid>"] == CARRIED
+    assert {'+MHTTPURC "header"', '+MHTTPURC "content"'} <= set(status)
+
+
+@pytest.mark.parametrize("dialect", ["neoway", "onemo"])
+def test_replay_through_the_bridge_to_the_other_dialect_has_no_divergence(tmp_path, blob_server, dialect):
     (tmp_path / "tap").mkdir()
     (tmp_path / "replay").mkdir()
-    capture = read_capture(_capture(tmp_path, blob_server.port))
-    assert len(exchanges(capture)) >= 8
-    divergences = replay_emulated(capture, "neoway", "onemo", tmp_path / "replay", HOSTS, timeout=15)
+    capture = read_capture(_capture(tmp_path, blob_server.port, dialect))
+    assert len(exchanges(capture)) >= 6
+    divergences = replay_emulated(capture, dialect, OTHER[dialect], tmp_path / "replay", HOSTS, timeout=15)
     assert divergences == [], "\n".join(d.describe() for d in divergences)
 
 
