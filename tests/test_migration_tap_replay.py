@@ -20,8 +20,10 @@ from bridge.migration.captures import collect, read_capture, record_bytes
 from bridge.migration.check import CARRIED, DIFFERENT, check
 from bridge.migration.replay import exchanges, replay_emulated
 from bridge.migration.tap import FROM_FIRMWARE, TO_FIRMWARE, TapEngine
+from bridge.migration.timeline import timeline
 from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
 from bridge.ports import PtyPort, SerialPort, open_host_end
+from support.bridged import bridged
 
 pytestmark = pytest.mark.timeout(120)
 HOSTS = {"fw.example": ["127.0.0.1"]}
@@ -152,3 +154,30 @@ def test_a_different_server_answer_is_reported_at_its_exchange(tmp_path, blob_se
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_decode_reads_a_tap_capture_both_sides_in_time_order(tmp_path, blob_server):
+    (tmp_path / "tap").mkdir()
+    lines = [json.loads(line) for line in timeline(_capture(tmp_path, blob_server.port), "neoway")]
+    assert [line["t"] for line in lines] == sorted(line["t"] for line in lines)
+    commands = [line["frame"]["name"] for line in lines if line["frame"]["type"] == "Command"]
+    assert commands[:3] == ["E", "CPIN", "XIIC"] and "HTTPACTION" in commands
+    urcs = {line["frame"]["name"] for line in lines if line["frame"]["type"] == "Info" and line["dir"] == TO_FIRMWARE}
+    assert {"+HTTPRECV", "+HTTPCLOSED"} <= urcs
+
+
+def test_decode_reads_a_bridge_trace_with_both_dialects_and_the_model_events(tmp_path, blob_server):
+    trace = io.BytesIO()
+    with bridged("neoway", "onemo", tmp_path, hosts=HOSTS, trace=trace) as (firmware, _, _):
+        neoway_firmware(firmware, blob_server.port)
+    path = _write(tmp_path / "trace.jsonl", trace.getvalue().decode())
+    lines = [json.loads(line) for line in timeline(path, "neoway", "onemo")]
+    by_dir = {}
+    for line in lines:
+        by_dir.setdefault(line["dir"], []).append(line)
+    sent_to_module = [l["frame"]["name"] for l in by_dir["bridge->module"] if l["frame"]["type"] == "Command"]
+    assert "MHTTPCREATE" in sent_to_module and "MHTTPREQUEST" in sent_to_module  # OneMO, framed as OneMO
+    assert any(l["frame"].get("variant") == "header" for l in by_dir["module->bridge"])
+    assert any(l["frame"]["name"] == "HTTPACTION" for l in by_dir["host->bridge"] if l["frame"]["type"] == "Command")
+    events = [l["event"]["type"] for l in lines if "event" in l and isinstance(l["event"], dict)]
+    assert "Request" in events and "ResponseHead" in events
