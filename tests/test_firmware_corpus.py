@@ -1,0 +1,70 @@
+"""The firmware corpus (tests/firmware/*.yaml): command sequences of public firmware, replayed
+byte for byte (a) against the emulator of the firmware's dialect and (b) through `atbridge bridge`
+logic to an emulator of the other dialect.  Behind both, a real loopback HTTP(S) server answers,
+and what it received is checked against the script.  Format: tests/firmware/README.md."""
+from __future__ import annotations
+
+import contextlib
+import os
+
+import pytest
+
+from support.bridged import bridged
+from support.emulated import emulator
+from support.firmware import Replay, RouteServer, check_received, hosts_map, load_scripts, other_dialect
+from support.servers import server_context
+
+pytestmark = pytest.mark.timeout(60)
+
+SCRIPTS = load_scripts()
+# Marks added only for failures caused by product features not landed yet (see the report).
+XFAIL: dict[tuple[str, str], str] = {}
+
+
+def cases():
+    for name, script in SCRIPTS:
+        for mode in ("direct", "bridged"):
+            reason = XFAIL.get((name, mode))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            yield pytest.param(name, script, mode, id=f"{name}-{mode}", marks=marks)
+
+
+def test_corpus_shape():
+    """At least eight scripts from at least six sources, both dialects, each naming its source
+    and saying how the firmware checks answers."""
+    assert len(SCRIPTS) >= 8
+    assert {s["dialect"] for _, s in SCRIPTS} == {"onemo", "neoway"}
+    assert len({s["source"]["repo"] for _, s in SCRIPTS}) >= 6
+    for name, script in SCRIPTS:
+        assert script["source"]["files"] and script["checks"].strip(), name
+        assert any("send" in step and "HTTP" in step["send"] for step in script["steps"]), f"{name}: no HTTP"
+        assert script["server"]["expect"], f"{name}: the server side is not checked"
+
+
+@contextlib.contextmanager
+def module_for(script: dict, mode: str, tmp_path):
+    """The firmware's end of the port: an emulator of its dialect, or the bridge to the other."""
+    dialect, hosts = script["dialect"], hosts_map(script)
+    if mode == "direct":
+        with emulator(dialect, tmp_path, hosts=hosts, echo=True) as (host, _runner):
+            yield host.port
+    else:
+        with bridged(dialect, other_dialect(dialect), tmp_path, hosts=hosts, echo=True) as (firmware, _b, _m):
+            yield firmware.port
+
+
+@pytest.mark.parametrize("name,script,mode", list(cases()))
+def test_firmware_replays(name, script, mode, tmp_path, ca):
+    """Every step answers as the firmware requires, and the server receives exactly the requests
+    the firmware meant to send."""
+    tls = server_context(ca, names=tuple(script.get("hosts", [])) + ("127.0.0.1",)) if script.get("tls") else None
+    variables: dict[str, str] = {}
+    with RouteServer(script["server"].get("routes", []), variables, tls_context=tls) as server:
+        variables["port"] = str(server.port)
+        with module_for(script, mode, tmp_path) as port:
+            replay = Replay(port, variables)
+            try:
+                replay.run(script["steps"], keep_going=os.environ.get("FIRMWARE_KEEP_GOING") == "1")
+            except AssertionError as failure:
+                raise AssertionError(f"{failure}\n--- conversation tail ---\n" + "\n".join(replay.log[-12:])) from None
+        check_received(script["server"]["expect"], server.received, variables)
