@@ -6,8 +6,9 @@ Errors are printed with the tokens of the YAML's errors.report table (reports.py
 
 Behaviour the manual leaves open, as decided here:
 
-- The data link starts down: AT+XIIC=1 (N58) or AT$MYNETACT=0,1 (N720) brings it up; AT+CGATT=0
-  takes it down.  HTTPSETUP without it: ERROR; HTTPACTION: "+HTTPACTION: SOCKET ID OPEN FAILED";
+- The data link starts down, as on a fresh N58 (`link_up=True`: up from power-on): AT+XIIC=1
+  (N58) or AT$MYNETACT=0,1 (N720) brings it up; AT+XIIC=0 or AT+CGATT=0 takes it down.  The
+  bring-up commands of chapters 4 and 6 (XIIC, CCID, NETAPN, XGAUTH, DNSSERVER): bringup.py.  HTTPSETUP without it: ERROR; HTTPACTION: "+HTTPACTION: SOCKET ID OPEN FAILED";
   FILEHTTPACTION: +CME ERROR: 1001; HTTPGET: ERROR.
 - HTTPSETUP resolves, connects and (HTTPS) handshakes for real, sending nothing (probe.py): OK,
   or ERROR when any of it fails.  A second HTTPSETUP while the link is up: ERROR.
@@ -55,6 +56,8 @@ of its own):
 - With keepalive 1, HTTPACTION's requests say "Connection: keep-alive": a module keeps its
   connection only when the request asks for it.
 - AT+CGATT=<state> goes to the module as a query: the data link follows what it accepted.
+- AT+XIIC, AT+CCID, AT+NETAPN, AT+XGAUTH become the model's bring-up operations (ModuleOp),
+  carried out by the module behind with its own commands (bringup.py).
 - AT+CDNSGIP (the N58's DNS query) is answered ERROR: the module behind is not asked.
 """
 from __future__ import annotations
@@ -62,7 +65,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import re
 import ssl
 from collections import deque
 from typing import Callable, Optional, Union
@@ -73,7 +75,8 @@ from ..model import ByteRange, ErrorKind, Event, Method, Request, Timeouts, TlsS
 from ..moduleside import Identity, ModuleSide
 from ..net import ModuleFileSystem, PathEscapeError
 from .channel import Channel, Settings, TlsConfig
-from .datalink import MYNETACT, NO_ADDRESS, XIIC_SPACES, DataLink
+from .bringup import BringUp
+from .datalink import MYNETACT, DataLink
 from .dns import check_declared, lookup_report
 from .files import STATES, Download, FileTransfer, file_chunks
 from .jobs import Exchange, Job, Probe
@@ -95,7 +98,6 @@ _DEFAULT_TIMEOUT = 30.0
 
 Handler = Callable[[Channel, CommandSpec, Command, float], None]
 _CGATT = "CGATT"
-_CGPADDR = re.compile(rb'\+CGPADDR:\s*\d+\s*,\s*"?([0-9A-Fa-f.:]+)"?')
 log = logging.getLogger(__name__)
 
 
@@ -103,11 +105,15 @@ class NeowayModuleSide(ModuleSide):
     piece_max = 4096  # largest "+HTTPRECV: <len>,<data>" piece in recvmode 1
 
     def __init__(self, dialect: Dialect, model: Optional[str] = None, fs: Optional[ModuleFileSystem] = None,
-                 identity: Optional[Identity] = None) -> None:
+                 identity: Optional[Identity] = None, link_up: bool = False) -> None:
+        """`link_up`: the data link is up from power-on (as if AT+XIIC=1 had been sent); a fresh
+        N58 has it down (dialect-facts), and every public N58 client brings it up itself."""
         super().__init__(dialect, model, identity)
         self.fs = fs if fs is not None else ModuleFileSystem()
         self.reports = Reports(dialect)
         self.link = DataLink(self.identity)
+        self.link.requested = link_up
+        self.bringup = BringUp(self)
         self.channels = {False: Channel(False), True: Channel(True)}
         self.tls = TlsConfig()
         self.setup_timeout = self._timeout("HTTPSETUP")      # connect + handshake
@@ -184,6 +190,16 @@ class NeowayModuleSide(ModuleSide):
     def raw_started(self, job: Job) -> None:
         self._raw_job = job
 
+    # ---- for bring-up (bringup.Side) -------------------------------------------------------------
+
+    def close_line(self, secure: bool) -> str:
+        """"+HTTPCLOSED: HTTP Link Closed" (or the HTTPS one): a link went down."""
+        return self.reports.urc(ErrorKind.CONNECTION_CLOSED, secure)[0]
+
+    def hold_until_answered(self) -> None:
+        """The command being served is answered later (:meth:`answered`): hold the next ones."""
+        self._busy = True
+
     def answered(self, now: float) -> None:
         """The command being served has its answer: serve the ones held behind it."""
         self._busy = False
@@ -251,8 +267,11 @@ class NeowayModuleSide(ModuleSide):
                 routes[family + verb] = (secure, handlers[verb])
             routes[f"FILE{family}ACTION"] = (secure, handlers[_FILE_ACTION])
         routes["HTTPSCFG"] = (True, self._httpscfg)
-        routes["XIIC"] = (False, self._xiic)
         routes["CDNSGIP"] = (False, self._cdnsgip)
+        bringup = self.bringup
+        for name, handler in (("XIIC", bringup.xiic), ("CCID", bringup.ccid), ("NETAPN", bringup.netapn),
+                              ("XGAUTH", bringup.xgauth), ("DNSSERVER", bringup.dnsserver)):
+            routes[name] = (False, handler)
         missing = [name for name in routes if name not in self.dialect.commands]
         assert not missing, f"neoway.yaml does not declare {missing}"
         return routes
@@ -552,50 +571,6 @@ class NeowayModuleSide(ModuleSide):
         except PathEscapeError as exc:
             raise ParamError(str(exc)) from None
         return "/" + name.lstrip("/")
-
-    # ---- XIIC -------------------------------------------------------------------------------------
-
-    def _xiic(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
-        if command.form != "read":
-            checked(command, spec)
-        if self.query is not None:  # bridged: the answer comes from the real module's state
-            self._xiic_from_module(command.form == "read", now)
-            return
-        if command.form == "read":
-            self.line(self.link.xiic_read())
-        else:
-            self.link.requested = True
-        self.ok()
-
-    def _xiic_from_module(self, read: bool, now: float) -> None:
-        """AT+XIIC from AT+CGATT? and AT+CGPADDR of the module behind the bridge (it has no XIIC)."""
-        self._busy = True  # hold the host's next commands until the module has answered
-        def attached(answer: bytes) -> None:
-            self.identity.attached = b"+CGATT: 1" in answer.replace(b"+CGATT:1", b"+CGATT: 1")
-            if not read and not self.identity.attached:
-                self.query(b"AT+CGATT=1", lambda ok: self._xiic_done(read, b"OK" in ok, now))
-                return
-            self.query(b"AT+CGPADDR=1", address)
-
-        def address(answer: bytes) -> None:
-            found = _CGPADDR.search(answer)
-            if found:
-                self.identity.ip = found.group(1).decode()
-            self._xiic_done(read, self.identity.attached and found is not None, now)
-
-        self.query(b"AT+CGATT?", attached)
-
-    def _xiic_done(self, read: bool, up: bool, now: float) -> None:
-        if read:
-            self.link.requested = self.link.requested or up
-            self.line(self.link.xiic_read() if up else f"+XIIC:{XIIC_SPACES}0,{NO_ADDRESS}")
-            self.ok()
-        elif up:
-            self.link.requested = True
-            self.ok()
-        else:
-            self.fail(ErrorKind.NO_DATA_LINK)
-        self.answered(now)
 
     # ---- CDNSGIP ----------------------------------------------------------------------------------
 
