@@ -35,8 +35,9 @@ from ..framing.encode import frame_bytes
 from ..hostcommands import Answer, Exchange, Timer, never
 from ..hostplumbing import HostPlumbing
 from ..hosttarget import Target
-from ..model import (BodyChunk, Connected, ConnectionClosed, ErrorKind, Event, Failure, Method, Progress, Request, ResponseEnd,
-                     ResponseHead, TlsSettings, VerifyMode)
+from ..model import (BodyChunk, Connected, ConnectionClosed, ErrorKind, Event, Failure, Method, ModuleCall, Progress, Request,
+                     ResponseEnd, ResponseHead, TlsSettings, VerifyMode)
+from .host_bringup import HostBringUp
 
 DIALECT = "onemo"
 COMMAND_TIMEOUT = 10.0  # the manual states no answer time; a module answers a command at once
@@ -352,6 +353,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
         self._ssl_config: dict[int, tuple] = {}
         self._certs: set[str] = set()
         self._tail = b""
+        self._bring_up = HostBringUp(self)
         self._startup()
 
     # ---- the I/O loop's interface ------------------------------------------------------------
@@ -396,6 +398,10 @@ class OnemoHostSide(HostPlumbing[_Job]):
         job = self._jobs.get(token)
         if job is not None:
             self._fail(job, ErrorKind.CANCELLED, "cancelled")
+
+    def _module_call(self, token: int, call: ModuleCall) -> None:
+        """A bring-up operation with the module's own commands (bridge.onemo.host_bringup)."""
+        self._bring_up.run(token, call)
 
     @property
     def idle(self) -> bool:

@@ -25,6 +25,7 @@ from ..moduleside import Identity, ModuleSide
 from ..net import ModuleFileSystem
 from .config import ConfigCommand
 from .encoding import DecodeError, decode_input, line_charset
+from .bringup import BringUpCommands
 from .http import HttpCommands
 from .instance import Instance
 from .params import CommandError, bad, check_length, with_limits
@@ -60,6 +61,7 @@ class OnemoModuleSide(ModuleSide):
         self.config = ConfigCommand(self, dialect.commands["MHTTPCFG"])
         self.ssl = SslCommands(self, self.fs)
         self.http = HttpCommands(self)
+        self.bring_up = BringUpCommands(self)
         self._handlers: dict[str, Handler] = {
             "MHTTPCFG": lambda command, spec, now: self.config.run(command, now),
             "MHTTPCREATE": self.http.create,
@@ -72,6 +74,8 @@ class OnemoModuleSide(ModuleSide):
             "MHTTPDLFILE": self.http.dlfile,
             "MSSLCERTWR": self.ssl.certwr,
             "MSSLCFG": self.ssl.cfg,
+            "MCCID": self.bring_up.mccid,
+            "MIPCALL": self.bring_up.mipcall,
         }
 
     # -- the command boundary ----------------------------------------------------------
@@ -81,7 +85,7 @@ class OnemoModuleSide(ModuleSide):
         spec = self.dialect.command(command.name)
         if handler is None or spec is None or not self._model_has(spec):
             return False
-        self._guard(self._dispatch, handler, command, spec, now)
+        self.guard(self._dispatch, handler, command, spec, now)
         return True
 
     def _dispatch(self, handler: Handler, command: Command, spec: CommandSpec, now: float) -> None:
@@ -93,7 +97,7 @@ class OnemoModuleSide(ModuleSide):
         else:
             handler(command, spec, now)
 
-    def _guard(self, function: Callable[..., None], *args: object) -> None:
+    def guard(self, function: Callable[..., None], *args: object) -> None:
         """Run `function`; a refusal or a bug becomes the command's error answer."""
         try:
             function(*args)
@@ -115,7 +119,7 @@ class OnemoModuleSide(ModuleSide):
                 data = b""
 
     def set_timer(self, name: str, deadline: float, callback: Callable[[float], None]) -> None:
-        super().set_timer(name, deadline, lambda now: self._guard(callback, now))
+        super().set_timer(name, deadline, lambda now: self.guard(callback, now))
 
     def _framing_error(self, frame: FramingError, now: float) -> None:
         # Data after ">" longer than allowed: answered now; the framer drops what follows up to
@@ -172,7 +176,7 @@ class OnemoModuleSide(ModuleSide):
             raise bad("this model has no data mode: give the data in the command")
 
         def arrived(data: bytes, ended_by: str, _now: float) -> None:
-            self._guard(self._data_ended, data, ended_by, bool(length and partial), use)
+            self.guard(self._data_ended, data, ended_by, bool(length and partial), use)
 
         self.prompt_for_data(length or None, arrived, now, timeout, max_len)
 
@@ -281,7 +285,7 @@ class OnemoModuleSide(ModuleSide):
             transfer.event(event, now)
         except Exception:  # noqa: BLE001
             log.exception("OneMO module side: internal error on %r", event)
-            self._guard(transfer.abort, ErrorKind.UNKNOWN)
+            self.guard(transfer.abort, ErrorKind.UNKNOWN)
 
     def launch(self, transfer: Transfer) -> None:
         if transfer.token is not None:
