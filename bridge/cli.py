@@ -38,16 +38,31 @@ def dialects_command(name: str | None) -> None:
 
 
 @main.command("decode")
-@click.option("--dialect", "dialect", required=True, help="onemo or neoway")
-@click.option("--from", "source", type=click.Choice(["host", "module"]), required=True,
-              help="who wrote the bytes: the host (commands) or the module (responses, URCs)")
+@click.option("--dialect", "dialect", required=True, help="onemo or neoway (a bridge trace: the firmware's dialect)")
+@click.option("--from", "source", type=click.Choice(["host", "module"]), default=None,
+              help="raw bytes: who wrote them, the host (commands) or the module (responses, URCs)")
+@click.option("--module-dialect", default=None,
+              help="a bridge trace: the module's dialect (default: the other one)")
 @click.argument("capture", type=click.File("rb"), default="-")
-def decode_command(dialect: str, source: str, capture) -> None:
-    """Print the frames of a captured byte stream (CAPTURE, or - for stdin) as JSON lines."""
+def decode_command(dialect: str, source: str | None, module_dialect: str | None, capture) -> None:
+    """Print the frames of CAPTURE (or - for stdin) as JSON lines.
+
+    CAPTURE is raw bytes (give --from), or a tap capture or bridge trace (JSON lines): then both
+    sides' frames and the model events are printed in time order.
+    """
+    from .migration.timeline import is_records, timeline
+
+    head = capture.peek(64)[:64] if hasattr(capture, "peek") else b""
     try:
+        if is_records(head):
+            for line in timeline(capture, dialect, module_dialect):
+                click.echo(line)
+            return
+        if source is None:
+            raise click.UsageError("raw bytes: say who wrote them with --from host|module")
         for frame in decode_stream(capture, dialect, source):
             click.echo(to_json(frame))
-    except dialect_files.DialectError as exc:
+    except (dialect_files.DialectError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -212,6 +227,15 @@ def demo_command(quiet: bool) -> None:
     if not run_demo(click.echo, verbose=not quiet):
         sys.exit(1)
 
+
+def _migration_commands() -> None:
+    from .migration.commands import check_command, replay_command, tap_command
+
+    for command in (tap_command, check_command, replay_command):
+        main.add_command(command)
+
+
+_migration_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -158,7 +158,7 @@ def _write(path: Path, text: str) -> Path:
 
 def test_decode_reads_a_tap_capture_both_sides_in_time_order(tmp_path, blob_server):
     (tmp_path / "tap").mkdir()
-    lines = [json.loads(line) for line in timeline(_capture(tmp_path, blob_server.port), "neoway")]
+    lines = [json.loads(line) for line in timeline(_capture(tmp_path, blob_server.port).open("rb"), "neoway")]
     assert [line["t"] for line in lines] == sorted(line["t"] for line in lines)
     commands = [line["frame"]["name"] for line in lines if line["frame"]["type"] == "Command"]
     assert commands[:3] == ["E", "CPIN", "XIIC"] and "HTTPACTION" in commands
@@ -171,7 +171,7 @@ def test_decode_reads_a_bridge_trace_with_both_dialects_and_the_model_events(tmp
     with bridged("neoway", "onemo", tmp_path, hosts=HOSTS, trace=trace) as (firmware, _, _):
         neoway_firmware(firmware, blob_server.port)
     path = _write(tmp_path / "trace.jsonl", trace.getvalue().decode())
-    lines = [json.loads(line) for line in timeline(path, "neoway", "onemo")]
+    lines = [json.loads(line) for line in timeline(path.open("rb"), "neoway")]
     by_dir = {}
     for line in lines:
         by_dir.setdefault(line["dir"], []).append(line)

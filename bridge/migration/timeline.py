@@ -3,11 +3,10 @@ aligned by time, one JSON object a line."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 from ..frames import to_dict
-from ..framing import framer_for
+from ..framing import Framer, framer_for
 from .captures import record_bytes
 
 # Who wrote the bytes of each direction, and so which dialect and framer reads them.
@@ -18,27 +17,35 @@ WRITERS = {
 }
 
 
-def timeline(path: Path, host_dialect: str, module_dialect: Optional[str] = None) -> Iterator[str]:
-    """Every frame and event of the capture at `path`, in record order, as JSON lines.  Bytes the
-    firmware's side carries are read in `host_dialect`; those on the module's side of a bridge in
-    `module_dialect` (default: the same dialect, as in a tap)."""
-    dialects = {"host": host_dialect, "module": module_dialect or host_dialect}
-    framers: dict[str, object] = {}
-    with path.open("rb") as lines:
-        for line in lines:
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            direction, t = str(record.get("dir", "")), record.get("t")
-            if "event" in record:
-                yield json.dumps({"t": t, "dir": direction, "event": record["event"]}, ensure_ascii=False)
-                continue
-            data = record_bytes(record)
-            if data is None or direction not in WRITERS:
-                continue
-            writer, side = WRITERS[direction]
-            framer = framers.get(direction)
-            if framer is None:
-                framer = framers[direction] = framer_for(dialects[side], writer)
-            for frame in framer.feed(data):
-                yield json.dumps({"t": t, "dir": direction, "frame": to_dict(frame)}, ensure_ascii=False)
+OTHER = {"onemo": "neoway", "neoway": "onemo"}
+
+
+def is_records(head: bytes) -> bool:
+    """Whether a capture that starts with `head` is JSON lines (a tap capture or bridge trace)."""
+    return head.lstrip()[:1] == b"{"
+
+
+def timeline(lines: Iterable[bytes], host_dialect: str, module_dialect: Optional[str] = None) -> Iterator[str]:
+    """Every frame and event of a capture, in record order, as JSON lines.  The bytes on the
+    firmware's side (a tap's both directions) are read in `host_dialect`; those on the module's
+    side of a bridge in `module_dialect` (default: the other dialect)."""
+    dialects = {"host": host_dialect, "module": module_dialect or OTHER.get(host_dialect, host_dialect)}
+    framers: dict[str, Framer] = {}
+    for line in lines:
+        if line.strip():
+            yield from _decoded(json.loads(line), dialects, framers)
+
+
+def _decoded(record: dict, dialects: dict[str, str], framers: dict[str, Framer]) -> Iterator[str]:
+    direction, t = str(record.get("dir", "")), record.get("t")
+    if "event" in record:
+        yield json.dumps({"t": t, "dir": direction, "event": record["event"]}, ensure_ascii=False)
+        return
+    data = record_bytes(record)
+    if data is None or direction not in WRITERS:
+        return
+    writer, side = WRITERS[direction]
+    if direction not in framers:
+        framers[direction] = framer_for(dialects[side], writer)
+    for frame in framers[direction].feed(data):
+        yield json.dumps({"t": t, "dir": direction, "frame": to_dict(frame)}, ensure_ascii=False)
