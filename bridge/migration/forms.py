@@ -62,8 +62,8 @@ def command_form(command: Command, dialect: Dialect) -> Seen:
         literals.append(literal)
         shown = literal if literal is not None else f"<{pspec.name if pspec else f'p{index + 1}'}>"
         parts.append(f'"{shown}"' if literal is not None and param.quoted else shown)
-    if _basic(command.name):  # ATE0, ATI
-        return Seen("command", f"AT{command.name}{''.join(parts)}", command.name, tuple(literals))
+    if _basic(command.name):  # AT, ATE0, ATI (common.yaml names the bare "AT" so)
+        return Seen("command", f"AT{command.name}{''.join(parts)}", command.name or "AT", tuple(literals))
     suffix = {"read": "?", "test": "=?", "execute": ""}.get(command.form, "=" + ",".join(parts))
     name = f'{command.name} "{setting}"' if setting and setting in spec.settings else command.name
     return Seen("command", f"AT{_prefix(command.name)}{command.name}{suffix}", name, tuple(literals))
