@@ -53,7 +53,8 @@ from typing import Callable, Optional, Union
 from ..dialect import Dialect, load
 from ..frames import Frame, FramingError, HttpBody, HttpEnd, HttpHead, Info
 from ..framing import ResponseFramer
-from ..model import ErrorKind, Event, Failure, Progress, Request, ResponseEnd
+from ..model import ErrorKind, Event, Failure, ModuleCall, Progress, Request, ResponseEnd
+from . import host_bringup
 from . import host_scripts as scripts
 from ..hostcommands import Answer, Exchange, Timer
 from ..hostplumbing import HostPlumbing
@@ -87,6 +88,15 @@ class _Job:
         self.over = False
 
 
+class _Call:
+    """A bring-up operation (ModuleCall) running as a host_bringup script."""
+
+    def __init__(self, token: int, script: host_bringup.Script) -> None:
+        self.token = token
+        self.script = script
+        self.timer = Timer()  # the pause between two polls
+
+
 class NeowayHostSide(HostPlumbing[_Job]):
     """Drives a Neoway N58/N720 module: :class:`~bridge.model.Request` in, events out (sans-I/O).
 
@@ -107,6 +117,8 @@ class NeowayHostSide(HostPlumbing[_Job]):
         self.data_link = scripts.MYNETACT if "XIIC" in missing else "XIIC"
         self.families = tuple(f for f in FAMILIES if not f.secure or self.profile.get("ssl", True))
         self.dns_query = self._has(scripts.DNS_QUERY)
+        self._ops = host_bringup.templates(self.dialect, frozenset(n for n in self.dialect.commands if not self._has(n)))
+        self._calls: list[_Call] = []
         self.ready: Optional[bool] = None
         self._job: Optional[_Job] = None
         self._ours = self._own_reports()
@@ -137,12 +149,16 @@ class NeowayHostSide(HostPlumbing[_Job]):
     def next_deadline(self) -> Optional[float]:
         """When :meth:`on_time` must be called next (0.0: at once), or None."""
         wakes = [self._commands.wake(), self._job.timer.wake() if self._job else None]
+        wakes += [call.timer.wake() for call in self._calls]
         return min((w for w in wakes if w is not None), default=None)
 
     def on_time(self, now: float) -> None:
         """Time has passed: fire what is due."""
         with self._clock(now):
             self._commands.on_time(now)
+            for call in [c for c in self._calls if c.timer.due(now)]:
+                call.timer.stop()
+                self._call_step(call, None)
             job = self._job
             if job is not None and job.timer.due(now):
                 if self._raw or self.framer.buffered:  # it stopped inside a response: frame afresh
@@ -173,7 +189,7 @@ class NeowayHostSide(HostPlumbing[_Job]):
     @property
     def idle(self) -> bool:
         """No command queued or outstanding and no request running or waiting."""
-        return self._commands.idle and self._job is None and not self._pending
+        return self._commands.idle and self._job is None and not self._pending and not self._calls
 
     # ---- what a bridge's module side adapts to (BridgeEngine calls its adapt_to_executor) ------
 
@@ -207,6 +223,28 @@ class NeowayHostSide(HostPlumbing[_Job]):
     def _span(self, line: bytes) -> float:
         return self.spans.command(line)
 
+    # ---- bring-up operations (model.ModuleOp): AT+XIIC, AT+CCID, AT+NETAPN, AT+XGAUTH ----------
+
+    def _module_call(self, token: int, call: ModuleCall) -> None:
+        running = _Call(token, host_bringup.script(call, self._ops))
+        self._calls.append(running)
+        if self.ready is not None:  # else it starts once the start-up has run
+            self._call_step(running, None)
+
+    def _call_step(self, call: _Call, answer: Optional[Answer]) -> None:
+        try:
+            step = call.script.send(answer)
+        except StopIteration as stop:
+            self._calls.remove(call)
+            self._module_answer(call.token, stop.value)
+            return
+        if isinstance(step, bytes):
+            exchange = Exchange(step, lambda got: self._call_step(call, got), self.spans.command(step), None, call,
+                                self._owned)
+            self._commands.add(exchange, self._now)
+        else:
+            call.timer.start(step, self._now)
+
     # ---- start-up ---------------------------------------------------------------------------
 
     def _run_startup(self, answer: Optional[Answer]) -> None:
@@ -214,6 +252,8 @@ class NeowayHostSide(HostPlumbing[_Job]):
             op = self._startup.send(answer)
         except StopIteration as stop:
             self.ready = bool(stop.value)
+            for call in list(self._calls):
+                self._call_step(call, None)
             self._admit()
             return
         assert isinstance(op, Cmd)
@@ -463,5 +503,7 @@ class NeowayHostSide(HostPlumbing[_Job]):
 
     def _arm(self, now: float) -> None:
         self._commands.arm(now)
+        for call in self._calls:
+            call.timer.arm(now)
         if self._job is not None:
             self._job.timer.arm(now)
