@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, fields as dc_fields
 from typing import Any, Optional, Union
 
@@ -83,8 +84,15 @@ class Info:
         return default
 
     def int(self, key: str, default: int = 0) -> int:
+        """The field as a number; `default` if absent or empty.  A value that is not a number of
+        at most 18 ASCII digits (e.g. "²", or 5000 digits) raises :class:`FieldError`."""
         value = self.get(key)
-        return default if value in (None, "") else int(value)
+        if value in (None, ""):
+            return default
+        number = parse_int(value)
+        if number is None:
+            raise FieldError(f"{self.name}: <{key}> is not a number: {value[:32]!r}")
+        return number
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,21 @@ class FramingError:
 
     reason: str
     raw: bytes = b""
+
+
+class FieldError(ValueError):
+    """A frame's field is not what its use needs (e.g. a length that is no number)."""
+
+
+_INT = re.compile(r"-?[0-9]+")
+
+
+def parse_int(text: str, max_digits: int = 18) -> Optional[int]:
+    """`text` as an int if it is an optional '-' and 1..`max_digits` ASCII digits, else None.
+    Unlike int(), refuses "²", "1_000", " 1" and numbers too long to convert cheaply."""
+    if len(text) > max_digits + text.startswith("-") or _INT.fullmatch(text) is None:
+        return None
+    return int(text)
 
 
 Frame = Union[Command, DataInput, Echo, Prompt, Final, Info, Line, HttpHead, HttpBody, HttpEnd, FramingError]

@@ -13,6 +13,7 @@ from typing import Optional, Union
 from ..frames import Frame, FramingError
 
 TERMINATOR = re.compile(rb"[\r\n]")
+_BLANK = re.compile(rb"[\r\n \t\x00]*+")
 
 
 class _NeedData:
@@ -33,6 +34,7 @@ class Framer:
         self._skip_lf = False  # a CR ended the last line; drop an LF that follows it
         self._discarding = False  # an over-long line: drop bytes up to the next terminator
         self._closed = False
+        self._too_long: Optional[FramingError] = None  # a whole line over line_max, skipped
 
     # -- public ------------------------------------------------------------------
 
@@ -98,6 +100,11 @@ class Framer:
             self._waiting = True
             return None
         end = match.start()
+        if end - self._pos > self.line_max:
+            sample = bytes(self._buf[self._pos:self._pos + 64])
+            self._consume_terminator(end)
+            self._too_long = FramingError(f"line longer than {self.line_max} bytes; skipped", sample)
+            return None
         line = bytes(self._buf[self._pos:end])
         self._consume_terminator(end)
         return line
@@ -113,7 +120,11 @@ class Framer:
             self._pos = end + 1
 
     def _overlong(self) -> Optional[FramingError]:
-        """A FramingError if the unterminated line at the cursor is longer than allowed."""
+        """A FramingError if the line at the cursor is longer than allowed (with its terminator:
+        skipped already; without: skipped up to the terminator when it comes)."""
+        if self._too_long is not None:
+            error, self._too_long = self._too_long, None
+            return error
         if len(self._buf) - self._pos <= self.line_max:
             return None
         sample = bytes(self._buf[self._pos:self._pos + 64])
@@ -132,7 +143,4 @@ class Framer:
 
     def _skip_blank(self) -> None:
         """Step over line terminators and blank space between frames."""
-        buf, pos, end = self._buf, self._pos, len(self._buf)
-        while pos < end and buf[pos] in (0x0D, 0x0A, 0x20, 0x09, 0x00):
-            pos += 1
-        self._pos = pos
+        self._pos = _BLANK.match(self._buf, self._pos).end()  # type: ignore[union-attr]

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..dialect import CommandSpec, DataModeSpec, Dialect
-from ..frames import Command, DataInput, Frame, FramingError, Param
+from ..frames import Command, DataInput, Frame, FramingError, Param, parse_int
 from .base import Framer
 from .params import ParamSyntaxError, split_params
 
 CTRL_Z = 0x1A
 ESC = 0x1B
 _DATA_END = re.compile(rb"[\x1a\x1b]")
-_BASIC = re.compile(r"([A-Z&])(\d*)$")
+_BASIC = re.compile(r"([A-Z&])([0-9]*)", re.A)  # ASCII digits: "ATE²" is no basic command with a value
 
 
 @dataclass
@@ -156,9 +156,11 @@ def data_mode_for(spec: CommandSpec, command: Command, rule: DataModeSpec) -> Op
         return None
     if rule.unless_param and value(rule.unless_param) is not None:
         return None
-    length = value(rule.length_param)
-    if length is not None and length.isdigit() and int(length) > 0:
-        return int(length)
+    length = parse_int(value(rule.length_param) or "", 10)
+    if length is not None and length > rule.max_len:  # the module refuses it: no prompt
+        return None
+    if length is not None and length > 0:
+        return length
     if rule.ctrl_z:
         return -1
     return None
@@ -172,7 +174,7 @@ def parse_command(text: str, dialect: Dialect, raw: bytes = b"") -> Command:
     name_part = body.replace(" ", "").upper()
     if not name_part:
         return Command(name="", form="execute", raw=raw)
-    basic = _BASIC.match(name_part)
+    basic = _BASIC.fullmatch(name_part)
     if basic and basic.group(2):
         return Command(name=basic.group(1), form="set", params=(Param(basic.group(2)),), raw=raw)
     if basic:

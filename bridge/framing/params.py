@@ -13,7 +13,9 @@ from typing import Optional
 
 from ..frames import Param
 
-_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.S)
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*+)"', re.S)
+_BLANKS = re.compile(r"[ \t]*+")
+MAX_VALUES = 64  # no AT command or response has more; value 64 takes the rest of a longer line
 
 
 class ParamSyntaxError(ValueError):
@@ -23,14 +25,15 @@ class ParamSyntaxError(ValueError):
 def split_params(text: str, rest_from: Optional[int] = None) -> tuple[Param, ...]:
     """The values of `text`.  With `rest_from=k`, value k takes the rest of the line as written
     (without its surrounding quotes, if it both starts and ends with one)."""
+    rest_from = MAX_VALUES - 1 if rest_from is None else min(rest_from, MAX_VALUES - 1)
     values: list[Param] = []
     pos = 0
     length = len(text)
+    close = text.find(")")  # the next ')' at or after pos (-1: none left); one pass in all
     if not text.strip():
         return ()
     while True:
-        while pos < length and text[pos] in " \t":
-            pos += 1
+        pos = _BLANKS.match(text, pos).end()  # type: ignore[union-attr]
         if rest_from is not None and len(values) == rest_from:
             values.append(_verbatim(text[pos:]))
             return tuple(values)
@@ -39,13 +42,11 @@ def split_params(text: str, rest_from: Optional[int] = None) -> tuple[Param, ...
             if match is None:
                 raise ParamSyntaxError(f"unterminated quote in parameter {len(values) + 1}")
             values.append(Param(match.group(1), quoted=True))
-            pos = match.end()
-            while pos < length and text[pos] in " \t":
-                pos += 1
+            pos = _BLANKS.match(text, match.end()).end()  # type: ignore[union-attr]
             if pos < length and text[pos] != ",":
                 raise ParamSyntaxError(f"text after the closing quote of parameter {len(values)}")
-        elif pos < length and text[pos] == "(" and text.find(")", pos) > 0:  # a test answer's range list
-            end = text.find(")", pos) + 1
+        elif pos < length and text[pos] == "(" and (close := _next(text, ")", pos, close)) > 0:  # a test answer's range list
+            end = close + 1
             values.append(Param(text[pos:end], quoted=False))
             pos = end
         else:
@@ -56,6 +57,11 @@ def split_params(text: str, rest_from: Optional[int] = None) -> tuple[Param, ...
         if pos >= length:
             return tuple(values)
         pos += 1  # the comma
+
+
+def _next(text: str, char: str, pos: int, known: int) -> int:
+    """The first `char` at or after `pos`, given `known`, the first one at or after an earlier pos."""
+    return known if known < 0 or known >= pos else text.find(char, pos)
 
 
 def _verbatim(text: str) -> Param:

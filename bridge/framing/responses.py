@@ -19,13 +19,19 @@ from .commands import parse_command
 from .params import ParamSyntaxError, split_params
 from .rawhttp import RawHttpResponse
 
-_PREFIX = re.compile(rb"\+[A-Za-z0-9$#^_]+[ \t]*:")
+_PREFIX = re.compile(rb"\+[A-Za-z0-9$#^_]++[ \t]*+:")
 _PREFIX_PROBE = 48  # a prefix is shorter than this
-_FIELD = rb'[ \t]*("[^"\r\n]*"|[^,"\r\n]*?)[ \t]*,'
-_LENGTH_FIELD = rb"[ \t]*(\d{1,10})[ \t]*,"
+# Linear-time on any input: no two quantifiers next to each other can take the same byte, and
+# the groups are atomic, so a line of 100 k spaces or commas costs one pass.  A field is
+# captured with its blanks and quotes; _framed_match strips them.
+_FIELD = rb'((?>[ \t]*"[^"\r\n]*+"[ \t]*+|[^,"\r\n]*+)),'
+_LENGTH_FIELD = rb"[ \t]*+([0-9]{1,10})[ \t]*+,"
+_LAST_NUMBER = rb"[ \t]*+([0-9]{1,10})(?=[^0-9])"  # a byte after it: more digits may be coming
 _HEX = re.compile(rb"[0-9A-Fa-f]*")
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
-_CME = re.compile(r"\+CM([ES]) ERROR:\s*(.*)$")
+_CME = re.compile(r"\+CM([ES]) ERROR:(.*)", re.S)
+_UNDECLARED_FIELDS = 32  # an undeclared line's fields; the last takes the rest of a longer line
+_CODE = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() takes "²", which int() refuses
 
 
 @dataclass
@@ -237,11 +243,11 @@ class ResponseFramer(Framer):
             return None
         result = "CME" if match.group(1) == "E" else "CMS"
         value = match.group(2).strip()
-        return Final(result, code=int(value)) if value.isdigit() else Final(result, text=value)
+        return Final(result, code=int(value)) if _CODE.fullmatch(value) else Final(result, text=value)
 
     def _undeclared(self, name: str, rest: str, line: bytes) -> Frame:
         try:
-            values = split_params(rest)
+            values = split_params(rest, rest_from=_UNDECLARED_FIELDS - 1)
         except ParamSyntaxError:
             return Info(name, (("1", rest.strip()),), raw=line)
         return Info(name, tuple((str(i + 1), p.text) for i, p in enumerate(values)), raw=line)
@@ -301,13 +307,13 @@ def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:
         for variant, shape in frame.shapes():
             if shape.payload is None and not shape.unterminated:
                 continue
-            regex = re.escape(frame.name.encode()) + rb"[ \t]*:[ \t]*"
+            regex = re.escape(frame.name.encode()) + rb"[ \t]*+:[ \t]*+"
             if variant is not None:
-                regex += rb'"' + re.escape(variant.encode()) + rb'"[ \t]*,'
+                regex += rb'"' + re.escape(variant.encode()) + rb'"[ \t]*+,'
             if shape.payload is not None:
                 for name in shape.fields[:-1]:
                     regex += _LENGTH_FIELD if name == shape.payload.length else _FIELD
             else:  # unterminated: all fields, the last one ended by whatever follows it
-                regex += _FIELD * (len(shape.fields) - 1) + rb"[ \t]*(\d+)(?=[^\d])"
+                regex += _FIELD * (len(shape.fields) - 1) + _LAST_NUMBER
             patterns.setdefault(frame.name, []).append(_Pattern(frame, variant, shape, re.compile(regex)))
     return patterns
