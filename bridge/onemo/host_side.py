@@ -53,6 +53,7 @@ _CHUNKED_METHODS = ("POST", "PUT")  # a module streams a chunked body for these 
 _VERIFY = {VerifyMode.NONE: "0", VerifyMode.SERVER: "1", VerifyMode.MUTUAL: "2"}  # enum cert_verify
 _ENUM_APPEND = "1"  # enum dlfile_eof (omitted: "0", overwrite)
 _EOF_LAST, _EOF_MORE = 0, 1  # enums header_eof / content_eof
+_CERT_ROLES = ("ca", "cli", "key")  # MSSLCFG "cert" <srv_cert>, <cli_cert>, <prv_key>
 _URC_ID = re.compile(rb'\+MHTTPURC\s*:\s*"(\w+)"\s*,\s*(\d+)')
 _IND_TAIL = re.compile(rb'\+MHTTPURC\s*:\s*"ind"\s*,\s*(\d+)\s*$')
 _NAME = re.compile(rb"^\s*AT\+?([A-Za-z0-9_&]+)", re.I)
@@ -743,20 +744,32 @@ class OnemoHostSide(HostPlumbing[_Job]):
             return ssl_id
         self._ssl_config.pop(ssl_id, None)
         names = []
-        for value in (tls.ca, tls.client_cert, tls.client_key):
-            names.append((yield from self._cert(value)))
+        for role, value in zip(_CERT_ROLES, (tls.ca, tls.client_cert, tls.client_key)):
+            names.append((yield from self._cert(value, role)))
         if any(names):
             while names and names[-1] is None:
                 names.pop()
             yield _Cmd(_at("MSSLCFG", "cert", ssl_id, *(n or "" for n in names)))
         yield _Cmd(_at("MSSLCFG", "auth", ssl_id, int(_VERIFY[VerifyMode(tls.verify)])))
         if tls.version:
-            code = self._limits.ssl_versions.get(tls.version.replace(" ", "").lower().replace("v", ""))
+            code = self._version_code(tls)
             if code is None:
                 raise _Fail(ErrorKind.UNSUPPORTED, f"TLS version {tls.version}", terminate=False)
             yield _Cmd(_at("MSSLCFG", "version", ssl_id, int(code)))
         self._ssl_config[ssl_id] = want
         return ssl_id
+
+    def _version_code(self, tls: TlsSettings) -> Optional[str]:
+        """MSSLCFG "version" for `tls.version`: a pin as such; a lowest version offered
+        (version_is_minimum) is "all versions" unless it is the newest the enum has -- OneMO can
+        pin a version or offer all, not state a floor, so the floor is not enforced there."""
+        code = self._limits.ssl_versions.get((tls.version or "").replace(" ", "").lower().replace("v", ""))
+        enum = self.dialect.enums.get("ssl_version", {})
+        pins = [key for key, text in enum.items() if text.startswith(("SSL ", "TLS "))]
+        everything = next((key for key in enum if key not in pins), None)
+        if tls.version_is_minimum and code is not None and pins and code != max(pins, key=int) and everything:
+            return everything
+        return code
 
     def _ssl_pick(self, want: tuple) -> int:
         """A free SSL context: one set up the same way, else a clean one, else any."""
@@ -768,20 +781,23 @@ class OnemoHostSide(HostPlumbing[_Job]):
         self._ssl_free.remove(ssl_id)
         return ssl_id
 
-    def _cert(self, value: Union[str, bytes, None]) -> Generator[_Op, Optional[Answer], Optional[str]]:
-        """The module's name for a certificate or key: a PEM is written with AT+MSSLCERTWR in
-        data mode (once per session), anything else is a name the module already knows."""
+    def _cert(self, value: Union[str, bytes, None], role: str) -> Generator[_Op, Optional[Answer], Optional[str]]:
+        """The module's name for a certificate or key: a PEM is written in data mode (once per
+        session) under a name that says its role and content (atb-ca-<sha256 prefix>.pem, ...-cli-...,
+        atb-key-<...>.key) -- a key with AT+MSSLKEYWR, the others with AT+MSSLCERTWR; anything
+        else is a name the module already knows."""
         if value is None:
             return None
         data = value.encode("latin-1") if isinstance(value, str) else bytes(value)
         if b"-----BEGIN" not in data:
             return str(value)
-        name = f"atb{hashlib.sha256(data).hexdigest()[:16]}.pem"
+        command = "MSSLKEYWR" if role == "key" else "MSSLCERTWR"
+        name = f"atb-{role}-{hashlib.sha256(data).hexdigest()[:16]}.{'key' if role == 'key' else 'pem'}"
         if name not in self._certs:
             self._need_data_mode("certificates given as PEM")
             if len(data) > self._limits.cert_max:
                 raise _Fail(ErrorKind.INVALID_PARAMETER, f"a PEM of {len(data)} bytes; the module takes {self._limits.cert_max}", terminate=False)
-            yield _Cmd(_at("MSSLCERTWR", name, 0, len(data)), data)
+            yield _Cmd(_at(command, name, 0, len(data)), data)
             self._certs.add(name)
         return name
 
@@ -793,7 +809,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
     @staticmethod
     def _tls_key(request: Request) -> tuple:
         tls = request.tls or TlsSettings()
-        return (tls.ca, tls.client_cert, tls.client_key, VerifyMode(tls.verify), tls.version)
+        return (tls.ca, tls.client_cert, tls.client_key, VerifyMode(tls.verify), tls.version, tls.version_is_minimum)
 
     # ---- request parts -------------------------------------------------------------------------
 

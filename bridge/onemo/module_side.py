@@ -74,6 +74,10 @@ class OnemoModuleSide(ModuleSide):
             "MHTTPDLFILE": self.http.dlfile,
             "MSSLCERTWR": self.ssl.certwr,
             "MSSLCFG": self.ssl.cfg,
+            "MSSLKEYWR": self.ssl.certwr,
+            "MSSLCERTRD": self.ssl.certrd,
+            "MSSLLIST": self.ssl.listing,
+            "MSSLRM": self.ssl.remove,
             "MCCID": self.bring_up.mccid,
             "MIPCALL": self.bring_up.mipcall,
         }
@@ -103,7 +107,7 @@ class OnemoModuleSide(ModuleSide):
             function(*args)
         except CommandError as exc:
             log.debug("refused: %s", exc)
-            self.fail(exc.kind)
+            self.fail_token(exc.token) if exc.token else self.fail(exc.kind)
         except Exception:  # noqa: BLE001 - whatever the input, the module keeps serving
             log.exception("OneMO module side: internal error")
             self.fail(ErrorKind.UNKNOWN)

@@ -18,9 +18,10 @@ _INT = re.compile(r"\d{1,9}")
 class CommandError(Exception):
     """A command refused with `kind` (answered on the sync channel)."""
 
-    def __init__(self, kind: ErrorKind, why: str = "") -> None:
+    def __init__(self, kind: ErrorKind, why: str = "", token: Optional[str] = None) -> None:
         super().__init__(why or kind.value)
         self.kind = kind
+        self.token = token  # a command's own error code (dialect file), where it has one for this refusal
 
 
 def bad(why: str) -> CommandError:

@@ -104,32 +104,37 @@ class SslCommands:
             fields.pop()
         return f'+MSSLCFG: "{setting}",{ssl_id},' + ",".join(fields)
 
-    # -- AT+MSSLCERTWR -----------------------------------------------------------------
+    # -- AT+MSSLCERTWR / AT+MSSLKEYWR ---------------------------------------------------
 
     def certwr(self, command: Command, spec: CommandSpec, now: float) -> None:
+        """AT+MSSLCERTWR and AT+MSSLKEYWR (same parameters: name, remain_length, length, data)."""
         side = self.side
         params = spec.forms["set"].params
-        values = parse_params(command.params, params, side.profile, formats={"data": ESCAPED})
-        name = str(values["cert_name"])
-        if not name or any(c in name for c in "/\\") or name in (".", ".."):
-            raise bad("not a certificate name")
+        values = parse_params(command.params, params, side.profile, formats={params[3].name: ESCAPED})
+        name = self._name(str(values[params[0].name]))
         remain, length = int(values["remain_length"] or 0), int(values["length"] or 0)
         data_param = command.params[3] if len(command.params) > 3 else None
         if present(data_param):
             assert data_param is not None
             # Escaped input (the only format ML30x take): the \r\n of a PEM become line breaks.
-            self._store(name, remain, side.inline_data(data_param.text, params[3], ESCAPED, length))
+            self._store(spec, name, remain, side.inline_data(data_param.text, params[3], ESCAPED, length))
             return
         rule = spec.forms["set"].data_mode
         if not length:
             raise bad("data mode needs a <length>")
         side.take_data(length, rule.max_len if rule else length, side.default_input_timeout(), now,
-                       lambda data: self._store(name, remain, data), partial=False)
+                       lambda data: self._store(spec, name, remain, data), partial=False)
 
-    def _store(self, name: str, remain: int, data: bytes) -> None:
+    @staticmethod
+    def _name(name: str) -> str:
+        if not name or any(c in name for c in "/\\") or name in (".", ".."):
+            raise bad("not a certificate name")
+        return name
+
+    def _store(self, spec: CommandSpec, name: str, remain: int, data: bytes) -> None:
         part = self._parts.setdefault(name, bytearray())
         part += data
-        limit = with_limits(self.side.dialect.command("MSSLCERTWR").forms["set"].params[3], self.side.profile).max_len
+        limit = with_limits(spec.forms["set"].params[3], self.side.profile).max_len
         if limit is not None and len(part) > limit:
             del self._parts[name]
             raise bad(f"certificate {name!r} is larger than {limit} bytes")
@@ -144,3 +149,59 @@ class SslCommands:
         except (OSError, PathEscapeError):
             raise CommandError(ErrorKind.FILE_WRITE_FAILED) from None
         self.side.ok()
+
+    # -- AT+MSSLCERTRD / AT+MSSLLIST / AT+MSSLRM ----------------------------------------------
+
+    def certrd(self, command: Command, spec: CommandSpec, now: float) -> None:
+        name = self._name(str(parse_params(command.params, spec.forms["set"].params, self.side.profile)["cert_name"]))
+        data = self._stored(spec, name)
+        if _is_key(data):
+            raise self._refused(spec, "not_found", f"{name} is a private key (fn 11: keys cannot be read)")
+        self.side.line(f"+MSSLCERTRD: {len(data)},".encode() + data)
+        self.side.ok()
+
+    def listing(self, command: Command, spec: CommandSpec, now: float) -> None:
+        kind = int(parse_params(command.params, spec.forms["set"].params, self.side.profile)["ca_type"])
+        for name in self._names():
+            data = self._read(name)
+            if data is not None and kind == (2 if _is_key(data) else 1):  # 3 PSK: this module keeps none
+                self.side.line(f'+MSSLLIST: "{name}",{len(data)}')
+        self.side.ok()
+
+    def remove(self, command: Command, spec: CommandSpec, now: float) -> None:
+        name = self._name(str(parse_params(command.params, spec.forms["set"].params, self.side.profile)["cert_name"]))
+        self._stored(spec, name)
+        try:
+            self.fs.resolve(cert_path(name)).unlink()
+        except (OSError, PathEscapeError):
+            raise CommandError(ErrorKind.FILE_WRITE_FAILED) from None
+        self.side.ok()
+
+    def _names(self) -> list[str]:
+        try:
+            folder = self.fs.resolve(CERT_DIR)
+        except PathEscapeError:
+            return []
+        return sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+
+    def _read(self, name: str) -> Optional[bytes]:
+        try:
+            return self.fs.read_bytes(cert_path(name))
+        except (OSError, ValueError, PathEscapeError):
+            return None
+
+    def _stored(self, spec: CommandSpec, name: str) -> bytes:
+        data = self._read(name)
+        if data is None:
+            raise self._refused(spec, "not_found", f"no certificate or key {name!r}")
+        return data
+
+    @staticmethod
+    def _refused(spec: CommandSpec, reason: str, why: str) -> CommandError:
+        """The command's own code for `reason` (its `refusals` in onemo.yaml, SSL manual 5.2)."""
+        token = (spec.raw.get("refusals") or {}).get(reason)
+        return CommandError(ErrorKind.FILE_OPEN_FAILED, why, token=str(token) if token else None)
+
+
+def _is_key(pem: bytes) -> bool:
+    return b"PRIVATE KEY-----" in pem
