@@ -26,7 +26,7 @@ FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 # bridge and server share two cores, so waits are stretched by this factor (never shortened).
 TIMEOUT_SCALE = float(os.environ.get("FIRMWARE_TIMEOUT_SCALE", "5"))
 MIN_WAIT = 2.0
-MAX_WAIT = 20.0  # a stuck step fails with its own message before the test's 60 s timeout
+MAX_WAIT = float(os.environ.get("FIRMWARE_MAX_WAIT", "20"))  # a stuck step fails with its own message before the test's 60 s timeout
 FINAL = re.compile(rb"(?:^|\r\n)(OK|ERROR|\+CME ERROR:[^\r\n]*|\+CMS ERROR:[^\r\n]*)\r\n")
 
 
