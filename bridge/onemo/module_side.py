@@ -9,8 +9,10 @@ network executor does; :meth:`OnemoModuleSide.adapt_to_executor` reads what it d
 a Neoway module: a second request while one runs is refused with 653; content is collected up
 to the 2048 bytes AT+HTTPACTION carries (then 23) and chunked-mode content is held until
 <eof> 0; a request the module cannot carry is refused before OK; downloads to files are written
-into this side's file system from the body; certificates written with AT+MSSLCERTWR go to the
-executor as PEM text, which Neoway refuses (3) -- a request is never sent unverified instead.
+into this side's file system from the body; certificates and keys written with AT+MSSLCERTWR /
+AT+MSSLKEYWR go to the executor as PEM text in TlsSettings.ca/client_cert/client_key (its host side
+writes them to its module's file system); an executor that cannot use them refuses the request
+before OK -- a request is never sent unverified instead.
 """
 from __future__ import annotations
 
