@@ -451,7 +451,7 @@ def test_a_pem_ca_is_written_once_and_verification_set():
         host.submit(Request(Method.GET, "https://h.example/x", tls=tls))
         fake.pump()
     cert = fake.commands[0]
-    assert re.fullmatch(rb'AT\+MSSLCERTWR="atb-ca-[0-9a-f]{16}\.pem",0,%d' % len(pem), cert) and fake.data[0] == pem
+    assert re.fullmatch(rb'AT\+MSSLCERTWR="atb_ca_[0-9a-f]{16}\.pem",0,%d' % len(pem), cert) and fake.data[0] == pem
     name = cert.split(b'"')[1]
     assert fake.commands[1:] == [b'AT+MSSLCFG="cert",0,"' + name + b'"', b'AT+MSSLCFG="auth",0,1',
                                  b'AT+MHTTPCREATE="https://h.example:443"', b'AT+MHTTPCFG="ssl",0,1,0',

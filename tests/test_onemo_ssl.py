@@ -122,7 +122,7 @@ def test_host_side_writes_a_client_key_with_msslkeywr():
     writes = fake.commands[:3]
     assert [w.split(b"=")[0] for w in writes] == [b"AT+MSSLCERTWR", b"AT+MSSLCERTWR", b"AT+MSSLKEYWR"]
     names = [w.split(b'"')[1].decode() for w in writes]
-    assert names[0].startswith("atb-ca-") and names[1].startswith("atb-cli-") and names[2].startswith("atb-key-")
+    assert names[0].startswith("atb_ca_") and names[1].startswith("atb_cli_") and names[2].startswith("atb_key_")
     assert fake.data[:3] == [pems["ca"], pems["cli"], pems["key"]]
     assert fake.commands[3] == ('AT+MSSLCFG="cert",0,"%s","%s","%s"' % tuple(names)).encode()
     assert fake.commands[4] == b'AT+MSSLCFG="auth",0,2'

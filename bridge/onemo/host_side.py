@@ -783,8 +783,8 @@ class OnemoHostSide(HostPlumbing[_Job]):
 
     def _cert(self, value: Union[str, bytes, None], role: str) -> Generator[_Op, Optional[Answer], Optional[str]]:
         """The module's name for a certificate or key: a PEM is written in data mode (once per
-        session) under a name that says its role and content (atb-ca-<sha256 prefix>.pem, ...-cli-...,
-        atb-key-<...>.key) -- a key with AT+MSSLKEYWR, the others with AT+MSSLCERTWR; anything
+        session) under a name that says its role and content (atb_ca_<sha256 prefix>.pem, atb_cli_...,
+        atb_key_<...>.key) -- a key with AT+MSSLKEYWR, the others with AT+MSSLCERTWR; anything
         else is a name the module already knows."""
         if value is None:
             return None
@@ -792,7 +792,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
         if b"-----BEGIN" not in data:
             return str(value)
         command = "MSSLKEYWR" if role == "key" else "MSSLCERTWR"
-        name = f"atb-{role}-{hashlib.sha256(data).hexdigest()[:16]}.{'key' if role == 'key' else 'pem'}"
+        name = f"atb_{role}_{hashlib.sha256(data).hexdigest()[:16]}.{'key' if role == 'key' else 'pem'}"
         if name not in self._certs:
             self._need_data_mode("certificates given as PEM")
             if len(data) > self._limits.cert_max:
