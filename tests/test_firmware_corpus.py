@@ -68,3 +68,29 @@ def test_firmware_replays(name, script, mode, tmp_path, ca):
             except AssertionError as failure:
                 raise AssertionError(f"{failure}\n--- conversation tail ---\n" + "\n".join(replay.log[-12:])) from None
         check_received(script["server"]["expect"], server.received, variables)
+
+
+def test_the_server_check_catches_merged_header_lines():
+    """The corpus would notice the header bug of the issue: two per-call headers merged into one
+    line reach the server as one header, and the check refuses it."""
+    from support.firmware import Received
+
+    expected = [{"method": "POST", "path": "/post", "headers": ["User-Agent: MyCustomAgent/1.0", "mam: i am hera"]}]
+    merged = Received("POST", "/post", [("Host", "httpbin.org"), ("User-Agent", "MyCustomAgent/1.0mam: i am hera")], b"")
+    with pytest.raises(AssertionError, match="User-Agent"):
+        check_received(expected, [merged], {})
+    separate = Received("POST", "/post", [("User-Agent", "MyCustomAgent/1.0"), ("mam", "i am hera")], b"")
+    check_received(expected, [separate], {})
+
+
+def test_a_step_fails_when_the_answer_is_not_what_the_firmware_accepts(tmp_path):
+    """The engine holds the module to the firmware's matching: a firmware that looks for
+    "+CREG: 2," fails on a module that was never told AT+CREG=2, after its retries."""
+    from support.firmware import StepFailed
+
+    steps = [{"send": "AT+CREG?\r\n", "expect": {"lines": [r"\+CREG: 2,"], "final": "OK"}, "retry": {"times": 2}}]
+    with emulator("neoway", tmp_path) as (host, _runner):
+        replay = Replay(host.port, {})
+        with pytest.raises(StepFailed, match=r"after 2 attempts"):
+            replay.run(steps)
+        replay.run([{"send": "AT+CREG=2\r\n", "expect": {"final": "OK"}}] + steps)
