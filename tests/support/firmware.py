@@ -23,10 +23,12 @@ from .servers import LoopbackServer, blob_bytes
 
 FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 # Firmware timeouts are written as the firmware has them; on a loaded CI machine the emulator,
-# bridge and server share two cores, so waits are stretched by this factor (never shortened).
+# bridge and server share two cores, so a wait is the firmware's timeout times this factor, at
+# least MIN_WAIT, at most MAX_WAIT (so a stuck step fails with its own message before the test's
+# 60 s timeout; the longest firmware timeouts, 30 s, are shortened to it).
 TIMEOUT_SCALE = float(os.environ.get("FIRMWARE_TIMEOUT_SCALE", "5"))
 MIN_WAIT = 2.0
-MAX_WAIT = float(os.environ.get("FIRMWARE_MAX_WAIT", "20"))  # a stuck step fails with its own message before the test's 60 s timeout
+MAX_WAIT = float(os.environ.get("FIRMWARE_MAX_WAIT", "20"))
 FINAL = re.compile(rb"(?:^|\r\n)(OK|ERROR|\+CME ERROR:[^\r\n]*|\+CMS ERROR:[^\r\n]*)\r\n")
 
 
@@ -81,8 +83,7 @@ class Replay:
     port: Any
     variables: dict[str, str]
     seen: bytearray = field(default_factory=bytearray)
-    cursor: int = 0  # where the next command's answer starts
-    urc_cursor: int = 0  # where the next URC wait looks from
+    urc_cursor: int = 0  # where the next URC wait looks from (the last command's start)
     log: list[str] = field(default_factory=list)
 
     # -- reading --
@@ -155,7 +156,7 @@ class Replay:
         line = self.fill(step["send"], data).encode("latin-1")
         deadline = time.monotonic() + _wait_for(expect.get("timeout", 5))
         start = len(self.seen)
-        self.cursor = self.urc_cursor = start
+        self.urc_cursor = start
         self.port.write(line)
         self.log.append(f">> {line!r}")
         if data is not None:
@@ -167,7 +168,6 @@ class Replay:
             self.port.write(data + (_payload(step, "after_data_") or b""))
             self.log.append(f">> ({len(data)} bytes of data)")
         final = self._search(FINAL, start, deadline, "a final result")
-        self.cursor = final.end()
         answer = bytes(self.seen[start:final.end()])
         self.log.append(f"<< {answer!r}")
         self._check(expect, answer[: final.start(1)].decode("latin-1"), final.group(1).decode("latin-1"))
