@@ -156,10 +156,11 @@ def data_mode_for(spec: CommandSpec, command: Command, rule: DataModeSpec) -> Op
         return None
     if rule.unless_param and value(rule.unless_param) is not None:
         return None
-    length = parse_int(value(rule.length_param) or "", 10)
-    if length is not None and length > rule.max_len:  # the module refuses it: no prompt
-        return None
-    if length is not None and length > 0:
+    text = value(rule.length_param)
+    length = parse_int(text, 10) if text is not None else None
+    if text is not None and (length is None or not 0 <= length <= rule.max_len):
+        return None  # no number, or out of range: the module refuses it, no prompt
+    if length:
         return length
     if rule.ctrl_z:
         return -1

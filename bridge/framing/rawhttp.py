@@ -18,17 +18,20 @@ from ..frames import Frame, FramingError, HttpBody, HttpEnd, HttpHead
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _NO_BODY_STATUS = (204, 304)
+HEAD_MAX = 65536  # longest response head looked for; past it the response is refused
 
 
 class RawHttpResponse:
-    def __init__(self, method: str, closed_by: tuple[str, ...], block: int = 16384):
+    def __init__(self, method: str, closed_by: tuple[str, ...], block: int = 16384, head_max: int = HEAD_MAX):
         self.method = method
         self.block = block
+        self.head_max = head_max
         self._markers = [re.compile(rb"(?:\r?\n)?" + re.escape(name.encode()) + rb":") for name in closed_by]
-        self._conn = h11.Connection(h11.CLIENT)
+        self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=head_max)
         self._conn.send(h11.Request(method=method, target="/", headers=[("Host", "module")]))
         self._conn.send(h11.EndOfMessage())
         self._head: Optional[HttpHead] = None
+        self._scanned = 0  # where the search for the head's end goes on
         self._until_close = False
         self._pending = bytearray()
         self._offset = 0  # body bytes already emitted
@@ -42,6 +45,12 @@ class RawHttpResponse:
             return self._take_until_marker(data, at_eof)
         return self._take_framed(data, at_eof)
 
+    def abandon(self) -> bytes:
+        """Stop here (the owner's deadline): the bytes taken but not yet given out as body."""
+        self.done = True
+        held, self._pending = bytes(self._pending), bytearray()
+        return held
+
     def release(self) -> list[Frame]:
         """The body bytes held back for block alignment, now."""
         return self._body_blocks(flush=True)
@@ -49,10 +58,13 @@ class RawHttpResponse:
     # -- head --------------------------------------------------------------------
 
     def _take_head(self, data: bytes, at_eof: bool) -> tuple[int, list[Frame]]:
-        end = _HEAD_END.search(data)
+        end = _HEAD_END.search(data, self._scanned, self.head_max + 4)
         if end is None:
+            self._scanned = max(0, len(data) - 3)  # an end straddling the next read is found then
             if at_eof:
                 return len(data), self._fail("input ended inside an HTTP header block", data)
+            if len(data) > self.head_max + 4:
+                return self.head_max, self._fail(f"no end of the HTTP header block in {self.head_max} bytes", data)
             return 0, []
         head_bytes = data[: end.end()]
         self._conn.receive_data(head_bytes)

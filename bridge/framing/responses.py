@@ -53,7 +53,16 @@ class _Payload:
 
 class ResponseFramer(Framer):
     """Module -> host bytes into frames.  `prompts`: whether a '>' at the start of a line is a
-    prompt (the host side turns it on only while a command expects one)."""
+    prompt (the host side turns it on only while a command expects one).
+
+    Bounds on length-framed reads: a length above the dialect's `payload_max` is refused at once
+    (FramingError, then framing goes on at the next line); a raw HTTP head longer than
+    `head_max` bytes is refused.  A payload that announced more bytes than the module delivers
+    cannot be told apart from a slow one by the bytes alone, so the framer never cuts it by
+    itself: the owner (a host side) watches it with its own deadline, :attr:`in_payload` says
+    one is being read, and on the deadline the owner calls :meth:`abandon_payload`, which drops
+    the partial payload (returned as a FramingError) and resynchronises at the next line start
+    that begins a frame -- after which e.g. the answer to AT+CGSN frames normally."""
 
     def __init__(self, dialect: Dialect, prompts: bool = True, body_block: int = 16384):
         super().__init__(dialect.line_max)
@@ -74,6 +83,46 @@ class ResponseFramer(Framer):
     def release(self) -> list[Frame]:
         """Body bytes of a raw HTTP response held back for block alignment (live use)."""
         return self._raw.release() if self._raw else []
+
+    @property
+    def in_payload(self) -> bool:
+        """Whether a length-framed payload or a raw HTTP response is being read."""
+        return self._payload is not None or self._raw is not None
+
+    def abandon_payload(self) -> Optional[FramingError]:
+        """Give up the length-framed payload or raw HTTP response being read (call it when the
+        owner's deadline for it expires); None if none is.  The bytes of it that arrived are
+        dropped and reported in the FramingError (`raw`: the frame's first line); framing
+        resumes at the first buffered line start that begins a frame (a final result, a
+        "+NAME:" line, an echo); without one, every buffered byte is dropped and so is the rest
+        of the line they end in, once it comes.  Body frames a raw HTTP response already gave
+        out stay given out.  Frames now complete come out of the next :meth:`next_frame` calls."""
+        if self._payload is not None:
+            payload, self._payload = self._payload, None
+            got = len(self._buf) - self._pos
+            name, prefix = payload.pattern.frame.name, payload.prefix
+            reason = f"{name}: payload of {payload.length} bytes abandoned; resynchronised"
+        elif self._raw is not None:
+            held = self._raw.abandon()
+            self._raw = None
+            self.http_method = "GET"
+            self._buf[self._pos:self._pos] = held  # not given out yet: looked at again
+            got, name, prefix = len(self._buf) - self._pos, "raw HTTP response", b""
+            reason = "raw HTTP response abandoned; resynchronised"
+        else:
+            return None
+        self._resync()
+        return FramingError(f"{reason} ({got} bytes were buffered)", prefix[:64])
+
+    def _resync(self) -> None:
+        found = _FRAME_START.search(self._buf, self._pos)
+        if found is not None:
+            self._pos = found.start() + 1
+            return
+        last = self._buf[-1] if len(self._buf) > self._pos else None
+        self._pos = len(self._buf)
+        self._discarding = last not in (0x0D, 0x0A)  # the rest of this line is the payload's too
+        self._skip_lf = last == 0x0D
 
     # -- the pump --------------------------------------------------------------------
 
@@ -198,6 +247,8 @@ class ResponseFramer(Framer):
         if raw.done:
             self._raw = None
             self.http_method = "GET"
+            if frames and isinstance(frames[-1], FramingError):  # what follows a bad head is no frame
+                self._resync()
         elif consumed == 0 or not frames:
             self._waiting = True
         self._queue.extend(frames)
@@ -298,6 +349,8 @@ class ResponseFramer(Framer):
 
 
 _NOT_FRAMED = object()
+# A line start that begins a frame, where abandon_payload resynchronises (bounded quantifiers).
+_FRAME_START = re.compile(rb"[\r\n](?=(?:OK|ERROR)(?:[\r\n]|\Z)|\+[A-Za-z0-9$#^_]{1,32}[ \t]{0,8}:|AT|>)")
 
 
 def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:
