@@ -321,6 +321,7 @@ class _Job:
     context: Optional[ssl.SSLContext]
     key: tuple
     ex: _Exchange
+    early: Optional[h11.Response] = None  # a final response head that came while the body was being sent
 
     @property
     def method(self) -> str:
@@ -542,16 +543,66 @@ class NetworkExecutor:
     # ---- sending ----------------------------------------------------------------------
 
     def _send(self, conn: _Conn, job: _Job) -> None:
+        """Send the head and the body.  A server may answer before the body is all sent (413, or a
+        200 that needs no more): from the first such final response head on nothing more is sent,
+        and that response is the request's -- a send that fails after it is no failure."""
         try:
             self._sendall(conn, job, conn.h11.send(job.head))
             for chunk in job.body.chunks():
                 job.ex.check()
+                if self._answered_early(conn, job):
+                    return
                 if len(chunk):
                     for piece in conn.h11.send_with_data_passthrough(h11.Data(data=chunk)):
-                        self._sendall(conn, job, piece)
-            self._sendall(conn, job, conn.h11.send(h11.EndOfMessage()))
+                        self._send_or_answered(conn, job, piece)
+                        if job.early is not None:
+                            return
+            self._send_or_answered(conn, job, conn.h11.send(h11.EndOfMessage()))
         except h11.LocalProtocolError as exc:
             raise _Fail(ErrorKind.SEND_FAILED, f"request body does not match its headers: {exc}") from None
+
+    def _send_or_answered(self, conn: _Conn, job: _Job, data: Union[bytes, memoryview, None]) -> None:
+        try:
+            self._sendall(conn, job, data)
+        except _Fail:
+            if not self._answered_early(conn, job):
+                raise
+
+    def _answered_early(self, conn: _Conn, job: _Job) -> bool:
+        """Whether a final response head has arrived already (looked at without waiting; an
+        interim 1xx is stepped over).  It is kept in `job.early` for :meth:`_read_head`."""
+        while job.early is None and not conn.eof and self._readable(conn):
+            try:
+                conn.sock.settimeout(0)
+                data = conn.sock.recv(self._read_size)
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                return False
+            except OSError:
+                return False  # reset: whatever the server said is gone; the send failure stands
+            conn.received_any = conn.received_any or bool(data)
+            conn.eof = not data
+            conn.h11.receive_data(data)
+            while job.early is None:
+                try:
+                    event = conn.h11.next_event()
+                except h11.RemoteProtocolError:
+                    return False  # closed or malformed: no answer; the send (or reading the head) says what failed
+                if isinstance(event, h11.Response):
+                    job.early = event
+                elif not isinstance(event, h11.InformationalResponse):
+                    break  # NEED_DATA (a head still coming) or the connection closed without one
+        return job.early is not None
+
+    @staticmethod
+    def _readable(conn: _Conn) -> bool:
+        pending = getattr(conn.sock, "pending", None)
+        if pending is not None and pending():
+            return True
+        try:
+            readable, _, _ = select.select([conn.sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return bool(readable)
 
     def _sendall(self, conn: _Conn, job: _Job, data: Union[bytes, memoryview, None]) -> None:
         job.ex.check()
@@ -568,6 +619,8 @@ class NetworkExecutor:
     # ---- receiving ----------------------------------------------------------------------
 
     def _read_head(self, conn: _Conn, job: _Job) -> h11.Response:
+        if job.early is not None:
+            return job.early
         deadline = _deadline(job.request.timeouts.response)
 
         def timeout() -> Optional[float]:
