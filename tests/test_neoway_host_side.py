@@ -347,8 +347,24 @@ def test_https_settings_are_sent_when_they_change():
     assert [e.kind for _, e in host.take_events() if isinstance(e, Failure)] == []
 
 
-@pytest.mark.parametrize("tls", [TlsSettings(ca="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"),
-                                 TlsSettings(version="TLSv1.3")])
+def test_a_pem_is_written_to_the_module_once_and_named():
+    """A CA given as PEM (OneMO firmware's AT+MSSLCERTWR through a bridge) goes to the module's file
+    system with AT+FSWF (N58 manual 28.1), then HTTPSCFG "cacert" names that file."""
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    host = started()
+    fake = FakeModule(host, lambda c, d: b"" if c.name == "FSWF" else piece(http_response(), b"+HTTPSRECV"))
+    for _ in range(2):
+        host.submit(Request(Method.GET, "https://h.example/x", tls=TlsSettings(verify=VerifyMode.SERVER, ca=pem)))
+        fake.pump()
+    writes = [c for c in fake.commands if c.startswith(b"AT+FSWF")]
+    name = re.match(rb'AT\+FSWF="([^"]+)",0,%d,\d+$' % len(pem), writes[0]).group(1)
+    assert len(writes) == 1 and fake.data[0] == pem.encode()  # once per session
+    assert b'AT+HTTPSCFG="cacert","%s"' % name in fake.commands
+    assert fake.commands.index(writes[0]) < fake.commands.index(b'AT+HTTPSCFG="cacert","%s"' % name)
+    assert [e.kind for _, e in host.take_events() if isinstance(e, Failure)] == []
+
+
+@pytest.mark.parametrize("tls", [TlsSettings(version="TLSv1.3")])
 def test_tls_the_module_cannot_take_is_refused(tls):
     host = started()
     token = host.submit(Request(Method.GET, "https://h.example/", tls=tls))

@@ -67,6 +67,7 @@ class Limits:
     timeouts: dict[str, float]  # command name -> seconds
     ssl_versions: dict[str, str]  # "tls1.2" -> <sslversion>
     cfg_types: frozenset[str]  # <type> of AT+HTTPSCFG
+    file_write: bool = False  # the YAML declares AT+FSWF: a certificate given as PEM can be written to the module
 
     @classmethod
     def read(cls, dialect: Dialect) -> "Limits":
@@ -88,6 +89,7 @@ class Limits:
             timeouts={name: float(spec.timeout) for name, spec in commands.items() if spec.timeout},
             ssl_versions={_version_key(text): code for code, text in enums["sslversion"].items()},
             cfg_types=frozenset(enums["https_cfg_type"]),
+            file_write="FSWF" in commands,
         )
 
 

@@ -23,6 +23,7 @@ connects, the TLS handshake failed (TLS_FAILED); if not, the connect did (the ki
 """
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ AUTHMODE = {VerifyMode.NONE: 0, VerifyMode.SERVER: 1, VerifyMode.MUTUAL: 2}  # e
 MYNETACT = "$MYNETACT"  # N720's data link command; not in neoway.yaml (its profile only names it)
 DNS_QUERY = "CDNSGIP"  # neoway.yaml: the N58's DNS query; its result is a +CDNSGIP line after OK
 DNS_REPORT = "+CDNSGIP"
+FSWF_WAIT_MS = 10000  # AT+FSWF <time>: how long the module waits for the data after the prompt
 _XIIC_UP = "1"  # +XIIC: <state>: 1 = link up
 _RESOLVED = "1"  # +CDNSGIP: <result>: 1 = resolved
 _MYNETACT_UP = re.compile(rb"\$MYNETACT:\s*\d+\s*,\s*1\b")
@@ -79,6 +81,7 @@ class Link:
     key: Optional[tuple] = None  # (secure, host, port, TLS options) of the link that is up
     params: dict[bool, dict[str, int]] = field(default_factory=lambda: {False: {}, True: {}})
     tls: dict[str, str] = field(default_factory=dict)  # AT+HTTPSCFG options set
+    files: set[str] = field(default_factory=set)  # certificate files written with AT+FSWF this session
 
     def closed(self, family: Family, cleared: bool) -> None:
         """The family's link is down; `cleared`: HTTPCLOSE cleared its HTTPPARA settings too."""
@@ -182,15 +185,44 @@ def tls_options(limits: Limits, tls: Optional[TlsSettings]) -> tuple[tuple[str, 
     if code is None:
         raise Fail(ErrorKind.UNSUPPORTED, f"TLS version {tls.version}; the module knows {', '.join(versions)}")
     options: list[tuple[str, Union[int, str]]] = [("sslversion", int(code)), ("authmode", AUTHMODE[VerifyMode(tls.verify)])]
-    for option, value in (("cacert", tls.ca), ("clientcert", tls.client_cert), ("clientkey", tls.client_key)):
-        if value is None:
-            continue
-        if "-----BEGIN" in str(value):
+    for option, value in _cert_values(tls):
+        if _is_pem(value) and not limits.file_write:
             raise Fail(ErrorKind.UNSUPPORTED, f"{option}: Neoway modules take certificate file names; put the PEM in the module's file system")
-        options.append((option, str(value)))
+        options.append((option, pem_name(option, value) if _is_pem(value) else str(value)))
     missing = [option for option, _ in options if option not in limits.cfg_types]
     assert not missing, f"neoway.yaml: enum https_cfg_type lacks {missing}"
     return tuple(options)
+
+
+def _cert_values(tls: TlsSettings) -> list[tuple[str, Union[str, bytes]]]:
+    pairs = (("cacert", tls.ca), ("clientcert", tls.client_cert), ("clientkey", tls.client_key))
+    return [(option, value) for option, value in pairs if value is not None]
+
+
+def _is_pem(value: Union[str, bytes]) -> bool:
+    return "-----BEGIN" in (value.decode("latin-1") if isinstance(value, bytes) else value)
+
+
+def _pem_bytes(value: Union[str, bytes]) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("latin-1")
+
+
+def pem_name(option: str, value: Union[str, bytes]) -> str:
+    """The module file a certificate or key given as PEM is written to (AT+FSWF): named by its
+    role and content, so that the same PEM is written once and another never overwrites it."""
+    return f"atb-{option}-{hashlib.sha256(_pem_bytes(value)).hexdigest()[:16]}.pem"
+
+
+def _write_pems(ctx: Context, tls: Optional[TlsSettings]) -> Generator[Op, Optional[Answer], None]:
+    """AT+FSWF for each certificate or key given as PEM that this session has not written yet."""
+    for option, value in _cert_values(tls or TlsSettings()):
+        if not _is_pem(value):
+            continue
+        name, data = pem_name(option, value), _pem_bytes(value)
+        if name in ctx.link.files:
+            continue
+        yield Cmd(at("FSWF", name, 0, len(data), FSWF_WAIT_MS), data=data)
+        ctx.link.files.add(name)
 
 
 def link_key(target: Target, tls: tuple) -> tuple:
@@ -236,6 +268,7 @@ def _prepare(ctx: Context, request: Request, target: Target, tls: tuple, key: tu
     if link.up and link.key != key:
         yield close(ctx, Family(link.key[0]) if link.key else target.family)
     if target.tls:
+        yield from _write_pems(ctx, request.tls)
         yield from _configure_tls(ctx, tls)
     yield from _params(ctx, target, request.keep_alive)
 

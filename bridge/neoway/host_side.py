@@ -42,7 +42,8 @@ Decisions where the manual leaves room:
   say what this module cannot do, and :meth:`NeowayHostSide.refusal` tells, before anything is
   queued, whether a request would be refused.
 - Certificates (TlsSettings.ca/client_cert/client_key) are file names in the module's file
-  system; a PEM is refused (UNSUPPORTED): the dialect has no command to write one.  TLS settings
+  system, or PEM text: that is written to the module first with AT+FSWF (N58 manual 28.1) under
+  a name of its role and content (host_scripts.pem_name), once per session.  TLS settings
   are set with AT+HTTPSCFG only when they change; TlsSettings.version None means the highest
   version the YAML lists, and TlsSettings.sni is not sent (no HTTPSCFG option in the YAML).
 """
@@ -195,7 +196,7 @@ class NeowayHostSide(HostPlumbing[_Job]):
 
     one_request_at_a_time = True  # one HTTP context: requests run one after another
     streams_request_body = False  # AT+HTTPACTION takes the body whole, after '>'
-    files_on_module = True  # save_to and certificate names are files of the module; no command writes one
+    files_on_module = True  # save_to and certificate names are files of the module (a PEM is written there with AT+FSWF)
 
     @property
     def request_body_max(self) -> int:

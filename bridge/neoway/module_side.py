@@ -268,6 +268,7 @@ class NeowayModuleSide(ModuleSide):
             routes[f"FILE{family}ACTION"] = (secure, handlers[_FILE_ACTION])
         routes["HTTPSCFG"] = (True, self._httpscfg)
         routes["CDNSGIP"] = (False, self._cdnsgip)
+        routes["FSWF"] = (False, self._fswf)
         bringup = self.bringup
         for name, handler in (("XIIC", bringup.xiic), ("CCID", bringup.ccid), ("NETAPN", bringup.netapn),
                               ("XGAUTH", bringup.xgauth), ("DNSSERVER", bringup.dnsserver)):
@@ -503,8 +504,10 @@ class NeowayModuleSide(ModuleSide):
 
     def _carried(self, settings: TlsSettings) -> TlsSettings:
         """The settings with the contents of their files (PEM) in place of the names: the module
-        behind a bridge has a file system of its own.  Raises OSError or ValueError (including
-        PathEscapeError) when a file that is needed cannot be read."""
+        behind a bridge has a file system of its own (a OneMO host side writes a PEM with
+        AT+MSSLCERTWR / AT+MSSLKEYWR).  A name this side's file system does not hold stays a name:
+        the module behind is assumed to hold it.  Raises OSError or ValueError (including
+        PathEscapeError) when a file that is there cannot be read or used."""
         ca = settings.ca if settings.verify is not VerifyMode.NONE else None
         return dataclasses.replace(
             settings,
@@ -514,6 +517,8 @@ class NeowayModuleSide(ModuleSide):
         )
 
     def _pem(self, name: str, certificate: bool) -> str:
+        if not self.fs.exists(name):
+            return name  # not ours: a name the module behind knows
         data = self.fs.read_bytes(name)
         if b"-----BEGIN" in data:
             return data.decode("ascii")
@@ -571,6 +576,35 @@ class NeowayModuleSide(ModuleSide):
         except PathEscapeError as exc:
             raise ParamError(str(exc)) from None
         return "/" + name.lstrip("/")
+
+    # ---- FSWF (28.1): a file of this side's file system -------------------------------------------
+
+    def _fswf(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        name, mode, size, wait = checked(command, spec)
+        assert name is not None and size is not None and wait is not None
+        path, append = self._module_path(name), mode == "1"
+        if int(size) == 0:
+            self._write_file(path, b"", append)
+            return
+        self._busy = True
+
+        def arrived(data: bytes, how: str, now: float) -> None:
+            if how == "length":
+                self._write_file(path, data, append)
+            else:
+                self.line("+FSWF: Timeout!")  # 28.1
+            self.answered(now)
+
+        timeout = int(wait) / 1000 if int(wait) else self.input_timeout
+        self.prompt_for_data(int(size), arrived, now, timeout, int(size))
+
+    def _write_file(self, path: str, data: bytes, append: bool) -> None:
+        try:
+            self.fs.write_file(path, data, append=append)
+        except OSError:
+            self.fail(ErrorKind.FILE_WRITE_FAILED)
+            return
+        self.ok()
 
     # ---- CDNSGIP ----------------------------------------------------------------------------------
 
