@@ -200,8 +200,6 @@ def test_neoway_firmware_brings_up_a_onemo_module(tmp_path):
         assert firmware.transact("AT+XIIC=1").strip().endswith(b"OK") and 1 in link.up
 
 
-@pytest.mark.xfail(reason="the Neoway host side does not carry out ModuleOp yet (neoway's part): "
-                          "until then the OneMO firmware gets OneMO's own error answer, +CME ERROR: 3", strict=False)
 def test_onemo_firmware_brings_up_a_neoway_module(tmp_path):
     from test_bridge_onemo_support import onemo_bridge
 
