@@ -44,13 +44,7 @@ def test_tls12_server_with_every_sslversion_directly(tmp_path, ca, tls12_server,
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize("version", [
-    pytest.param("0", marks=pytest.mark.xfail(
-        reason="the OneMO host side (bridge/onemo, another owner) pins TlsSettings.version even with "
-               "version_is_minimum (MSSLCFG version 1 = TLS 1.0 only); it should offer from that version up",
-        strict=False)),
-    "3",
-])
+@pytest.mark.parametrize("version", ["0", "3"])
 def test_tls12_server_with_sslversion_bridged(tmp_path, ca, tls12_server, version):
     with session(tmp_path) as (fw, bridge, module):
         install_ca(bridge_fs(tmp_path), ca, "ca.pem")
