@@ -95,11 +95,11 @@ def test_tls_failures_are_err_4(module, blob_server):
         assert get(module, "/blob/4?seed=4", 1)[1] == blob_bytes(4, 4)  # without verification it works
 
 
-def test_server_verification_with_a_written_ca_is_refused_with_3(module):
+def test_server_verification_with_a_written_ca(module):
     """AT+MSSLCERTWR writes the CA into the bridge (the OneMO module the firmware sees); the
-    Neoway module only takes certificate file names of its own file system, and no command writes
-    one there.  A request that would verify with such a certificate is refused before anything
-    goes out: +CME ERROR: 3 (operation not allowed) -- never an unverified connection."""
+    bridge hands it to the Neoway module (which writes it to its own file system and names it in
+    HTTPSCFG "cacert"), so a request that verifies the server works -- issue 9, section 4 -- and
+    one with a CA that did not sign the server fails as OneMO's TLS error (err 4), unsent."""
     ca = make_ca()
     with BlobServer(tls_context=server_context(ca)) as server:
         pem = ca.cert_pem.bytes().replace(b"\n", b"\r\n")
@@ -109,14 +109,16 @@ def test_server_verification_with_a_written_ca_is_refused_with_3(module):
         module.ok('AT+MSSLCFG="auth",1,1')
         create(module, f"https://127.0.0.1:{server.port}")
         module.ok('AT+MHTTPCFG="ssl",0,1,1')
-        module.fails('AT+MHTTPREQUEST=0,1,0,"/blob/10"', 3)
-        module.fails(f'AT+MHTTPDLFILE="https://127.0.0.1:{server.port}/blob/10","/x.bin",0,,0,1', 3)
-        module.ok('AT+MSSLCFG="auth",1,2')  # mutual: the same
-        module.fails('AT+MHTTPREQUEST=0,1,0,"/blob/10"', 3)
-        requests = len(server.requests)
-        module.ok('AT+MSSLCFG="auth",1,0')  # no verification: the certificate is not needed
         assert get(module, "/blob/10")[1] == blob_bytes(10, 0)
-        assert requests == 0 and len(server.requests) == 1
+        module.ok(f'AT+MHTTPDLFILE="https://127.0.0.1:{server.port}/blob/10","/x.bin",0,,0,1')
+        assert module.urc("header").int("code") == 200
+        assert module.next(20).get("percent") == "100" and module.fs.read_bytes("/x.bin") == blob_bytes(10, 0)
+        other = make_ca().cert_pem.bytes().replace(b"\n", b"\r\n")
+        module.ok(f'AT+MSSLCERTWR="s.ca",0,{len(other)},"' + other.decode().replace("\r\n", "\\r\\n") + '"')
+        requests = len(server.requests)
+        module.ok('AT+MHTTPREQUEST=0,1,0,"/blob/10"')
+        assert module.urc("err", timeout=20).int("error_code") == 4
+        assert len(server.requests) == requests
 
 
 def test_a_close_mid_body_is_err_5(module):
