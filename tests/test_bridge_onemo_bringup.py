@@ -77,3 +77,11 @@ def test_ssl_file_commands_on_the_bridges_file_system(module, ca):
     module.ok('AT+MSSLRM="k.key"')
     assert module.ok("AT+MSSLLIST=2") == []
     assert module.fs.read_bytes("/ssl/c.cer") == cert
+
+
+def test_iccid_and_mdnscfg(module):
+    """AT+ICCID (RT-Thread's ML307 driver) is translated like AT+MCCID; MDNSCFG is kept by the bridge."""
+    [iccid] = module.ok("AT+ICCID")
+    assert iccid.name == "+ICCID" and re.fullmatch(r"\d{19,20}", iccid.get("iccid") or "")
+    module.ok('AT+MDNSCFG="priority",0')
+    assert re.match(r'\+MDNSCFG: "ip","\d+\.\d+\.\d+\.\d+"', module.ok('AT+MDNSCFG="ip"')[0].raw.decode())

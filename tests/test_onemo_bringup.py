@@ -48,9 +48,23 @@ def test_mccid_as_esp_ml307_reads_it(module):
     assert module.ok("AT+MCCID=?") == []
 
 
-def test_iccid_is_not_a_onemo_command(module):
-    """esp-ml307: "ML307 uses AT+MCCID instead of the generic AT+ICCID"."""
-    assert module.command("AT+ICCID")[-1] != OK
+def test_iccid_as_the_rt_thread_ml307_driver_reads_it(module):
+    """RT-Thread at_device class/ml307 sends AT+ICCID (up to 10 times) and needs a "+ICCID:" line."""
+    [answer] = module.ok("AT+ICCID")
+    assert answer.name == "+ICCID" and answer.get("iccid") == module.runner.side.identity.iccid
+
+
+def test_mdnscfg_as_rt_thread_uses_it(module):
+    """AT+MDNSCFG="priority",0 then AT+MDNSCFG="ip", parsed as +MDNSCFG: "ip",<quoted servers>."""
+    module.ok('AT+MDNSCFG="priority",0')
+    [servers] = module.ok('AT+MDNSCFG="ip"')
+    assert re.match(r'\+MDNSCFG: "ip","\d+\.\d+\.\d+\.\d+"', servers.raw.decode())
+    module.ok('AT+MDNSCFG="ip","114.114.114.114","8.8.8.8"')
+    assert module.ok('AT+MDNSCFG="ip"')[0].raw.strip() == b'+MDNSCFG: "ip","114.114.114.114","8.8.8.8"'
+    module.ok('AT+MDNSCFG="priority",1')
+    assert module.ok('AT+MDNSCFG="priority"')[0].raw.strip() == b'+MDNSCFG: "priority",1'
+    module.fails('AT+MDNSCFG="priority",2', 50)
+    module.fails('AT+MDNSCFG="nosuch"', 50)
 
 
 def test_mipcall_state_up_at_power_on(module):

@@ -1,7 +1,8 @@
 """OneMO bring-up commands firmware sends before its first request (dialects/onemo.yaml MCCID,
 MIPCALL; the OneMO general AT manual 4.6 and 4.17):
 
-- AT+MCCID: +MCCID: <ICCID>;
+- AT+MCCID: +MCCID: <ICCID> (and AT+ICCID: +ICCID: <ICCID>, which ML307 drivers send too);
+- AT+MDNSCFG="ip"[,<dns1>[,<dns2>]] / ="priority"[,<0|1>]: DNS servers and family priority, kept here;
 - AT+MIPCALL=<operation>,<cid>: OK, then +MIPCALL: <cid>,1,"<ip>" once the context is up (a
   context already up gets OK only); AT+MIPCALL=0,<cid> takes it down;
 - AT+MIPCALL?: +MIPCALL: <cid>,<state>[,"<ip>"] for each defined context (AT+CGDCONT).
@@ -31,19 +32,40 @@ class BringUpCommands:
     def __init__(self, side: "OnemoModuleSide") -> None:
         self.side = side
         self.up: set[int] = {AUTOCONN_CID}  # contexts connected (while attached)
+        self.dns: dict[str, str] = {}  # MDNSCFG values, from the dialect file's defaults on first use
 
     # -- AT+MCCID ----------------------------------------------------------------------------
 
     def mccid(self, command: Command, spec: CommandSpec, now: float) -> None:
+        """AT+MCCID and AT+ICCID: +<name>: <ICCID>."""
+        prefix = "+" + spec.name
         if self.side.module_call is not None:
-            self._call(ModuleCall(ModuleOp.ICCID), lambda answer: self._iccid(answer.values[0] if answer.values else ""))
+            self._call(ModuleCall(ModuleOp.ICCID), lambda answer: self._iccid(prefix, answer.values[0] if answer.values else ""))
         else:
-            self._iccid(str(getattr(self.side.identity, "iccid", "")))
+            self._iccid(prefix, str(getattr(self.side.identity, "iccid", "")))
 
-    def _iccid(self, iccid: str) -> None:
+    def _iccid(self, prefix: str, iccid: str) -> None:
         if not iccid:
             raise CommandError(ErrorKind.UNKNOWN, "no ICCID (no SIM)")
-        self.side.line(f"+MCCID: {iccid}")
+        self.side.line(f"{prefix}: {iccid}")
+        self.side.ok()
+
+    # -- AT+MDNSCFG ----------------------------------------------------------------------------
+
+    def mdnscfg(self, command: Command, spec: CommandSpec, now: float) -> None:
+        setting = str(parse_params(command.params[:1], spec.forms["set"].params, self.side.profile)["setting"])
+        params = spec.settings.get(setting)
+        if params is None:
+            raise CommandError(ErrorKind.INVALID_PARAMETER, f"no MDNSCFG setting {setting!r}")
+        if not self.dns:
+            self.dns = {k: str(v) for k, v in (spec.raw.get("defaults") or {}).items()}
+        values = parse_params(command.params[1:], params, self.side.profile)
+        given = {p.name: str(values[p.name]) for p in params if values[p.name] is not None}
+        if given:
+            self.dns.update(given)
+        else:
+            fields = [f'"{self.dns.get(p.name, "")}"' if p.type == "string" else self.dns.get(p.name, "0") for p in params]
+            self.side.line(f'+MDNSCFG: "{setting}",' + ",".join(fields))
         self.side.ok()
 
     # -- AT+MIPCALL ----------------------------------------------------------------------------

@@ -81,6 +81,8 @@ class OnemoModuleSide(ModuleSide):
             "MSSLLIST": self.ssl.listing,
             "MSSLRM": self.ssl.remove,
             "MCCID": self.bring_up.mccid,
+            "ICCID": self.bring_up.mccid,
+            "MDNSCFG": self.bring_up.mdnscfg,
             "MIPCALL": self.bring_up.mipcall,
         }
 
