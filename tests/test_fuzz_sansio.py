@@ -1,0 +1,86 @@
+"""The sans-I/O fuzzer (benchmarks/fuzz.py) at CI size: 2,000 seeded mutations of the manuals'
+examples per target -- every framer, both module sides, both host sides, the engine both ways.
+No input may raise out of a target or run past the hang bound; after every batch of 100 inputs,
+`AT` must still get `OK`.  Full size: python benchmarks/fuzz.py --inputs 1000000 --seed 1"""
+from __future__ import annotations
+
+import importlib.util
+import io
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+SPEC = importlib.util.spec_from_file_location("atbridge_fuzz", Path(__file__).resolve().parent.parent / "benchmarks" / "fuzz.py")
+fuzz = sys.modules.setdefault(SPEC.name, importlib.util.module_from_spec(SPEC))
+if not hasattr(fuzz, "targets"):
+    SPEC.loader.exec_module(fuzz)
+
+INPUTS = 2000
+SEED = 1
+NAMES = [make().name for make, _ in fuzz.targets("/nonexistent")]
+# The host sides do not yet give up a length-framed payload that never completes (they are to
+# call ResponseFramer.abandon_payload() on their deadline, issue 10), so after such a frame AT
+# gets no OK through them; nor does the OneMO module side keep every OSError from its log.
+# See /work/scratch/fuzz-findings.md.
+PENDING = ("host side", "engine", "module side onemo")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """Each target fuzzed once, on first use."""
+    done: dict = {}
+
+    def stats_of(name: str) -> "fuzz.Stats":
+        if name not in done:
+            root = str(tmp_path_factory.mktemp("fuzz-fs"))
+            make, pool = next((m, p) for m, p in fuzz.targets(root) if m().name == name)
+            done[name] = fuzz.fuzz_target(make, pool, INPUTS, SEED, hang=5.0, shrink=False)
+        return done[name]
+    return stats_of
+
+
+def _text(stats) -> str:
+    out = io.StringIO()
+    fuzz.report([stats], out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_input_raises_or_hangs(name, run):
+    stats = run(name)
+    print(_text(stats))
+    assert stats.inputs == INPUTS
+    assert stats.crashes == 0 and stats.hangs == 0, _text(stats)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith(PENDING)])
+def test_at_still_gets_ok_after_every_batch(name, run):
+    stats = run(name)
+    assert stats.wedged == 0 and stats.logged == 0, _text(stats)
+
+
+@pytest.mark.xfail(reason="host sides do not call ResponseFramer.abandon_payload() yet; onemo module side logs an "
+                          "OSError for over-long file names (see /work/scratch/fuzz-findings.md)", strict=False)
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith(PENDING)])
+def test_at_still_gets_ok_after_every_batch_pending(name, run):
+    stats = run(name)
+    assert stats.wedged == 0 and stats.logged == 0, _text(stats)
+
+
+def test_the_fuzzer_sees_a_wedge():
+    """The harness's own check: a ResponseFramer left inside a payload that never completes, and
+    never abandoned, does not frame the next OK -- which is what `recovers` must catch."""
+    target = fuzz.FramerTarget("onemo", "module")
+    target.framer.feed(b'\r\n+MHTTPURC: "content",0,5000,5000,5000,abc\r\n')
+    frames = target.framer.feed(b"\r\nOK\r\n")
+    assert frames == []  # swallowed as payload
+    assert target.recovers()  # recovers() abandons the payload, as an owner's deadline does
+
+
+def test_mutations_are_seeded():
+    pool = fuzz.corpus("onemo", "host")
+    first = [fuzz.mutate(random.Random(seed), pool[0], pool) for seed in range(3)]
+    again = [fuzz.mutate(random.Random(seed), pool[0], pool) for seed in range(3)]
+    assert first == again and any(m != pool[0] for m in first)
