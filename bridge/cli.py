@@ -1,7 +1,6 @@
 """The `atbridge` command line: a thin layer over the library."""
 from __future__ import annotations
 
-import inspect
 import sys
 
 import click
@@ -117,10 +116,6 @@ def _side_options(dialect: str, link: str | None) -> dict:
         return {}
     if dialect != "neoway":
         raise click.UsageError("--link applies to the neoway emulator only (a OneMO module brings its link up with AT+MIPCALL)")
-    from .neoway.module_side import NeowayModuleSide
-
-    if "link_up" not in inspect.signature(NeowayModuleSide.__init__).parameters:
-        raise click.UsageError("--link: this build's Neoway emulator cannot start with its link up or down")
     return {"link_up": link == "up"}
 
 
