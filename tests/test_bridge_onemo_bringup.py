@@ -12,7 +12,7 @@ import re
 import pytest
 
 from support.servers import blob_sha256
-from test_bridge_onemo_support import onemo_bridge
+from test_bridge_onemo_support import Trace, onemo_bridge
 from test_emulator_onemo_support import OK
 from test_onemo_firmware_forms import FRAME_MAX, SIX, content_frames, send_six_headers
 
@@ -85,3 +85,13 @@ def test_iccid_and_mdnscfg(module):
     assert iccid.name == "+ICCID" and re.fullmatch(r"\d{19,20}", iccid.get("iccid") or "")
     module.ok('AT+MDNSCFG="priority",0')
     assert re.match(r'\+MDNSCFG: "ip","\d+\.\d+\.\d+\.\d+"', module.ok('AT+MDNSCFG="ip"')[0].raw.decode())
+
+
+def test_cgauth_reaches_the_neoway_module_as_its_own_command(tmp_path):
+    """OneMO firmware's AT+CGAUTH (OneMO's auth command, 4.13) becomes the Neoway module's own."""
+    trace = Trace()
+    with onemo_bridge(tmp_path, trace=trace) as module:
+        module.ok('AT+CGAUTH=1,1,"gsm","1234"')
+        module.alive()
+    sent = trace.sent_to_module()
+    assert b"AT+CGAUTH" not in sent and re.search(rb'AT\+XGAUTH=1,1,"gsm","1234"', sent), sent

@@ -99,6 +99,14 @@ def test_mipcall_refusals(module):
     assert module.next() == OK and module.next().get("cid") == "5"
 
 
+def test_cgauth_sets_the_contexts_authentication(module):
+    """4.13: authentication for the context goes with AT+CGAUTH (27.007)."""
+    module.ok('AT+CGAUTH=1,2,"user","pw"')
+    assert module.runner.side.bring_up.auth[1] == ("2", "user", "pw")
+    module.ok("AT+CGAUTH=1,0")
+    module.fails("AT+CGAUTH=1,3", 50)
+
+
 def test_esp_ml307_boot_then_a_request(module, blob_server):
     """ml307_at_modem.cc: MHTTPDEL=0..3 (answers ignored), AT+MCCID, AT+MIPCALL? until up, then HTTP."""
     for httpid in range(4):
@@ -167,7 +175,7 @@ def test_host_side_apn_and_auth(tmp_path):
     assert wire.side.identity.pdp[1][1] == "cmiot"
     auth = wire.call(ModuleOp.SET_AUTH, "1", "user", "secret")
     assert wire.sent == [b'AT+CGAUTH=1,1,"user","secret"']
-    assert auth.ok or auth.error is not None  # the emulator may not know AT+CGAUTH; a real ML307 does
+    assert auth.ok and wire.side.bring_up.auth[1] == ("1", "user", "secret")
     assert wire.call(ModuleOp.SET_APN, 'bad"apn') == ModuleAnswer(False, error=ErrorKind.INVALID_PARAMETER)
 
 

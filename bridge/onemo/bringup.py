@@ -5,7 +5,8 @@ MIPCALL; the OneMO general AT manual 4.6 and 4.17):
 - AT+MDNSCFG="ip"[,<dns1>[,<dns2>]] / ="priority"[,<0|1>]: DNS servers and family priority, kept here;
 - AT+MIPCALL=<operation>,<cid>: OK, then +MIPCALL: <cid>,1,"<ip>" once the context is up (a
   context already up gets OK only); AT+MIPCALL=0,<cid> takes it down;
-- AT+MIPCALL?: +MIPCALL: <cid>,<state>[,"<ip>"] for each defined context (AT+CGDCONT).
+- AT+MIPCALL?: +MIPCALL: <cid>,<state>[,"<ip>"] for each defined context (AT+CGDCONT);
+- AT+CGAUTH=<cid>[,<auth_prot>[,<userid>[,<password>]]]: the context's authentication (4.13).
 
 An emulator answers from its Identity; the context that autoconn brings up at power-on (cid 1,
 MUECONFIG "autoconn" default 1) is up while the module is attached.  In a bridge
@@ -33,6 +34,7 @@ class BringUpCommands:
         self.side = side
         self.up: set[int] = {AUTOCONN_CID}  # contexts connected (while attached)
         self.dns: dict[str, str] = {}  # MDNSCFG values, from the dialect file's defaults on first use
+        self.auth: dict[int, tuple[str, str, str]] = {}  # AT+CGAUTH by cid: (protocol, user, password)
 
     # -- AT+MCCID ----------------------------------------------------------------------------
 
@@ -66,6 +68,17 @@ class BringUpCommands:
         else:
             fields = [f'"{self.dns.get(p.name, "")}"' if p.type == "string" else self.dns.get(p.name, "0") for p in params]
             self.side.line(f'+MDNSCFG: "{setting}",' + ",".join(fields))
+        self.side.ok()
+
+    # -- AT+CGAUTH ----------------------------------------------------------------------------
+
+    def cgauth(self, command: Command, spec: CommandSpec, now: float) -> None:
+        values = parse_params(command.params, spec.forms["set"].params, self.side.profile)
+        setting = (str(values["auth_prot"] or 0), str(values["userid"] or ""), str(values["password"] or ""))
+        if self.side.module_call is not None:
+            self._call(ModuleCall(ModuleOp.SET_AUTH, setting), lambda answer: self.side.ok())
+            return
+        self.auth[int(values["cid"])] = setting
         self.side.ok()
 
     # -- AT+MIPCALL ----------------------------------------------------------------------------

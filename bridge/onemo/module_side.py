@@ -83,6 +83,7 @@ class OnemoModuleSide(ModuleSide):
             "MCCID": self.bring_up.mccid,
             "ICCID": self.bring_up.mccid,
             "MDNSCFG": self.bring_up.mdnscfg,
+            "CGAUTH": self.bring_up.cgauth,
             "MIPCALL": self.bring_up.mipcall,
         }
 
