@@ -126,3 +126,16 @@ def test_host_side_writes_a_client_key_with_msslkeywr():
     assert fake.data[:3] == [pems["ca"], pems["cli"], pems["key"]]
     assert fake.commands[3] == ('AT+MSSLCFG="cert",0,"%s","%s","%s"' % tuple(names)).encode()
     assert fake.commands[4] == b'AT+MSSLCFG="auth",0,2'
+
+
+@pytest.mark.parametrize("version,minimum,code", [("TLSv1.2", False, b"3"), ("TLSv1.0", False, b"1"),
+                                                  ("TLSv1.0", True, b"255"), ("TLSv1.1", True, b"255"),
+                                                  ("TLSv1.2", True, b"3")])
+def test_host_side_tls_version_pin_or_lowest_offered(version, minimum, code):
+    """A pin is MSSLCFG "version" as such; a lowest version offered (Neoway sslversion) is "all
+    versions" (255) -- OneMO cannot state a floor -- unless it is TLS 1.2, the newest it names."""
+    host = started()
+    fake = FakeModule(host, lambda c: ok_response())
+    host.submit(Request(Method.GET, "https://h.example/x", tls=TlsSettings(version=version, version_is_minimum=minimum)))
+    fake.pump()
+    assert b'AT+MSSLCFG="version",0,' + code in fake.commands
