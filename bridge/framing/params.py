@@ -33,7 +33,8 @@ def split_params(text: str, rest_from: Optional[int] = None) -> tuple[Param, ...
     if not text.strip():
         return ()
     while True:
-        pos = _BLANKS.match(text, pos).end()  # type: ignore[union-attr]
+        if pos < length and text[pos] in " \t":
+            pos = _BLANKS.match(text, pos).end()  # type: ignore[union-attr]
         if rest_from is not None and len(values) == rest_from:
             values.append(_verbatim(text[pos:]))
             return tuple(values)
