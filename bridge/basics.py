@@ -2,8 +2,8 @@
 Identity (bridge/moduleside.py).  What each command takes (ranges, value tables) and its literal
 test answer come from dialects/common.yaml; only the behaviour is here:
 
-AT, ATE, AT+CMEE, ATI, AT+CGMI/GMI, AT+CGMM/GMM, AT+CGMR/GMR, AT+CGSN, AT+CIMI, AT+CSQ, AT+CPIN?,
-AT+CFUN, AT+COPS, AT+CREG, AT+CGREG, AT+CEREG, AT+CGATT, AT+CGDCONT, AT+CGPADDR.
+AT, ATE, AT+CMEE, ATI, AT+CGMI/GMI, AT+CGMM/GMM, AT+CGMR/GMR, AT+CGSN/GSN, AT+CIMI, AT+CSQ, AT+CPIN?,
+AT+CFUN, AT+COPS, AT+CREG, AT+CGREG, AT+CEREG, AT+CGATT, AT+CGACT, AT+CGDCONT, AT+CGPADDR.
 
 Registration follows AT+CFUN and AT+COPS; a change is reported as +CREG:/+CGREG:/+CEREG: URCs
 to firmware that asked for them (AT+CEREG=<n>, n > 0), in 27.007's formats.
@@ -156,7 +156,7 @@ _IDENTIFIERS: dict[str, Callable[["Identity"], str]] = {
     "CGMI": lambda i: i.manufacturer, "GMI": lambda i: i.manufacturer,
     "CGMM": lambda i: i.model, "GMM": lambda i: i.model,
     "CGMR": lambda i: i.revision, "GMR": lambda i: i.revision,
-    "CGSN": lambda i: i.imei, "CIMI": lambda i: i.imsi,
+    "CGSN": lambda i: i.imei, "GSN": lambda i: i.imei, "CIMI": lambda i: i.imsi,
 }
 
 
@@ -167,14 +167,15 @@ def _identity_line(side: "ModuleSide", name: str, value: str) -> None:
     side.line(f"+{name}: {value}" if prefixed else value)
 
 
-def _cgsn(side: "ModuleSide", command: Command) -> None:
+def _serial_number(side: "ModuleSide", command: Command) -> None:
+    """AT+CGSN / AT+GSN: the IMEI; the set form <snt> as "+CGSN: <sn>" ("+GSN: <sn>")."""
     if command.form != "set":
         return _identification(side, command)
     given = _numbers(side, command)
     if not given:
         return _refuse(side, command)
     imei = side.identity.imei
-    side.line("+CGSN: " + {0: imei, 1: imei, 2: imei[:14] + "01", 3: "01"}[given[0] or 0])
+    side.line(f"+{command.name}: " + {0: imei, 1: imei, 2: imei[:14] + "01", 3: "01"}[given[0] or 0])
     side.ok()
 
 
@@ -287,6 +288,23 @@ def _cgatt(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
+def _cgact(side: "ModuleSide", command: Command) -> None:
+    ident = side.identity
+    if command.form == "read":
+        for cid in sorted(ident.pdp):
+            side.line(f"+CGACT: {cid},{1 if ident.attached and cid in ident.pdp_active else 0}")
+    elif command.form == "test":
+        return _test(side, command)
+    elif command.form == "set" and (given := _numbers(side, command)):
+        cids = [given[1]] if given[1] is not None else sorted(ident.pdp)
+        if any(cid not in ident.pdp for cid in cids) or (given[0] == 1 and not ident.attached):
+            return side.fail(ErrorKind.NOT_ALLOWED)  # an undefined context; no packet domain to activate in
+        (ident.pdp_active.update if given[0] == 1 else ident.pdp_active.difference_update)(cids)
+    else:
+        return _refuse(side, command)
+    side.ok()
+
+
 def _cgdcont(side: "ModuleSide", command: Command) -> None:
     values = _values(command)
     if command.form == "read":
@@ -322,7 +340,7 @@ def _cgpaddr(side: "ModuleSide", command: Command) -> None:
 
 _HANDLERS: dict[str, Callable[["ModuleSide", Command], None]] = {
     "": _at, "E": _echo, "CMEE": _cmee, "I": _identification, "CSQ": _csq, "CPIN": _cpin,
-    **{name: _identification for name in _IDENTIFIERS}, "CGSN": _cgsn,
+    **{name: _identification for name in _IDENTIFIERS}, "CGSN": _serial_number, "GSN": _serial_number,
     "CFUN": _cfun, "COPS": _cops, **{name: _registration for name in _REGISTRATION},
-    "CGATT": _cgatt, "CGDCONT": _cgdcont, "CGPADDR": _cgpaddr,
+    "CGATT": _cgatt, "CGACT": _cgact, "CGDCONT": _cgdcont, "CGPADDR": _cgpaddr,
 }

@@ -58,6 +58,7 @@ class Identity:
     registered: bool = True   # follows `fun`: AT+CFUN=0/4 deregisters, AT+CFUN=1 registers again
     attached: bool = True     # PS attach (AT+CGATT); follows `fun` too
     pdp: dict[int, tuple[str, str]] = field(default_factory=lambda: {1: ("IP", "cmnet")})
+    pdp_active: set[int] = field(default_factory=lambda: {1})  # AT+CGACT: contexts activated (while attached)
     iccid: str = "89860012345678901234"       # SIM ICCID, 20 digits (898600: China Mobile)
     imsi: str = "460001234567890"              # AT+CIMI: MCC 460, MNC 00
     operator: str = "CHINA MOBILE"             # AT+COPS? long alphanumeric name (format 0)

@@ -45,6 +45,16 @@ def one(host, command: str, prefix: str) -> list[str]:
     return arguments(lines[0], prefix)
 
 
+def identity_value(line: str, command: str, dialect: str) -> str:
+    """The value of an identification answer line.  OneMO: the plain 27.007 line (esp-ml307 needs
+    AT+CGMM's line to start with "ML307").  Neoway N58 prefixes some ("+CGSN: <imei>", which
+    RT-Thread's n58 class parses); its firmware takes either."""
+    prefix = f"+{command}: "
+    if dialect == "neoway" and line.startswith(prefix):
+        return line[len(prefix):]
+    return line
+
+
 def is_error(answer: bytes) -> bool:
     return final(answer) == "ERROR" or final(answer).startswith("+CME ERROR:")
 
@@ -53,17 +63,18 @@ def is_error(answer: bytes) -> bool:
 def test_identification_lines_as_firmware_reads_them(dialect, tmp_path):
     with emulator(dialect, tmp_path) as (host, runner):
         model = runner.side.profile.name
-        for command in ("AT+CGMM", "AT+GMM"):
-            answer = host.transact(command)
-            assert final(answer) == "OK" and info(answer)[0].startswith(model), answer  # esp-ml307: find(model) == 0
-        for command in ("AT+CGMI", "AT+GMI", "AT+CGMR", "AT+GMR"):
-            answer = host.transact(command)
-            assert final(answer) == "OK" and len(info(answer)) == 1 and info(answer)[0].strip(), answer
-        assert info(host.transact("AT+CGMR")) == info(host.transact("AT+GMR"))
-        imsi = info(host.transact("AT+CIMI"))
-        assert len(imsi) == 1 and re.fullmatch(r"460\d{12}", imsi[0]), imsi  # MCC 460, 15 digits
-        imei = info(host.transact("AT+CGSN"))
-        assert len(imei) == 1 and re.fullmatch(r"(\+CGSN: )?\d{15}", imei[0]), imei
+        def value(command: str) -> str:
+            answer = host.transact(f"AT+{command}")
+            assert final(answer) == "OK" and len(info(answer)) == 1, answer
+            return identity_value(info(answer)[0], command, dialect)
+
+        for command in ("CGMM", "GMM"):
+            assert value(command).startswith(model)  # esp-ml307: find(model) == 0
+        for command in ("CGMI", "GMI", "CGMR", "GMR"):
+            assert value(command).strip()
+        assert value("CGMR") == value("GMR")
+        assert re.fullmatch(r"460\d{12}", value("CIMI"))  # MCC 460, 15 digits
+        assert re.fullmatch(r"\d{15}", value("CGSN"))
         for command in ("AT+CGMM=?", "AT+CIMI=?", "AT+GMR=?"):
             assert final(host.transact(command)) == "OK"
 
@@ -170,13 +181,14 @@ def test_no_unsolicited_registration_lines_at_level_0(dialect, tmp_path):
 
 @pytest.mark.parametrize("host_dialect,module_dialect", [("onemo", "neoway"), ("neoway", "onemo")])
 def test_through_the_bridge_the_module_answers(host_dialect, module_dialect, tmp_path):
-    """Bridged, the 3GPP commands go to the module unchanged: its settings, its identity, its
-    unsolicited registration lines."""
+    """Bridged, the 3GPP commands reach the module: its settings, its identity (in the form the
+    firmware's own module writes it), its unsolicited registration lines."""
     from support.bridged import bridged
 
     with bridged(host_dialect, module_dialect, tmp_path) as (fw, _, module):
         answer = fw.transact("AT+CGMM")
-        assert final(answer) == "OK" and info(answer)[0].startswith(module.side.profile.name)
+        assert final(answer) == "OK"
+        assert identity_value(info(answer)[0], "CGMM", host_dialect).startswith(module.side.profile.name)
         assert final(fw.transact("AT+CEREG=2")) == "OK"
         assert module.side.identity.reg_report["CEREG"] == 2  # remembered by the module itself
         fields = one(fw, "AT+CEREG?", "+CEREG")
@@ -187,4 +199,34 @@ def test_through_the_bridge_the_module_answers(host_dialect, module_dialect, tmp
         fw.expect(r"\r\n\+CEREG: 0\r\n")
         assert final(fw.transact("AT+CFUN=1")) == "OK"
         fw.expect(r'\r\n\+CEREG: [15],"[0-9A-F]+","[0-9A-F]+",7\r\n')
-        assert re.fullmatch(r"460\d{12}", info(fw.transact("AT+CIMI"))[0])
+        assert re.fullmatch(r"460\d{12}", identity_value(info(fw.transact("AT+CIMI"))[0], "CIMI", host_dialect))
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_serial_number_forms(dialect, tmp_path):
+    """RT-Thread at_device ml307 sends AT+GSN=1 and parses "+GSN:%s"; 27.007 AT+CGSN=1 -> +CGSN: <imei>."""
+    with emulator(dialect, tmp_path) as (host, _):
+        imei = one(host, "AT+GSN=1", "+GSN")
+        assert len(imei) == 1 and re.fullmatch(r"\d{15}", imei[0]), imei
+        assert one(host, "AT+CGSN=1", "+CGSN") == imei
+        assert info(host.transact("AT+GSN")) in ([imei[0]], [f"+GSN: {imei[0]}"])
+        assert is_error(host.transact("AT+GSN=4"))
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_pdp_context_activation(dialect, tmp_path):
+    """RT-Thread at_device ml307's link check: AT+CGACT? -> "+CGACT: <cid>,<state>", 1 = active."""
+    with emulator(dialect, tmp_path) as (host, _):
+        assert one(host, "AT+CGACT?", "+CGACT") == ["1", "1"]
+        assert one(host, "AT+CGACT=?", "+CGACT") == ["(0", "1)"]
+        assert final(host.transact('AT+CGDCONT=2,"IP","iot"')) == "OK"
+        states = [arguments(line, "+CGACT") for line in info(host.transact("AT+CGACT?"))]
+        assert states == [["1", "1"], ["2", "0"]]
+        assert final(host.transact("AT+CGACT=1,2")) == "OK"
+        assert final(host.transact("AT+CGACT=0,1")) == "OK"
+        states = [arguments(line, "+CGACT") for line in info(host.transact("AT+CGACT?"))]
+        assert states == [["1", "0"], ["2", "1"]]
+        assert is_error(host.transact("AT+CGACT=1,9"))  # no such context
+        assert final(host.transact("AT+CFUN=0")) == "OK"
+        assert [arguments(line, "+CGACT")[1] for line in info(host.transact("AT+CGACT?"))] == ["0", "0"]
+        assert is_error(host.transact("AT+CGACT=1,1"))  # detached: nothing to activate in
