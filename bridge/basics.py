@@ -167,6 +167,21 @@ def _identity_line(side: "ModuleSide", name: str, value: str) -> None:
     side.line(f"+{name}: {value}" if prefixed else value)
 
 
+IDENTIFICATION = frozenset(_IDENTIFIERS)
+
+
+def identity_answer(answer: bytes, name: str, prefixed: bool) -> bytes:
+    """Another module's answer to AT+<name> (an identification command) in this dialect's form:
+    the value as a plain line, or as "+<name>: <value>" when `prefixed`.  Other lines as they are."""
+    prefix = f"+{name}:".encode()
+    lines = answer.split(b"\r\n")
+    for index, line in enumerate(lines):
+        value = line[len(prefix):].strip() if line.startswith(prefix) else line.strip()
+        if value and (line.startswith(prefix) or not line.startswith((b"+", b"OK", b"ERROR"))):
+            lines[index] = prefix + b" " + value if prefixed else value
+    return b"\r\n".join(lines)
+
+
 def _serial_number(side: "ModuleSide", command: Command) -> None:
     """AT+CGSN / AT+GSN: the IMEI; the set form <snt> as "+CGSN: <sn>" ("+GSN: <sn>")."""
     if command.form != "set":

@@ -205,9 +205,22 @@ class ModuleSide:
         if self.handle_command(command, now):
             return
         if self.forward is not None:
-            self.forward(command)
+            self._forward(command)
         elif not self._basic(command):
             self.error()
+
+    def _forward(self, command: Command) -> None:
+        """To the module behind; its identification answers (AT+CGMM, AT+CGSN ...) come back in
+        this dialect's form (plain, or "+CGMM: <value>" where the model profile lists the command
+        under identity_prefixed), the value being the module's."""
+        from .basics import IDENTIFICATION, identity_answer
+
+        if self.query is None or command.name not in IDENTIFICATION or command.form != "execute":
+            assert self.forward is not None
+            self.forward(command)
+            return
+        prefixed = command.name in (self.profile.get("identity_prefixed") or ())
+        self.query(command.raw, lambda answer: self.write(identity_answer(answer, command.name, prefixed)))
 
     def _framing_error(self, frame: FramingError, now: float) -> None:
         if self.echo and frame.raw:
