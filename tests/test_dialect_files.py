@@ -87,3 +87,12 @@ def test_common_test_answers_agree_with_the_set_ranges(command):
     spec = load("common").command(command)
     low, high = spec.forms["set"].params[0].range
     assert spec.forms["test"].response == f"+{command}: ({low}-{high})"
+
+
+def test_every_common_command_is_answered_by_the_basics():
+    """common.yaml declares what bridge/basics.py answers: no declared command without an answer,
+    no answered command undeclared."""
+    from bridge.basics import _HANDLERS
+
+    declared = {"" if name == "AT" else name for name in load("common").commands}
+    assert declared == set(_HANDLERS)
