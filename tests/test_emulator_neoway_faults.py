@@ -246,7 +246,7 @@ def test_random_bytes(tmp_path):
     with neoway(tmp_path) as (host, side):
         host.send(noise)
         host.send(b"\rAT+CGSN\r")
-        text = wait_for(host, r"\r\n861234567890123\r\n\r\nOK\r\n", timeout=20)
+        text = wait_for(host, r"\r\n\+CGSN: 861234567890123\r\n\r\nOK\r\n", timeout=20)  # N58 4.8: with the prefix
         assert text.count(ERROR) > 100 and OK not in text[: -len(OK)]
         still_serving(host)
         assert ask(host, "AT+HTTPPARA=port,80") == OK

@@ -115,6 +115,11 @@ def test_power_on_link_state():
     ("AT+DNSSERVER=3,1.2.3.4", ERROR),
     ("AT+DNSSERVER=1,256.5.5.5", ERROR),
     ("AT+CCID=1", ERROR),
+    ("AT+RECVMODE=1", OK),                              # 6.5; RT-Thread n58 ends its start-up with it
+    ("AT+RECVMODE=0,1", OK),
+    ("AT+RECVMODE=2", ERROR),
+    ("AT+RECVMODE=?", b"\r\n+RECVMODE: (0-1),(0-1)\r\n" + OK),
+    ("AT+CGSN", b"\r\n+CGSN: 861234567890123\r\n" + OK),   # 4.8: with the prefix (RT-Thread: "+CGSN: %s")
 ])
 def test_setting_forms(line, answer):
     assert drive(fresh(), line) == answer
@@ -154,6 +159,16 @@ def test_bring_up_reaches_a_neoway_module_behind_a_bridge(tmp_path):
         assert ask(fw, "AT+XIIC=0") == OK
         assert not module.side.link.up
         assert ask(fw, "AT+XIIC?") == b"\r\n+XIIC:    0,0.0.0.0\r\n" + OK
+
+
+@pytest.mark.timeout(20)
+def test_identity_of_the_onemo_module_in_the_n58_form(tmp_path):
+    """AT+CGSN through the bridge: the OneMO module's IMEI (27.007: a bare line), written as an N58
+    writes it, "+CGSN: <imei>" (manual 4.8), which is what RT-Thread's n58 driver parses."""
+    with session(tmp_path) as (fw, bridge, module):
+        module.side.identity.imei = "355897043139120"
+        answer = ask(fw, "AT+CGSN")
+        assert answer == b"\r\n+CGSN: 355897043139120\r\n" + OK
 
 
 @pytest.mark.timeout(30)

@@ -36,6 +36,7 @@ class Side(Protocol):
     link: DataLink
     channels: dict[bool, Channel]
     module_call: object
+    query: object
 
     def line(self, text: Union[str, bytes]) -> None: ...
     def ok(self) -> None: ...
@@ -44,6 +45,7 @@ class Side(Protocol):
     def close_line(self, secure: bool) -> str: ...
     def hold_until_answered(self) -> None: ...
     def answered(self, now: float) -> None: ...
+    def write(self, data: bytes) -> None: ...
 
 
 class BringUp:
@@ -53,6 +55,7 @@ class BringUp:
         self.auth: dict[str, tuple[str, str, str]] = {}
         self.dns = [NO_ADDRESS, NO_ADDRESS]
         self._calls = 0                          # operations the module behind has not answered yet
+        self.recv = ("1", "0")                   # AT+RECVMODE <n>,<mode>: the N58's defaults
 
     # ---- AT+XIIC --------------------------------------------------------------------------------
 
@@ -137,6 +140,37 @@ class BringUp:
             self.side.ok()
         else:
             self.side.fail(answer.error or ErrorKind.UNKNOWN)
+
+    # ---- AT+RECVMODE (TCP/UDP receive mode: no HTTP effect, remembered) ----------------------------
+
+    def recvmode(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
+        if command.form in ("read", "test"):
+            text = f"+RECVMODE: {self.recv[0]},{self.recv[1]}" if command.form == "read" else spec.forms["test"].response
+            self.side.line(text or "")
+        else:
+            n, mode = checked(command, spec)
+            assert n is not None
+            self.recv = (n, mode or "0")
+        self.side.ok()
+
+    # ---- identity answers of the module behind, in the N58's "+NAME: value" form -------------------
+
+    def identity_through(self, command: Command, now: float) -> None:
+        """AT+CGSN etc. in a bridge: the module behind answers, and a bare value line (27.007's
+        form) is given the prefix an N58 writes (neoway.yaml identity_prefixed)."""
+        self.side.hold_until_answered()
+        prefix = f"+{command.name}:"
+
+        def done(answer: bytes) -> None:
+            lines = answer.split(b"\r\n")
+            for i, line in enumerate(lines):
+                text = line.strip()
+                if text and not text.startswith((b"+", b"OK", b"ERROR")) and text.isalnum():
+                    lines[i] = prefix.encode() + b" " + text
+            self.side.write(b"\r\n".join(lines))
+            self.side.answered(now)
+
+        self.side.query(command.raw, done)  # type: ignore[operator]
 
     # ---- AT+DNSSERVER ---------------------------------------------------------------------------
 

@@ -271,7 +271,8 @@ class NeowayModuleSide(ModuleSide):
         routes["FSWF"] = (False, self._fswf)
         bringup = self.bringup
         for name, handler in (("XIIC", bringup.xiic), ("CCID", bringup.ccid), ("NETAPN", bringup.netapn),
-                              ("XGAUTH", bringup.xgauth), ("DNSSERVER", bringup.dnsserver)):
+                              ("XGAUTH", bringup.xgauth), ("DNSSERVER", bringup.dnsserver),
+                              ("RECVMODE", bringup.recvmode)):
             routes[name] = (False, handler)
         missing = [name for name in routes if name not in self.dialect.commands]
         assert not missing, f"neoway.yaml does not declare {missing}"
@@ -284,6 +285,9 @@ class NeowayModuleSide(ModuleSide):
         return not (spec and spec.models and self.profile.name not in spec.models)
 
     def _other_command(self, command: Command, now: float) -> bool:
+        if self.query is not None and command.name in (self.profile.get("identity_prefixed") or ()):
+            self.bringup.identity_through(command, now)
+            return True
         if command.name == _CGATT and command.form == "set" and self.query is not None:
             self._cgatt_through(command, now)
             return True
