@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bridge.net import ModuleFileSystem
 from support.bridged import cli_bridged
-from support.servers import BlobServer, blob_bytes
+from support.servers import BlobServer, blob_bytes, install_ca, server_context
 
 @pytest.fixture
 def server():
@@ -77,3 +78,34 @@ def test_without_fs_root_a_named_temporary_directory_is_used_and_removed(tmp_pat
         assert where.is_dir()
         assert final_of(fw.transact("AT")) == b"OK"
     assert not where.exists()
+
+
+@pytest.mark.timeout(60)
+def test_certificates_in_the_fs_root(tmp_path, ca):
+    """Neoway firmware on a OneMO module: the CA a user copies into DIR is the file
+    AT+HTTPSCFG="cacert" names, and the module verifies the server with it.  OneMO firmware on a
+    Neoway module: the CA written with AT+MSSLCERTWR is kept in DIR/ssl/ and verifies too."""
+    root = tmp_path / "n58-files"
+    install_ca(ModuleFileSystem(str(root)), ca, "certs/ca.pem")  # as a user would copy it there
+    with BlobServer(server_context(ca)) as server:
+        with cli_bridged("neoway", "onemo", tmp_path / "n", "--fs-root", str(root)) as (fw, bridge, _):
+            for line in ("AT+XIIC=1", 'AT+HTTPSCFG="authmode",1', 'AT+HTTPSCFG="cacert","certs/ca.pem"',
+                         "AT+HTTPSPARA=url,127.0.0.1/blob/300?seed=8", f"AT+HTTPSPARA=port,{server.port}",
+                         "AT+HTTPSSETUP", "AT+HTTPSACTION=0"):
+                assert final_of(fw.transact(line, timeout=20)) == b"OK", line
+            fw.expect(r"\+HTTPSRECV:", timeout=30)
+            fw.expect(r"\r\n\+HTTPSCLOSED: HTTPS Link Closed\r\n", timeout=30)
+            assert blob_bytes(300, 8) in bytes(fw.seen)
+        root = tmp_path / "ml307-files"
+        pem = ca.cert_pem.bytes()
+        with cli_bridged("onemo", "neoway", tmp_path / "o", "--fs-root", str(root)) as (fw, bridge, _):
+            fw.command(f'AT+MSSLCERTWR="s.ca",0,{len(pem)}')
+            fw.expect(r"\r\n>")
+            fw.send(pem)
+            assert fw.expect(r"\r\n(OK|ERROR|\+CME ERROR: \d+)\r\n").group(1) == b"OK"
+            for line in ('AT+MSSLCFG="cert",1,"s.ca"', 'AT+MSSLCFG="auth",1,1'):
+                assert final_of(fw.transact(line)) == b"OK", line
+            assert final_of(fw.transact(f'AT+MHTTPDLFILE="https://127.0.0.1:{server.port}/blob/20?seed=9","/v.bin",0,,0,1')) == b"OK"
+            fw.expect(r'\+MHTTPDLFILE: \d+,\d+,100\r\n', timeout=30)
+        assert (root / "ssl" / "s.ca").read_bytes() == pem and (root / "v.bin").read_bytes() == blob_bytes(20, 9)
+        assert "/ssl/s.ca -> " in bridge.log
