@@ -189,11 +189,17 @@ class FramerTarget(Target):
             self.reset()
 
     def recovers(self) -> bool:
-        if isinstance(self.framer, CommandFramer):
+        if isinstance(self.framer, CommandFramer):  # a line left open ends, and so does data mode
+            self.framer.feed(b"\r\n")
             self.framer.end_data()
-            frames = self.framer.feed(b"\r\nAT\r")
+            frames = self.framer.feed(b"AT\r")
             return bool(frames) and frames[-1] == Command("", "execute", raw=b"AT")
-        self.framer.abandon_payload()
+        self.framer.feed(b"\r\n")
+        for _ in range(MAX_INPUT):  # each buffered frame that announced a payload gets its deadline
+            if not self.framer.in_payload:
+                break
+            self.framer.abandon_payload()
+            self.framer.feed()
         frames = self.framer.feed(b"\r\nOK\r\n")
         return bool(frames) and frames[-1] == Final("OK")
 
@@ -618,10 +624,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--hang", type=float, default=2.0, help="seconds an input may take")
     parser.add_argument("--only", default="", help="run only targets whose name contains this")
+    parser.add_argument("--part", default="0/1", help="K/N: run the K-th of N shares of the targets (to use N processes)")
     args = parser.parse_args(argv)
+    part, parts = (int(x) for x in args.part.split("/"))
     with tempfile.TemporaryDirectory(prefix="atbridge-fuzz-") as root:
-        chosen = [(make, pool) for make, pool in targets(root) if args.only in make().name]
-        per = args.per_target or max(1, args.inputs // len(chosen))
+        every = targets(root)
+        per = args.per_target or max(1, args.inputs // len(every))
+        chosen = [(make, pool) for i, (make, pool) in enumerate(every) if args.only in make().name and i % parts == part]
         results = []
         for make, pool in chosen:
             stats = fuzz_target(make, pool, per, args.seed, args.hang, log=lambda s: print(s, flush=True))

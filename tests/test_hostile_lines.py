@@ -153,3 +153,13 @@ def test_a_terminated_line_over_line_max_is_refused(dialect_name):
     frames = framer.feed(b"\r\n+FOO: " + b"a," * dialect.line_max + b"\r\n\r\nOK\r\n")
     assert isinstance(frames[0], FramingError) and "longer" in frames[0].reason
     assert frames[1:] == [Final("OK")]
+
+
+def test_payload_that_looks_hex_only_at_first_is_taken_raw():
+    """Found by the fuzzer: HEX output was decided from the first <length> bytes, and
+    bytes.fromhex raised on the rest."""
+    framer = ResponseFramer(load("onemo"))
+    frames = framer.feed(b'\r\n+MHTTPURC: "content",0,4,4,4,abcdXYZW\r\n\r\nOK\r\n')
+    assert frames[0].payload == b"abcd" and frames[-1] == Final("OK")
+    frames = framer.feed(b'\r\n+MHTTPURC: "content",0,4,8,4,61626364\r\n\r\nOK\r\n')
+    assert frames[0].payload == b"abcd" and frames[-1] == Final("OK")  # real HEX output still decodes

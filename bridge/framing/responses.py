@@ -218,6 +218,8 @@ class ResponseFramer(Framer):
         if available < need:
             self._waiting = True
             return None
+        if payload.hex and _HEX.fullmatch(buf, pos, pos + need) is None:  # hex digits at first only: raw
+            payload.hex, need = False, payload.length
         data = bytes(buf[pos:pos + need])
         self._pos = pos + need
         self._payload = None
