@@ -1,13 +1,17 @@
 """The one I/O loop.  It waits in a selector on the ports (and on a wake-up pipe), bounded by the
 sides' next timer deadline -- no polling, no sleeps.  Ports with a file descriptor (ptys, serial
-devices) are read by the loop thread itself when the selector says so; a port without one (some
-pyserial URLs) gets a thread blocked in its read.  Executors run requests in worker threads and
-post their events into a queue, waking the selector.  The loop thread owns the sans-I/O sides:
-it feeds them, writes what they say and carries out their actions.
+devices, sockets) are read by the loop thread itself when the selector says so, in large reads; a
+port without one (rfc2217://) gets a thread blocked in its read.  Executors run requests in worker
+threads and post their events into a queue, waking the selector.  The loop thread owns the sans-I/O
+sides: it feeds them, writes what they say and carries out their actions.  Timers fire only when
+one is due; the wake-up pipe is read only when it fired.
 
-Memory stays bounded: the loop reads a port only when it is free to handle what it reads (so a
-slow side leaves bytes in the kernel and the sender is flow-controlled), and each request and
-each threaded reader may be at most CREDITS items ahead of the loop.
+The loop never blocks on a write: a port it owns takes what it can now and keeps the rest, which
+the loop writes out when the port is writable.  While a port holds more than OUT_HIGH unsent bytes
+(a firmware that stopped reading), the loop reads nothing that could feed it -- the other ports
+and the posted events (whose producers then wait for credits) -- so only that direction stalls,
+and bytes stay in the kernel where the sender is flow-controlled.  Each request and each threaded
+reader may be at most CREDITS items ahead of the loop.  Memory stays bounded.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import selectors
 import signal
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Protocol
 
@@ -24,6 +29,8 @@ from .model import BodyChunk, ErrorKind, Event, Failure, Progress, Request
 from .ports import Port
 
 CREDITS = 8  # items a reader thread or a request may have queued ahead of the loop
+OUT_HIGH = 64 * 1024  # unsent bytes a port may hold before the loop stops reading its producers
+OUT_HARD = 4 * OUT_HIGH  # ... before it stops reading that port itself too
 
 
 class RequestExecutor(Protocol):
@@ -40,12 +47,26 @@ class _Running:
     cancelled: threading.Event
 
 
+@dataclass
+class _Source:
+    """A port the loop reads (and writes)."""
+    port: Port
+    tag: str
+    fd: int  # -1: read by a thread
+    events: int = 0  # what the selector waits for now
+    eof: bool = False
+
+
 class Loop:
     def __init__(self) -> None:
         self._queue: "queue.Queue[tuple]" = queue.Queue()
         self._stop = threading.Event()
         self._requests: dict[tuple[object, int], _Running] = {}
         self._credits: dict[str, threading.Semaphore] = {}
+        self._sources: list[_Source] = []
+        self._held: "deque[tuple]" = deque()  # posted items kept back while a port is over OUT_HIGH
+        self._backed_up: Optional[_Source] = None  # a port over OUT_HIGH (its producers wait)
+        self._more_posted = False  # items were left in the queue: look again without waiting
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -55,13 +76,18 @@ class Loop:
     # -- sources -----------------------------------------------------------------------
 
     def read_port(self, port: Port, tag: str) -> None:
-        """Deliver what `port` receives as ("port", tag, bytes); b"" once it is closed."""
+        """Own `port`: deliver what it receives as ("port", tag, bytes), b"" once it is closed;
+        its writes never block from now on (what it cannot take waits in its buffer)."""
+        start = getattr(port, "start_buffered", None)
+        if start is not None:
+            start(self._wake)
         fileno = getattr(port, "fileno", None)
-        descriptor = fileno() if callable(fileno) else None
-        if descriptor is not None and descriptor >= 0:
-            self._selector.register(descriptor, selectors.EVENT_READ, (port, tag))
-        else:
+        descriptor = fileno() if callable(fileno) else -1
+        source = _Source(port, tag, descriptor if descriptor is not None and descriptor >= 0 else -1)
+        self._sources.append(source)
+        if source.fd < 0:
             self._read_in_thread(port, tag)
+        self._update_interest()
 
     def _read_in_thread(self, port: Port, tag: str) -> None:
         credits = self._credits[tag] = threading.Semaphore(CREDITS)
@@ -116,7 +142,7 @@ class Loop:
 
     def stop(self) -> None:
         self._stop.set()
-        self.post(("stop",))
+        self._wake()
 
     @property
     def stopped(self) -> bool:
@@ -126,52 +152,121 @@ class Loop:
 
     def run(self, handle: Callable[[tuple, float], None], deadline: Callable[[], Optional[float]],
             on_time: Callable[[float], None]) -> None:
-        """Until :meth:`stop`: give every port read and posted item to `handle`; fire timers."""
+        """Until :meth:`stop`: give every port read and posted item to `handle`; fire timers
+        when one is due."""
         try:
             while not self._stop.is_set():
                 due = deadline()
                 timeout = None if due is None else max(0.0, due - time.monotonic())
+                if self._more_posted and self._backed_up is None:
+                    timeout = 0.0
                 ready = self._selector.select(timeout)
                 now = time.monotonic()
-                for key, _ in ready:
-                    if key.data is not None:
-                        self._read_ready(key, handle, now)
-                if not self._drain_posted(handle, now):
+                woken = False
+                for key, mask in ready:
+                    if key.data is None:
+                        woken = True
+                        self._read_wake_pipe()
+                    else:
+                        self._ready(key.data, mask, handle, now)
+                if self._stop.is_set():
                     break
-                on_time(now)
+                if (woken or self._more_posted) and self._backed_up is None:
+                    self._drain_posted(handle, now)
+                elif woken:
+                    self._hold_posted(handle, now)
+                if due is not None and now >= due:
+                    on_time(now)
+                self._update_interest()
         finally:
             self._selector.close()
             for fd in (self._wake_r, self._wake_w):
                 os.close(fd)
 
-    def _read_ready(self, key: selectors.SelectorKey, handle: Callable[[tuple, float], None], now: float) -> None:
-        port, tag = key.data
-        try:
-            data = port.read_ready()
-        except OSError:
-            data = b""
-        if not data:
-            self._selector.unregister(key.fd)
-        handle(("port", tag, data), now)
+    def _ready(self, source: _Source, mask: int, handle: Callable[[tuple, float], None], now: float) -> None:
+        if mask & selectors.EVENT_WRITE:
+            source.port.write_ready()
+        if mask & selectors.EVENT_READ and not source.eof:
+            try:
+                data = source.port.read_ready()
+            except OSError:
+                data = b""
+            if data is None:
+                return
+            if not data:
+                source.eof = True
+            handle(("port", source.tag, data), now)
 
-    def _drain_posted(self, handle: Callable[[tuple, float], None], now: float) -> bool:
-        """Handle every posted item; False once a stop was posted."""
+    def _read_wake_pipe(self) -> None:
         try:
-            while os.read(self._wake_r, 4096):
+            while len(os.read(self._wake_r, 4096)) == 4096:
                 pass
         except BlockingIOError:
             pass
+
+    def _update_interest(self) -> None:
+        """Wait for writability where bytes wait; while a port holds more than OUT_HIGH unsent
+        bytes, read no other source (back-pressure), and past OUT_HARD not even that port."""
+        backed_up = None
+        for source in self._sources:
+            if source.port.pending() > OUT_HIGH:
+                backed_up = source
+                break
+        self._backed_up = backed_up
+        for source in self._sources:
+            if source.fd < 0:
+                continue
+            pending = source.port.pending()
+            events = selectors.EVENT_WRITE if pending else 0
+            if not source.eof and (backed_up is None or (backed_up is source and pending < OUT_HARD)):
+                events |= selectors.EVENT_READ
+            if events != source.events:
+                self._register(source, events)
+
+    def _register(self, source: _Source, events: int) -> None:
+        try:
+            if not events:
+                self._selector.unregister(source.fd)
+            elif source.events:
+                self._selector.modify(source.fd, events, source)
+            else:
+                self._selector.register(source.fd, events, source)
+        except (KeyError, ValueError, OSError):  # closed under us while stopping
+            events = 0
+        source.events = events
+
+    def _drain_posted(self, handle: Callable[[tuple, float], None], now: float) -> None:
+        """Handle the items held back, then the items posted by now (later ones next pass) --
+        until a port backs up."""
+        while self._held and not self._backing_up():
+            self._dispatch(self._held.popleft(), handle, now)
         for _ in range(self._queue.qsize()):  # only what is there now: the ports get their turn
+            if self._backing_up():
+                break
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if item[0] == "stop":
-                return False
             self._dispatch(item, handle, now)
-        if not self._queue.empty():
-            self._wake()  # more came meanwhile: the next select returns at once
-        return True
+        self._more_posted = bool(self._held) or not self._queue.empty()
+
+    def _backing_up(self) -> bool:
+        return any(source.port.pending() > OUT_HIGH for source in self._sources)
+
+    def _hold_posted(self, handle: Callable[[tuple, float], None], now: float) -> None:
+        """While a port is backed up: take the posted items; reads of that very port (a threaded
+        port) are handled, the rest waits (and its producers, out of credits, with it)."""
+        backed_up = self._backed_up
+        for _ in range(self._queue.qsize()):
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item[0] in ("port", "done") and backed_up is not None and item[1] == backed_up.tag and not self._held:
+                self._dispatch(item, handle, now)
+            else:
+                self._held.append(item)
+        self._more_posted = True
 
     def _dispatch(self, item: tuple, handle: Callable[[tuple, float], None], now: float) -> None:
         if item[0] == "done":
