@@ -49,6 +49,7 @@ class _Payload:
     length: int
     prefix: bytes
     hex: Optional[bool]
+    checked: int = 0  # payload bytes seen to be hex digits so far (each byte looked at once)
 
 
 class ResponseFramer(Framer):
@@ -210,7 +211,7 @@ class ResponseFramer(Framer):
         buf, pos = self._buf, self._pos
         available = len(buf) - pos
         if payload.hex is None:
-            payload.hex = self._looks_hex(payload.length, available)
+            payload.hex = self._looks_hex(payload, available)
             if payload.hex is None:
                 self._waiting = True
                 return None
@@ -218,7 +219,7 @@ class ResponseFramer(Framer):
         if available < need:
             self._waiting = True
             return None
-        if payload.hex and _HEX.fullmatch(buf, pos, pos + need) is None:  # hex digits at first only: raw
+        if payload.hex and _HEX.fullmatch(buf, pos + payload.checked, pos + need) is None:  # hex at first only: raw
             payload.hex, need = False, payload.length
         data = bytes(buf[pos:pos + need])
         self._pos = pos + need
@@ -228,14 +229,16 @@ class ResponseFramer(Framer):
         pattern = payload.pattern
         return Info(pattern.frame.name, payload.fields, pattern.variant, data, pattern.frame.unsolicited, payload.prefix)
 
-    def _looks_hex(self, length: int, available: int) -> Optional[bool]:
+    def _looks_hex(self, payload: _Payload, available: int) -> Optional[bool]:
         """Raw or HEX output: undecided (None) until the bytes say.  Raw data is followed by
         CR LF or the next frame after `length` bytes; HEX data is still hex digits there."""
+        length = payload.length
         if length == 0:
             return False
         probe = min(length, available)
-        if _HEX.fullmatch(self._buf, self._pos, self._pos + probe) is None:
+        if _HEX.fullmatch(self._buf, self._pos + payload.checked, self._pos + probe) is None:
             return False
+        payload.checked = probe
         if available <= length:
             return None
         return self._buf[self._pos + length] in _HEX_DIGITS
