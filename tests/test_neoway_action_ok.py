@@ -12,6 +12,7 @@ import threading
 import pytest
 
 from support.servers import LoopbackServer
+from support.bridged import bridged
 from test_bridge_neoway_support import session
 from test_emulator_neoway_support import OK, _read_request, ask, neoway, wait_for
 
@@ -85,4 +86,13 @@ def test_post_ok_before_a_slow_response(tmp_path):
                    strict=False)
 def test_ok_before_a_slow_response_bridged(tmp_path):
     with HeldServer() as server, session(tmp_path) as (fw, bridge, module):
+        ok_before_the_head(fw, server)
+
+
+@pytest.mark.timeout(40)
+def test_ok_before_a_slow_response_bridged_to_a_neoway_module(tmp_path):
+    """Through a bridge to a Neoway module, whose own OK says the request went out: the Neoway host
+    side passes that on (RequestSent), so the firmware's OK does not wait for the head either."""
+    with HeldServer() as server, bridged("neoway", "neoway", tmp_path, hosts={HOST: ["127.0.0.1"]}) as (fw, bridge, module):
+        assert ask(fw, "AT+XIIC=1", timeout=30) == OK
         ok_before_the_head(fw, server)

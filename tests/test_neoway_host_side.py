@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from bridge.dialect import load
 from bridge.frames import Command, DataInput
 from bridge.framing import CommandFramer
-from bridge.model import (BodyChunk, ByteRange, ErrorKind, Failure, Method, Progress, Request, ResponseEnd,
+from bridge.model import (BodyChunk, ByteRange, Connected, ErrorKind, Failure, Method, Progress, Request, ResponseEnd,
                           ResponseHead, Timeouts, TlsSettings, VerifyMode)
 from bridge.hostcommands import SETTLE
 from bridge.neoway.host_scripts import COMMAND_TIMEOUT, WAIT_MARGIN
@@ -881,3 +881,18 @@ def test_after_a_piece_that_stopped_short_the_next_request_is_framed_afresh():
     feed(host, OK, now=1e6)
     feed(host, OK * 5 + piece(http_response(b"fresh")), now=1e6)
     assert body(events_of(host, second)) == b"fresh"
+
+
+def test_a_connect_only_request_sets_up_the_link_and_sends_nothing():
+    """A module side's HTTPSETUP through a bridge (Request.connect_only): HTTPPARA and HTTPSETUP, the
+    event Connected, no HTTPACTION; the next request to the same server uses that link."""
+    host = started()
+    fake = FakeModule(host)
+    token = host.submit(Request(Method.GET, URL, connect_only=True, keep_alive=True))
+    fake.pump()
+    assert fake.commands == HTTP_PARAS[:2] + [b"AT+HTTPPARA=keepalive,1", b"AT+HTTPSETUP"]
+    assert events_of(host, token) == [Connected()]
+    token = host.submit(Request(Method.GET, URL, report_sent=True))
+    fake.pump()
+    assert b"AT+HTTPSETUP" not in fake.commands[4:] and b"AT+HTTPACTION=0" in fake.commands[4:]
+    assert kinds(events_of(host, token))[:2] == ["RequestSent", "ResponseHead"]  # the module's OK: sent

@@ -69,6 +69,7 @@ class Cmd:
 
 
 WAIT = "wait"  # the script waits for the response (or +FILEHTTPSTAT)
+CONNECTED = "connected"  # a connect-only request: the link is up, nothing is sent
 Op = Union[Cmd, str]
 Script = Generator[Op, Optional[Answer], None]
 
@@ -245,6 +246,16 @@ def exchange(ctx: Context, request: Request, target: Target, action: Action, tls
         answer = yield _action(ctx, request, target, action)
     _check(ctx, answer, "AT+" + target.family.command("ACTION"))
     yield WAIT
+
+
+def connect(ctx: Context, request: Request, target: Target, tls: tuple) -> Script:
+    """A connect-only request (a module side's HTTPSETUP): TLS, HTTPPARA, HTTPSETUP, and the link
+    is kept for the request that follows; nothing is sent to the server."""
+    key = link_key(target, tls)
+    yield from _prepare(ctx, request, target, tls, key)
+    if not ctx.link.up:
+        yield from _set_up(ctx, request, target, key)
+    yield CONNECTED
 
 
 def download(ctx: Context, request: Request, target: Target, plan: FilePlan, tls: tuple, mode: str) -> Script:

@@ -54,7 +54,7 @@ from typing import Callable, Optional, Union
 from ..dialect import Dialect, load
 from ..frames import Frame, FramingError, HttpBody, HttpEnd, HttpHead, Info
 from ..framing import ResponseFramer
-from ..model import ErrorKind, Event, Failure, ModuleCall, Progress, Request, ResponseEnd
+from ..model import Connected, ErrorKind, Event, Failure, ModuleCall, Progress, Request, RequestSent, ResponseEnd
 from . import host_bringup
 from . import host_scripts as scripts
 from ..hostcommands import Answer, Exchange, Timer
@@ -279,6 +279,8 @@ class NeowayHostSide(HostPlumbing[_Job]):
         request = job.request
         target = job.target = target_of(request.url, self.limits)
         tls = scripts.tls_options(self.limits, request.tls) if target.tls else ()
+        if request.connect_only:
+            return scripts.connect(self, request, target, tls)
         if request.save_to is not None:
             job.file = plan_file(request, target, self.limits)
             return scripts.download(self, request, target, job.file, tls, self.limits.file_get)
@@ -309,6 +311,9 @@ class NeowayHostSide(HostPlumbing[_Job]):
             return
         if isinstance(op, Cmd):
             self._send(job, op)
+        elif op == scripts.CONNECTED:
+            self._events.append((job.token, Connected()))
+            self._complete(job)
         else:
             self._wait(job)
 
@@ -335,6 +340,8 @@ class NeowayHostSide(HostPlumbing[_Job]):
                 self.errors.final_kind(answer.final) if answer.final is not None else ErrorKind.UNKNOWN)
             self._fail(job, kind, f"{what}: {answer.final or line}")
         else:
+            if cmd.receives and answer.ok and job.request.report_sent:
+                self._events.append((job.token, RequestSent()))  # a Neoway module's OK: the request went out
             self._step(job, answer)
 
     def _wait(self, job: _Job) -> None:
