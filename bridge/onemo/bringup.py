@@ -8,8 +8,9 @@ MIPCALL; the OneMO general AT manual 4.6 and 4.17):
 - AT+MIPCALL?: +MIPCALL: <cid>,<state>[,"<ip>"] for each defined context (AT+CGDCONT);
 - AT+CGAUTH=<cid>[,<auth_prot>[,<userid>[,<password>]]]: the context's authentication (4.13).
 
-An emulator answers from its Identity; the context that autoconn brings up at power-on (cid 1,
-MUECONFIG "autoconn" default 1) is up while the module is attached.  In a bridge
+An emulator answers from its Identity (Identity.pdp_active, shared with AT+CGACT); the context
+that autoconn brings up at power-on (cid 1, MUECONFIG "autoconn" default 1) is up while the module
+is attached.  In a bridge
 (side.module_call set) each is translated into a model.ModuleOp the module behind carries out
 with its own commands, and the answer is written in OneMO's form; a failure gets OneMO's own
 error answer.
@@ -32,9 +33,13 @@ AUTOCONN_CID = 1  # the context a OneMO module connects by itself at power-on (M
 class BringUpCommands:
     def __init__(self, side: "OnemoModuleSide") -> None:
         self.side = side
-        self.up: set[int] = {AUTOCONN_CID}  # contexts connected (while attached)
         self.dns: dict[str, str] = {}  # MDNSCFG values, from the dialect file's defaults on first use
         self.auth: dict[int, tuple[str, str, str]] = {}  # AT+CGAUTH by cid: (protocol, user, password)
+
+    @property
+    def up(self) -> set[int]:
+        """Contexts connected (while attached): the Identity's, which AT+CGACT shares."""
+        return self.side.identity.pdp_active
 
     # -- AT+MCCID ----------------------------------------------------------------------------
 
