@@ -61,6 +61,7 @@ def test_firmware_replays(name, script, mode, tmp_path, ca):
     variables: dict[str, str] = {}
     with RouteServer(script["server"].get("routes", []), variables, tls_context=tls) as server:
         variables["port"] = str(server.port)
+        variables["ca_pem"] = ca.cert_pem.bytes().decode()  # for firmware that writes its CA to the module
         with module_for(script, mode, tmp_path) as port:
             replay = Replay(port, variables)
             try:

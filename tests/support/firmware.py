@@ -122,6 +122,8 @@ class Replay:
         for listing everything a product still lacks: FIRMWARE_KEEP_GOING=1)."""
         failures = []
         for number, step in enumerate(steps, 1):
+            if any(self.variables.get(k) != str(v) for k, v in step.get("only_if", {}).items()):
+                continue  # a branch the firmware takes only on another answer
             try:
                 if "wait" in step:
                     self.wait(step["wait"])
@@ -178,10 +180,10 @@ class Replay:
         if not any(re.fullmatch(pattern, final) for pattern in accepted):
             raise StepFailed(f"final {final!r} is not one of {accepted}")
         for pattern in expect.get("lines", []):
-            if not re.search(pattern, body, re.M):
+            if not re.search(self.fill(pattern), body, re.M):
                 raise StepFailed(f"no line matches {pattern!r} in {body!r}")
         for name, pattern in expect.get("capture", {}).items():
-            match = re.search(pattern, body, re.M)
+            match = re.search(self.fill(pattern), body, re.M)
             if not match:
                 raise StepFailed(f"nothing to capture as {name} with {pattern!r} in {body!r}")
             self.variables[name] = match.group(1)
@@ -189,13 +191,16 @@ class Replay:
     def wait(self, spec: dict) -> None:
         """A URC (or unsolicited data) the firmware waits for; with `until_ge: [a, b]` it keeps
         taking matches until group a >= group b; with `collect`, group `collect` of every match is
-        kept (hex-decoded if `collect_hex`) in variable `into`."""
+        kept (hex-decoded if `collect_hex`) in variable `into`; `capture: {name: group}` keeps a
+        group of the (last) match as a variable."""
         regex = re.compile(self.fill(spec["match"]).encode("latin-1"), re.M)
         deadline = time.monotonic() + _wait_for(spec.get("timeout", 10))
         collected = b""
         while True:
             match = self._search(regex, self.urc_cursor, deadline, f"{spec['match']!r}")
             self.urc_cursor = match.end()
+            for name, group in spec.get("capture", {}).items():
+                self.variables[name] = match.group(group).decode("latin-1")
             if "collect" in spec:
                 piece = match.group(spec["collect"])
                 collected += bytes.fromhex(piece.decode()) if spec.get("collect_hex") else piece
