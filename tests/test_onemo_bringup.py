@@ -89,6 +89,14 @@ def test_mipcall_down_and_up_again(module):
     module.alive()
 
 
+def test_mipcall_and_cgact_agree(module):
+    """RT-Thread's ML307 link check reads AT+MIPCALL? and AT+CGACT?: one context state for both."""
+    module.ok("AT+MIPCALL=0,1")
+    assert module.ok("AT+CGACT?")[0].raw.strip() == b"+CGACT: 1,0"
+    module.ok("AT+CGACT=1,1")
+    assert module.ok("AT+MIPCALL?")[0].get("state") == "1"
+
+
 def test_mipcall_refusals(module):
     module.fails("AT+MIPCALL=1", 50)  # ML30x: <cid> may not be omitted
     module.fails("AT+MIPCALL=2,1", 50)
