@@ -15,12 +15,12 @@ import pytest
 
 from bridge.dialect import load
 from bridge.emulator import make_module_side
-from bridge.frames import Final, Info
+from bridge.frames import Info
 from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
 from bridge.net import ModuleFileSystem
 from bridge.onemo.host_side import OnemoHostSide
 from support.emulated import emulator
-from test_emulator_onemo_support import OK, Module, cme
+from test_emulator_onemo_support import OK, Module
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -33,10 +33,6 @@ def module(tmp_path):
         module = Module(host)
         module.runner = runner
         yield module
-
-
-def text(frame) -> str:
-    return frame.raw.decode().strip() if getattr(frame, "raw", b"") else str(frame)
 
 
 def test_mccid_as_esp_ml307_reads_it(module):

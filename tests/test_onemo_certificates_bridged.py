@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.servers import BlobServer, blob_bytes, make_ca, server_context
+from support.servers import blob_bytes, make_ca
 from test_bridge_onemo_support import onemo_bridge
 from test_emulator_onemo_support import OK
 
