@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Optional
 
 from bridge.dialect import load
 from bridge.frames import HttpBody, Info
@@ -46,8 +47,10 @@ def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 20.0) -> N
             raise RuntimeError(f"{path} did not appear: {line!r}")
 
 
-def _spawn(args: list[str], link: Path) -> subprocess.Popen:
-    process = subprocess.Popen(ATBRIDGE + args, stderr=subprocess.PIPE, text=True)
+def _spawn(args: list[str], link: Path, profile: Optional[Path] = None) -> subprocess.Popen:
+    """`atbridge ARGS` until it made `link`; under cProfile (output to `profile`) if given."""
+    command = ATBRIDGE if profile is None else [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bridge.cli"]
+    process = subprocess.Popen(command + args, stderr=subprocess.PIPE, text=True)
     _wait_for(link, process)
     return process
 
