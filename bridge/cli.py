@@ -166,7 +166,10 @@ def bridge_command(host_spec: str, host_dialect: str, module_spec: str, module_d
     click.echo(f"atbridge: {host_dialect} host on {host_port.name} <-> {module_dialect} module on {module_port.name}; "
                f"bridge file system at {fs.root}{kept}; Ctrl-C stops", err=True)
     try:
-        run_until_signalled(BridgeRunner(engine, host_port, module_port))
+        run_until_signalled(BridgeRunner(engine, host_port, module_port,
+                                         reopen_host=lambda: open_port(host_spec, baud),
+                                         reopen_module=lambda: open_port(module_spec, baud),
+                                         new_host_side=lambda: make_host_side(module_dialect, module_model)))
     finally:
         fs.close()
     click.echo("atbridge: bridge stopped", err=True)

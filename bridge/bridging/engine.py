@@ -8,7 +8,7 @@ from typing import Callable, Optional
 
 from ..client import HostSide
 from ..frames import Command
-from ..model import Connected, ConnectionClosed, Failure, ModuleAnswer, ModuleCall, ResponseEnd
+from ..model import Connected, ConnectionClosed, ErrorKind, Failure, ModuleAnswer, ModuleCall, ResponseEnd
 from ..moduleside import CancelRequest, ModuleSide, StartRequest
 from .trace import Trace
 
@@ -23,6 +23,8 @@ class BridgeEngine:
         self._closes: dict[int, bool] = {}  # module-side token -> the connection closes after it
         self._queries: dict[int, Callable[[bytes], None]] = {}  # passthrough token -> who asked
         self._calls: dict[int, Callable[[ModuleAnswer], None]] = {}  # module_call token -> who asked
+        self._forwarded: set[int] = set()  # passthrough tokens whose answer goes to the host as is
+        self.module_present = True  # False between module_lost() and module_back()
         module_side.forward = self._forward
         module_side.query = self._query
         module_side.module_call = self._module_call
@@ -41,17 +43,66 @@ class BridgeEngine:
 
     def from_module(self, data: bytes, now: float) -> None:
         self.trace.bytes("module->bridge", data)
-        self.host_side.receive_data(data, now)
+        if self.module_present:
+            self.host_side.receive_data(data, now)
         self._route(now)
 
     def on_time(self, now: float) -> None:
         self.module_side.on_time(now)
-        self.host_side.on_time(now)
+        if self.module_present:
+            self.host_side.on_time(now)
         self._route(now)
 
     def next_deadline(self) -> Optional[float]:
-        deadlines = [d for d in (self.module_side.next_deadline(), self.host_side.next_deadline()) if d is not None]
+        host = self.host_side.next_deadline() if self.module_present else None
+        deadlines = [d for d in (self.module_side.next_deadline(), host) if d is not None]
         return min(deadlines, default=None)
+
+    # -- the module going away and coming back ------------------------------------------
+
+    def module_lost(self, now: float, detail: str = "module port lost") -> None:
+        """The module's port failed: every request in flight ends for the host as its dialect
+        reports a broken connection, every command waiting for the module gets the dialect's
+        error, and until :meth:`module_back` new ones fail at once."""
+        if not self.module_present:
+            return
+        self.module_present = False
+        self.trace.event("module_lost", detail)
+        self.host_side.data_to_send()  # unsent bytes were for the module that is gone
+        self._fail_in_flight(now, Failure(ErrorKind.CONNECTION_CLOSED, detail))
+        self._route(now)
+
+    def module_back(self, host_side: HostSide, now: float) -> None:
+        """The module is there again: `host_side` is a fresh host side of its dialect, whose
+        start-up (echo off, error reports, stale instances or links closed) goes out first."""
+        self.host_side = host_side
+        adapt = getattr(self.module_side, "adapt_to_executor", None)
+        if adapt is not None:
+            adapt(host_side)
+        self.module_present = True
+        self.trace.event("module_back", "")
+        self._route(now)
+
+    def _fail_in_flight(self, now: float, failure: Failure) -> None:
+        requests = list(self._to_host_side)
+        self._to_module_side.clear()
+        self._to_host_side.clear()
+        self._closes.clear()
+        for side_token in requests:
+            self.trace.event("event", failure, side_token)
+            self.module_side.handle_event(side_token, failure, now)
+        queries, self._queries = list(self._queries.values()), {}
+        for asker in queries:
+            asker(self._error_answer())
+        calls, self._calls = list(self._calls.values()), {}
+        for caller in calls:
+            caller(ModuleAnswer(ok=False, error=ErrorKind.NO_DATA_LINK))
+        for _ in range(len(self._forwarded)):
+            self.module_side.error()
+        self._forwarded.clear()
+
+    def _error_answer(self) -> bytes:
+        return b"\r\n" + self.module_side.dialect.final.get("error", "ERROR").encode() + b"\r\n"
 
     # -- bytes out ---------------------------------------------------------------------
 
@@ -62,6 +113,8 @@ class BridgeEngine:
         return data
 
     def to_module(self) -> bytes:
+        if not self.module_present:
+            return b""
         data = self.host_side.data_to_send()
         if data:
             self.trace.bytes("bridge->module", data)
@@ -70,13 +123,22 @@ class BridgeEngine:
     # -- routing -----------------------------------------------------------------------
 
     def _forward(self, command: Command) -> None:
-        self.host_side.passthrough(command.raw)
+        if not self.module_present:
+            self.module_side.error()
+            return
+        self._forwarded.add(self.host_side.passthrough(command.raw))
 
     def _query(self, line: bytes, answer: Callable[[bytes], None]) -> None:
+        if not self.module_present:
+            answer(self._error_answer())
+            return
         self._queries[self.host_side.passthrough(line)] = answer
 
     def _module_call(self, call: ModuleCall, answer: Callable[[ModuleAnswer], None]) -> None:
         self.trace.event("module_call", call.op.value)  # args may hold a password
+        if not self.module_present:
+            answer(ModuleAnswer(ok=False, error=ErrorKind.NO_DATA_LINK))
+            return
         self._calls[self.host_side.module_call(call)] = answer
 
     def _route(self, now: float) -> None:
@@ -85,6 +147,13 @@ class BridgeEngine:
 
     def _route_once(self, now: float) -> bool:
         moved = False
+        if not self.module_present:
+            for action in self.module_side.take_actions():
+                moved = True
+                if isinstance(action, StartRequest):
+                    self.trace.event("request", action.request, action.token)
+                    self.module_side.handle_event(action.token, Failure(ErrorKind.NO_DATA_LINK, "module port lost"), now)
+            return moved
         for action in self.module_side.take_actions():
             moved = True
             if isinstance(action, StartRequest):
@@ -119,6 +188,7 @@ class BridgeEngine:
         for token, answer in self.host_side.take_passthrough():
             moved = True
             asker = self._queries.pop(token, None)
+            self._forwarded.discard(token)
             if asker is not None:
                 asker(answer)
             else:
