@@ -15,7 +15,7 @@ import json
 import pytest
 
 from bridge.net import ModuleFileSystem
-from support.servers import BlobServer, blob_bytes, install_ca, make_ca, server_context
+from support.servers import BlobServer, blob_bytes, install_ca, server_context
 from test_bridge_neoway_support import ERROR, recv0, session, setup
 from test_bridge_onemo_support import onemo_bridge
 from test_emulator_neoway_support import OK, ask, fs_root, neoway, wait_for
