@@ -183,3 +183,19 @@ def test_httpsetup_is_never_refused_while_xiic_says_up_bridged_to_onemo(tmp_path
         assert ask(fw, "AT+HTTPSETUP") == OK
         assert ask(fw, "AT+HTTPACTION=0") == OK
         assert recv0(fw)[1] == blob_bytes(4, 0)
+
+
+@pytest.mark.timeout(40)
+def test_xiic_0_and_1_take_the_onemo_modules_link_down_and_up(tmp_path):
+    """Bridged to OneMO, XIIC=0 and XIIC=1 are the module's own PDP deactivation and activation, and
+    XIIC? then reports the module's state."""
+    with BlobServer() as server, session(tmp_path) as (fw, bridge, module):
+        assert ask(fw, "AT+XIIC=0", timeout=20) == OK
+        assert ask(fw, "AT+XIIC?") == b"\r\n+XIIC:    0,0.0.0.0\r\n" + OK
+        assert ask(fw, f"AT+HTTPPARA=url,{HOST}:{server.port}/blob/6") == OK
+        assert ask(fw, "AT+HTTPSETUP") == ERROR  # no data link
+        assert ask(fw, "AT+XIIC=1", timeout=30) == OK
+        assert rt_thread_xiic_ip(ask(fw, "AT+XIIC?")) == module.side.identity.ip
+        assert ask(fw, "AT+HTTPSETUP") == OK
+        assert ask(fw, "AT+HTTPACTION=0") == OK
+        assert recv0(fw)[1] == blob_bytes(6, 0)
