@@ -33,7 +33,8 @@ from bridge.dialect import load
 from bridge.emulator import make_module_side
 from bridge.frames import Command, Final
 from bridge.framing import CommandFramer, ResponseFramer
-from bridge.model import (BodyChunk, Connected, ErrorKind, Failure, Method, Request, ResponseEnd, ResponseHead)
+from bridge.model import (BodyChunk, Connected, ErrorKind, Failure, Method, Request, RequestSent, ResponseEnd,
+                          ResponseHead)
 from bridge.moduleside import StartRequest
 from bridge.net import ModuleFileSystem
 
@@ -226,7 +227,7 @@ class Executor:
         body = self.rng.randbytes(self.rng.choice((0, 5, 300, 3000)))
         head = ResponseHead(200, "OK", b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n" % len(body),
                             (("Content-Length", str(len(body))),))
-        events = [Connected(), head]
+        events = [Connected()] + ([RequestSent()] if request.report_sent else []) + [head]
         if body:
             events.append(BodyChunk(body, 0, len(body)))
         return events + [ResponseEnd(len(body))]
