@@ -81,9 +81,6 @@ def test_post_ok_before_a_slow_response(tmp_path):
 
 
 @pytest.mark.timeout(40)
-@pytest.mark.xfail(reason="the OneMO host side (bridge/onemo, another owner) does not yet yield RequestSent "
-                          "for a request with report_sent; until it does, the bridge answers OK with the head",
-                   strict=False)
 def test_ok_before_a_slow_response_bridged(tmp_path):
     with HeldServer() as server, session(tmp_path) as (fw, bridge, module):
         ok_before_the_head(fw, server)

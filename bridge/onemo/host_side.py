@@ -36,7 +36,7 @@ from ..hostcommands import Answer, Exchange, Timer, never
 from ..hostplumbing import HostPlumbing
 from ..hosttarget import Target
 from ..model import (BodyChunk, Connected, ConnectionClosed, ErrorKind, Event, Failure, Method, ModuleCall, Progress, Request,
-                     ResponseEnd, ResponseHead, TlsSettings, VerifyMode)
+                     RequestSent, ResponseEnd, ResponseHead, TlsSettings, VerifyMode)
 from .host_bringup import HostBringUp
 
 DIALECT = "onemo"
@@ -671,6 +671,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
         if stream is not None:
             yield _WAIT_IND
             yield from self._content(instance.httpid, stream)
+        self._taken(job)
         yield _WAIT_END
 
     def _file_script(self, job: _Job) -> _Script:
@@ -687,7 +688,15 @@ class OnemoHostSide(HostPlumbing[_Job]):
         eof = int(_ENUM_APPEND) if request.append else None  # omitted: the default, overwrite
         yield _Cmd(_at("MHTTPDLFILE", target.url, request.save_to, self.progress_step, span, eof, ssl_id))
         job.sent = True
+        self._taken(job)
         yield _WAIT_END
+
+    def _taken(self, job: _Job) -> None:
+        """The module has the whole request (its command answered OK, all content written): say
+        so to a request that asks (Neoway AT+HTTPACTION answers OK at this point), unless the
+        response has already begun."""
+        if job.request.report_sent and job.reception.head is None and not job.over:
+            self._events.append((job.token, RequestSent()))
 
     def _instance(self, job: _Job, target: Target) -> Generator[_Op, Optional[Answer], _Instance]:
         """A kept instance for the same server and TLS settings, or a new one."""
