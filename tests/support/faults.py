@@ -6,7 +6,7 @@ import io
 import os
 import threading
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 from bridge.bridging.engine import BridgeEngine
 from bridge.bridging.run import BridgeRunner
@@ -42,7 +42,7 @@ class Rig:
     """Firmware's end, a bridge and an emulated module, each on its own pty."""
 
     def __init__(self, host_dialect: str, module_dialect: str, tmp_path, hosts: Optional[dict[str, list[str]]],
-                 default_ca: Optional[bytes] = None) -> None:
+                 default_ca: Optional[bytes] = None, prepare: Optional[Callable[[str], None]] = None) -> None:
         self.host_dialect, self.module_dialect = host_dialect, module_dialect
         self.tmp_path = tmp_path
         self.fs = ModuleFileSystem(str(tmp_path / "module-fs"))
@@ -54,6 +54,8 @@ class Rig:
         self.trace = io.BytesIO()
         self.emulator: Optional[ModuleRunner] = None
         self.start_module()
+        if prepare is not None:  # earlier firmware on the module's port, before the bridge opens it
+            prepare(self.module_pty)
         engine = BridgeEngine(make_module_side(host_dialect, ModuleFileSystem(str(tmp_path / "bridge-fs"))),
                               make_host_side(module_dialect), Trace(self.trace, secrets=True))
         self.bridge = BridgeRunner(engine, PtyPort(self.host_pty), SerialPort(self.module_pty),
@@ -91,9 +93,9 @@ class Rig:
 
 @contextmanager
 def rig(host_dialect: str, module_dialect: str, tmp_path, hosts: Optional[dict[str, list[str]]] = None,
-        default_ca: Optional[bytes] = None) -> Iterator[Rig]:
-    """A Rig with echo off at the firmware's end."""
-    made = Rig(host_dialect, module_dialect, tmp_path, hosts, default_ca)
+        default_ca: Optional[bytes] = None, prepare: Optional[Callable[[str], None]] = None) -> Iterator[Rig]:
+    """A Rig with echo off at the firmware's end; `prepare(module_pty)` runs before the bridge starts."""
+    made = Rig(host_dialect, module_dialect, tmp_path, hosts, default_ca, prepare)
     try:
         made.firmware.transact("ATE0")
         yield made
