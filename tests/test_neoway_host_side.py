@@ -29,8 +29,9 @@ EXAMPLES = {e["name"]: e for e in yaml.safe_load((Path(__file__).parent / "data"
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"
 CLOSED = b"\r\n+HTTPCLOSED: HTTP Link Closed\r\n"
-STARTUP = [b"ATE0", b"AT+CMEE=1", b"AT+XIIC?", b"AT+HTTPPARA=recvmode,1", b"AT+HTTPSPARA=recvmode,1"]
-STARTUP_ANSWERS = OK + OK + b"\r\n+XIIC:    1,10.0.0.2\r\n" + OK + OK + OK
+CLOSES = [b"AT+HTTPCLOSE", b"AT+HTTPSCLOSE"]  # a link left up by earlier firmware or a crash
+STARTUP = [b"ATE0", b"AT+CMEE=1"] + CLOSES + [b"AT+XIIC?", b"AT+HTTPPARA=recvmode,1", b"AT+HTTPSPARA=recvmode,1"]
+STARTUP_ANSWERS = OK + OK + OK + OK + b"\r\n+XIIC:    1,10.0.0.2\r\n" + OK + OK + OK
 UNRELATED = [b"\r\nRING\r\n", b"\r\n+CEREG: 1\r\n", b'\r\n+CMT: "",3\r\n0891683108\r\n', b'\r\n+CLIP: "13800138000",129\r\n']
 URL = "http://www.neoway.com.cn/en/index.aspx"
 HTTP_PARAS = [b'AT+HTTPPARA=url,"www.neoway.com.cn/en/index.aspx"', b"AT+HTTPPARA=port,80", b"AT+HTTPPARA=keepalive,0"]
@@ -48,7 +49,7 @@ def example_stream(name: str) -> bytes:
 
 
 def started(**options) -> NeowayHostSide:
-    """A host side past its start-up (ATE0, AT+CMEE=1, AT+XIIC? with the link up, recvmode 1)."""
+    """A host side past its start-up (ATE0, AT+CMEE=1, HTTPCLOSE/HTTPSCLOSE, AT+XIIC? with the link up, recvmode 1)."""
     host = NeowayHostSide(**options)
     sent = host.data_to_send() + feed(host, STARTUP_ANSWERS, now=0.0)
     assert host.ready is True and lines(sent) == STARTUP
@@ -161,11 +162,10 @@ def test_manual_responses_in_any_chunking(name, data):
     host = started()
     token = host.submit(request)
     sent = host.data_to_send() + feed(host, stream, cuts_for(data, stream))
-    close = b"AT+HTTPSCLOSE" if b"HTTPS" in commands[-1] else b"AT+HTTPCLOSE"
     if sent_data:
         assert sent.count(sent_data) == 1
         sent = sent.replace(sent_data, b"")
-    assert lines(sent) == commands + [close]
+    assert lines(sent) == commands  # no AT+HTTPCLOSE: keepalive 0, the module closes the link itself
     events = events_of(host, token)
     assert kinds(events) == ["ResponseHead"] + ["BodyChunk"] * (len(events) - 2) + ["ResponseEnd"]
     check_head(events[0])
@@ -379,9 +379,9 @@ def test_keep_alive_reuses_the_link_and_another_server_closes_it():
         fake.pump()
     assert fake.commands == [
         b'AT+HTTPPARA=url,"a.example/1"', b"AT+HTTPPARA=port,80", b"AT+HTTPPARA=keepalive,1", b"AT+HTTPSETUP", b"AT+HTTPACTION=0",
-        b'AT+HTTPPARA=url,"a.example/2"', b"AT+HTTPPARA=port,80", b"AT+HTTPACTION=0",
+        b'AT+HTTPPARA=url,"a.example/2"', b"AT+HTTPACTION=0",  # the port is set already
         b"AT+HTTPCLOSE", b'AT+HTTPPARA=url,"b.example/3"', b"AT+HTTPPARA=port,80", b"AT+HTTPPARA=keepalive,0",
-        b"AT+HTTPPARA=recvmode,1", b"AT+HTTPSETUP", b"AT+HTTPACTION=0", b"AT+HTTPCLOSE"]
+        b"AT+HTTPPARA=recvmode,1", b"AT+HTTPSETUP", b"AT+HTTPACTION=0"]  # keepalive 0: the module closes it
     assert len([e for _, e in host.take_events() if isinstance(e, ResponseEnd)]) == 3
 
 
@@ -392,8 +392,8 @@ def test_a_kept_link_that_went_down_is_set_up_again_once():
     fake.pump()
     host.take_events()
     token = host.submit(Request(Method.GET, "http://a.example/2", keep_alive=True))
-    sent = host.data_to_send() + feed(host, OK + OK)
-    assert lines(sent)[-1] == b"AT+HTTPACTION=0"
+    sent = host.data_to_send() + feed(host, OK)
+    assert lines(sent) == [b'AT+HTTPPARA=url,"a.example/2"', b"AT+HTTPACTION=0"]
     sent = feed(host, b"\r\n+HTTPACTION: SOCKET ID OPEN FAILED\r\n")
     assert sent == b""  # a final may follow the line: the next command waits SETTLE seconds
     host.on_time(1.0 + SETTLE)
@@ -412,7 +412,8 @@ def test_requests_run_one_after_another():
     host.receive_data(OK, 1.0)  # the first request's url; the second waits for the whole first
     fake.pump()
     actions = [c for c in fake.commands if b"ACTION" in c or b"CLOSE" in c]
-    assert actions == [b"AT+HTTPACTION=0", b"AT+HTTPCLOSE", b"AT+HTTPACTION=1", b"AT+HTTPCLOSE"]
+    # the first link is not kept and its close was not reported (no +HTTPCLOSED): closed before the second
+    assert actions == [b"AT+HTTPACTION=0", b"AT+HTTPCLOSE", b"AT+HTTPACTION=1"]
     ends = [t for t, e in host.take_events() if isinstance(e, ResponseEnd)]
     assert ends == [first, second]
 
@@ -506,6 +507,9 @@ def test_the_format_lines_spelling_without_a_space_maps_too():
 SETUP_FAIL_KIND = DIALECT.error_kind("sync", "+HTTPSETUP: FAIL")
 LOOKUP = b'AT+CDNSGIP="www.neoway.com.cn"'
 RESOLVED = OK + b'\r\n+CDNSGIP: 1,"www.neoway.com.cn","121.15.200.97"\r\n'
+# After a bare ERROR to HTTPSETUP: AT+HTTPCLOSE (a link may have been up) and the settings it cleared
+RECLOSE = [b"AT+HTTPCLOSE"] + HTTP_PARAS + [b"AT+HTTPPARA=recvmode,1"]
+RECLOSED = OK * len(RECLOSE)
 LOOKUP_FAILURES = [t if "," in t else t + ",6" for t in DIALECT.async_errors if t.startswith("+CDNSGIP")]  # 6: any other <err>
 
 
@@ -518,9 +522,10 @@ def test_setup_failures(answer, kind, lookup):
     host = started()
     token = host.submit(Request(Method.GET, URL))
     feed(host, OK * 3)
-    sent = feed(host, answer)
+    bare = answer == ERROR
+    sent = feed(host, answer + RECLOSED * bare)
     host.on_time(1.0 + SETTLE)  # after a line in place of a final, the queue holds a moment
-    assert lines(sent + host.data_to_send()) == [LOOKUP] * lookup
+    assert lines(sent + host.data_to_send()) == RECLOSE * bare + [LOOKUP] * lookup
     if lookup:
         feed(host, RESOLVED)  # the name resolves: the connect failed
     [failure] = events_of(host, token)
@@ -538,9 +543,10 @@ def test_a_name_the_module_cannot_resolve_is_the_yamls_kind(line, setup_answer):
     host = started()
     token = host.submit(Request(Method.GET, URL))
     feed(host, OK * 3)
-    sent = feed(host, setup_answer)
+    bare = setup_answer == ERROR
+    sent = feed(host, setup_answer + RECLOSED * bare)
     host.on_time(1.0 + SETTLE)  # after a line in place of a final, the queue holds a moment
-    assert lines(sent + host.data_to_send()) == [LOOKUP]
+    assert lines(sent + host.data_to_send()) == RECLOSE * bare + [LOOKUP]
     assert feed(host, OK) == b"" and host.take_events() == []  # the result comes after the OK
     feed(host, b"\r\n" + line.encode() + b"\r\n")
     [failure] = events_of(host, token)
@@ -552,21 +558,21 @@ def test_a_name_the_module_cannot_resolve_is_the_yamls_kind(line, setup_answer):
 def test_the_lookup_result_before_its_ok_is_taken_too():
     host = started()
     token = host.submit(Request(Method.GET, URL))
-    feed(host, OK * 3 + ERROR)
+    feed(host, OK * 3 + ERROR + RECLOSED)
     feed(host, b"\r\n+CDNSGIP: 0,8\r\n")
     assert events_of(host, token)[0].kind is ErrorKind.DNS_FAILED
     feed(host, OK)  # the OK after the line is not taken for the next command's
     second = host.submit(Request(Method.GET, URL))
     assert host.data_to_send() == b""
     host.on_time(1.0 + SETTLE)
-    assert lines(host.data_to_send()) == [HTTP_PARAS[0]] and second
+    assert lines(host.data_to_send()) == [b"AT+HTTPSETUP"] and second  # the settings are the module's already
 
 
 @pytest.mark.parametrize("answer", [ERROR, b"\r\n+CME ERROR: 4\r\n", b"\r\n+CME ERROR: operation not supported\r\n"])
 def test_a_module_without_the_dns_query_leaves_the_connect_failure(answer):
     host = started()
     token = host.submit(Request(Method.GET, URL))
-    assert lines(feed(host, OK * 3 + ERROR)) == HTTP_SETUP + [LOOKUP]
+    assert lines(feed(host, OK * 3 + ERROR + RECLOSED)) == HTTP_SETUP + RECLOSE + [LOOKUP]
     feed(host, answer)
     [failure] = events_of(host, token)
     assert failure.kind is SETUP_FAIL_KIND and "resolves" not in failure.detail
@@ -578,7 +584,7 @@ def test_a_dns_query_left_unanswered_leaves_the_connect_failure_at_its_timeout(a
     failure, never a hang; a late line does not touch the next request."""
     host = started()
     token = host.submit(Request(Method.GET, URL))
-    feed(host, OK * 3 + ERROR + answer, now=1.0)
+    feed(host, OK * 3 + ERROR + RECLOSED + answer, now=1.0)
     span = DIALECT.commands["CDNSGIP"].timeout
     assert span == 15 and host.next_deadline() == pytest.approx(1.0 + span)
     host.on_time(1.0 + span - 0.001)
@@ -588,8 +594,8 @@ def test_a_dns_query_left_unanswered_leaves_the_connect_failure_at_its_timeout(a
     assert failure.kind is SETUP_FAIL_KIND
     second = host.submit(Request(Method.GET, URL))
     host.on_time(1.0 + span + SETTLE)
-    sent = host.data_to_send() + feed(host, OK * 3, now=20.0)
-    assert lines(sent) == HTTP_PARAS[:2] + [b"AT+HTTPSETUP", b"AT+HTTPACTION=0"]  # keepalive 0 is set already
+    sent = host.data_to_send() + feed(host, OK, now=20.0)
+    assert lines(sent) == [b"AT+HTTPSETUP", b"AT+HTTPACTION=0"]  # the settings are the module's already
     feed(host, OK + b"\r\n+CDNSGIP: 0,8\r\n" + piece(http_response(b"late")), now=20.0)  # while it receives
     assert body(events_of(host, second)) == b"late"
 
@@ -598,11 +604,11 @@ def test_a_dns_query_left_unanswered_leaves_the_connect_failure_at_its_timeout(a
 def test_no_dns_query_for_an_ip_literal_or_a_model_without_it(url, model):
     host = NeowayHostSide(model=model)
     host.data_to_send()
-    host.receive_data(OK * 2 + (b'\r\n$MYNETACT: 0,1,"10.0.0.2"\r\n' if model else b"\r\n+XIIC:    1,10.0.0.2\r\n") + OK * 3, 0.0)
+    host.receive_data(OK * 4 + (b'\r\n$MYNETACT: 0,1,"10.0.0.2"\r\n' if model else b"\r\n+XIIC:    1,10.0.0.2\r\n") + OK * 3, 0.0)
     host.data_to_send()
     token = host.submit(Request(Method.GET, url))
-    sent = host.data_to_send() + feed(host, OK * 3 + ERROR)
-    assert lines(sent)[-1] == b"AT+HTTPSETUP"
+    sent = host.data_to_send() + feed(host, OK * 3 + ERROR + RECLOSED)
+    assert lines(sent)[-len(RECLOSE) - 1:][0] == b"AT+HTTPSETUP" and lines(sent)[-len(RECLOSE)] == b"AT+HTTPCLOSE"
     assert events_of(host, token)[0].kind is SETUP_FAIL_KIND
 
 
@@ -614,6 +620,7 @@ def test_parameter_errors_map_to_the_sync_table():
 
 
 HTTPS_TO_SETUP = TLS + [b'AT+HTTPSPARA=url,"h.example/"', b"AT+HTTPSPARA=port,443", b"AT+HTTPSPARA=keepalive,0", b"AT+HTTPSSETUP"]
+HTTPS_RECLOSE = [b"AT+HTTPSCLOSE"] + HTTPS_TO_SETUP[2:-1] + [b"AT+HTTPSPARA=recvmode,1"]
 
 
 @pytest.mark.parametrize("plain,kind", [(OK, ErrorKind.TLS_FAILED), (ERROR, DIALECT.error_kind("sync", "+HTTPSETUP: FAIL"))])
@@ -622,7 +629,7 @@ def test_a_failed_https_setup_is_told_apart_by_a_plain_one(plain, kind):
     token = host.submit(Request(Method.GET, "https://h.example/", tls=TlsSettings(verify=VerifyMode.SERVER, ca="ca.pem")))
     sent = host.data_to_send() + feed(host, OK * 6)
     assert lines(sent) == TLS[:1] + [b'AT+HTTPSCFG="authmode",1', b'AT+HTTPSCFG="cacert","ca.pem"'] + HTTPS_TO_SETUP[2:]
-    assert lines(feed(host, ERROR)) == [b'AT+CDNSGIP="h.example"']  # the name resolves: not the lookup
+    assert lines(feed(host, ERROR + OK * len(HTTPS_RECLOSE))) == HTTPS_RECLOSE + [b'AT+CDNSGIP="h.example"']  # the name resolves: not the lookup
     sent = feed(host, OK + b'\r\n+CDNSGIP: 1,"h.example","10.0.0.9"\r\n' + OK * 3 + plain)
     assert lines(sent) == [b'AT+HTTPPARA=url,"h.example/"', b"AT+HTTPPARA=port,443", b"AT+HTTPPARA=keepalive,0", b"AT+HTTPSETUP"] + [b"AT+HTTPCLOSE"] * (plain == OK)
     feed(host, OK)
@@ -634,7 +641,7 @@ def test_an_https_name_the_module_cannot_resolve_is_dns_failed_without_a_plain_l
     host = started()
     token = host.submit(Request(Method.GET, "https://h.example/"))
     assert lines(host.data_to_send() + feed(host, OK * 5)) == HTTPS_TO_SETUP
-    assert lines(feed(host, ERROR)) == [b'AT+CDNSGIP="h.example"']
+    assert lines(feed(host, ERROR + OK * len(HTTPS_RECLOSE))) == HTTPS_RECLOSE + [b'AT+CDNSGIP="h.example"']
     assert feed(host, OK + b"\r\n+CDNSGIP: 0,8\r\n") == b""
     assert events_of(host, token)[0].kind is ErrorKind.DNS_FAILED
 
@@ -778,8 +785,8 @@ def test_a_silent_module_fails_the_start_up():
 
 def test_startup_brings_the_data_link_up_when_xiic_shows_none():
     host = NeowayHostSide()
-    sent = host.data_to_send() + feed(host, OK + OK + b"\r\n+XIIC:    0,0.0.0.0\r\n" + OK + OK + b"\r\n+XIIC:    1,10.0.0.2\r\n" + OK + OK + OK)
-    assert lines(sent) == [b"ATE0", b"AT+CMEE=1", b"AT+XIIC?", b"AT+XIIC=1", b"AT+XIIC?", b"AT+HTTPPARA=recvmode,1",
+    sent = host.data_to_send() + feed(host, OK * 4 + b"\r\n+XIIC:    0,0.0.0.0\r\n" + OK + OK + b"\r\n+XIIC:    1,10.0.0.2\r\n" + OK + OK + OK)
+    assert lines(sent) == [b"ATE0", b"AT+CMEE=1"] + CLOSES + [b"AT+XIIC?", b"AT+XIIC=1", b"AT+XIIC?", b"AT+HTTPPARA=recvmode,1",
                            b"AT+HTTPSPARA=recvmode,1"]
     assert host.ready is True and host.take_passthrough() == [] and host.take_unsolicited() == []
 
@@ -787,8 +794,8 @@ def test_startup_brings_the_data_link_up_when_xiic_shows_none():
 @pytest.mark.parametrize("state,expected", [(b'\r\n$MYNETACT: 0,0,"0.0.0.0"\r\n', [b"AT$MYNETACT=0,1"]), (b'\r\n$MYNETACT: 0,1,"10.0.0.2"\r\n', [])])
 def test_startup_on_n720_uses_mynetact(state, expected):
     host = NeowayHostSide(model="N720")
-    sent = host.data_to_send() + feed(host, OK + OK + state + OK + OK * (len(expected) + 2))
-    assert lines(sent) == [b"ATE0", b"AT+CMEE=1", b"AT$MYNETACT?"] + expected + [b"AT+HTTPPARA=recvmode,1", b"AT+HTTPSPARA=recvmode,1"]
+    sent = host.data_to_send() + feed(host, OK * 4 + state + OK + OK * (len(expected) + 2))
+    assert lines(sent) == [b"ATE0", b"AT+CMEE=1"] + CLOSES + [b"AT$MYNETACT?"] + expected + [b"AT+HTTPPARA=recvmode,1", b"AT+HTTPSPARA=recvmode,1"]
     assert host.ready is True and host.take_unsolicited() == []
 
 
@@ -812,7 +819,7 @@ def test_passthrough_answers_and_urcs_during_a_request():
     sent = feed(host, b"\r\n+CSQ: 20,99\r\n\r\nRING\r\n" + piece(b"c") + OK)
     assert lines(sent) == [b"AT+CEREG?"]
     sent = feed(host, b"\r\n+CEREG: 0,1\r\n" + piece(b"d") + b"\r\n+CME ERROR: 3\r\n")
-    assert lines(sent) == [b"AT+HTTPCLOSE"]
+    assert lines(sent) == []  # the response is whole: keepalive 0, the module closes the link
     assert host.take_passthrough() == [(csq, b"\r\n+CSQ: 20,99\r\n\r\nOK\r\n"), (cereg, b"\r\n+CEREG: 0,1\r\n\r\n+CME ERROR: 3\r\n")]
     assert host.take_unsolicited() == [b"\r\nRING\r\n"]
     assert body(events := events_of(host, token)) == b"abcd" and events[-1] == ResponseEnd(4)

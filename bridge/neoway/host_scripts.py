@@ -4,10 +4,14 @@
 side knows of the module's one link and its settings -- up to date, and raise
 :class:`~bridge.neoway.host_errors.Fail` to end a request.
 
-- start-up: ATE0, AT+CMEE=1, the data link (AT+XIIC? and AT+XIIC=1 on N58, AT$MYNETACT on
-  N720), recvmode 1 for both families;
-- a request: close a kept link to another server, HTTPSCFG (HTTPS), HTTPPARA url/port/keepalive/
-  recvmode, HTTPSETUP (unless the kept link serves), HTTPACTION, then the response;
+- start-up: ATE0, AT+CMEE=1, AT+HTTPCLOSE and AT+HTTPSCLOSE (a link left up by earlier firmware
+  or a crash makes every HTTPSETUP fail; ERROR, no link, is fine), the data link (AT+XIIC? and
+  AT+XIIC=1 on N58, AT$MYNETACT on N720), recvmode 1 for both families;
+- a request: close a link to another server (or one not kept that has not reported its close),
+  HTTPSCFG (HTTPS), the HTTPPARA settings that differ from the module's (url, port, keepalive,
+  recvmode: they stay until AT+HTTPCLOSE clears them), HTTPSETUP (unless the kept link serves;
+  an ERROR is followed by AT+HTTPCLOSE, and when that reports "+HTTPCLOSE: HTTP Link Closed" --
+  a link was up after all -- HTTPSETUP is tried once more), HTTPACTION, then the response;
 - a download to a module file: the same up to HTTPSETUP, then AT+FILEHTTPACTION.
 
 A failed HTTPSETUP says only ERROR (or "+HTTPSETUP: FAIL"), for a failed lookup and a failed
@@ -80,14 +84,16 @@ class Link:
 
     up: bool = False
     key: Optional[tuple] = None  # (secure, host, port, TLS options) of the link that is up
-    params: dict[bool, dict[str, int]] = field(default_factory=lambda: {False: {}, True: {}})
+    closing: bool = False  # not kept (keepalive 0): the module closes it; +HTTPCLOSED not seen yet
+    close_reported: bool = False  # "+HTTPCLOSE: HTTP Link Closed" came: a link was up when closed
+    params: dict[bool, dict[str, Union[int, str]]] = field(default_factory=lambda: {False: {}, True: {}})
     tls: dict[str, str] = field(default_factory=dict)  # AT+HTTPSCFG options set
     files: set[str] = field(default_factory=set)  # certificate files written with AT+FSWF this session
 
     def closed(self, family: Family, cleared: bool) -> None:
         """The family's link is down; `cleared`: HTTPCLOSE cleared its HTTPPARA settings too."""
         if self.key is not None and self.key[0] == family.secure:
-            self.up = False
+            self.up = self.closing = False
             self.key = None
         if cleared:
             self.params[family.secure].clear()
@@ -116,6 +122,11 @@ class Spans:
         if own is not None:
             return own
         return max(self.timeouts.get(family.command("ACTION"), 0.0), request.timeouts.response or 0.0) + WAIT_MARGIN
+
+    def busy(self, family: Family) -> float:
+        """How long a module still receiving a response may leave a command unanswered: its
+        own response time, whatever the request's shorter one was."""
+        return self.timeouts.get(family.command("ACTION"), 0.0) + WAIT_MARGIN
 
     def action(self, request: Request, family: Family) -> float:
         """AT+HTTPACTION's answer: a module may connect and await the response head first (with a
@@ -152,6 +163,8 @@ def startup(ctx: Context) -> Generator[Op, Optional[Answer], bool]:
     if answer is None or answer.timed_out:
         return False
     yield Cmd(b"AT+CMEE=1", tolerate=True)
+    for family in ctx.families:  # before recvmode: HTTPCLOSE clears the HTTPPARA settings
+        yield close(ctx, family)
     yield from (_mynetact() if ctx.data_link == MYNETACT else _xiic())
     for family in ctx.families:
         answer = yield Cmd(at(family.command("PARA"), Bare("recvmode"), RECVMODE_FRAMED), tolerate=True)
@@ -276,7 +289,7 @@ def close(ctx: Context, family: Family) -> Cmd:
 
 def _prepare(ctx: Context, request: Request, target: Target, tls: tuple, key: tuple) -> Generator[Op, Optional[Answer], None]:
     link = ctx.link
-    if link.up and link.key != key:
+    if link.up and (link.key != key or link.closing):
         yield close(ctx, Family(link.key[0]) if link.key else target.family)
     if target.tls:
         yield from _write_pems(ctx, request.tls)
@@ -296,9 +309,9 @@ def _configure_tls(ctx: Context, options: tuple) -> Generator[Op, Optional[Answe
 def _params(ctx: Context, target: Target, keep_alive: bool) -> Generator[Op, Optional[Answer], None]:
     para = target.family.command("PARA")
     cache = ctx.link.params[target.tls]
-    yield Cmd(at(para, Bare("url"), target.url_value))
-    yield Cmd(at(para, Bare("port"), target.port))
-    for name, value in (("keepalive", KEEPALIVE[keep_alive]), ("recvmode", RECVMODE_FRAMED)):
+    settings = (("url", target.url_value), ("port", target.port), ("keepalive", KEEPALIVE[keep_alive]),
+                ("recvmode", RECVMODE_FRAMED))
+    for name, value in settings:
         if cache.get(name) != value:
             cache.pop(name, None)
             yield Cmd(at(para, Bare(name), value))
@@ -309,8 +322,15 @@ def _set_up(ctx: Context, request: Request, target: Target, key: tuple) -> Gener
     family = target.family
     answer = yield _setup_cmd(ctx, request, family)
     assert answer is not None
+    if _refused(answer):  # a link may be up that this host side did not set up: close it
+        ctx.link.close_reported = False
+        yield close(ctx, family)
+        yield from _params(ctx, target, request.keep_alive)  # cleared; and HTTPCLOSE's report is in by now
+        if ctx.link.close_reported:  # a link was up: once more
+            answer = yield _setup_cmd(ctx, request, family)
+            assert answer is not None
     if answer.ok:
-        ctx.link.up, ctx.link.key = True, key
+        ctx.link.up, ctx.link.key, ctx.link.closing = True, key, False
         return
     kind, detail = _setup_failure(ctx, answer, family)
     if _lookup_or_connect(ctx, kind, target.host):
@@ -319,6 +339,11 @@ def _set_up(ctx: Context, request: Request, target: Target, key: tuple) -> Gener
     if family.secure and answer.final is not None and answer.final.result == "ERROR":
         yield from _diagnose(ctx, request, target)
     raise Fail(kind, detail)
+
+
+def _refused(answer: Answer) -> bool:
+    """A bare ERROR to HTTPSETUP: a failed lookup or connect, or a link already up."""
+    return answer.line is None and answer.final is not None and answer.final.result == "ERROR"
 
 
 def _setup_cmd(ctx: Context, request: Request, family: Family) -> Cmd:

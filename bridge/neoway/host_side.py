@@ -16,9 +16,20 @@ what does not add up fails the request with a Failure; a module that goes silent
 
 Decisions where the manual leaves room:
 
-- The link is closed with AT+HTTPCLOSE after every request unless `keep_alive`; a kept link is
+- A request without `keep_alive` leaves its link to the module (keepalive 0: it closes it and
+  says +HTTPCLOSED) and AT+HTTPCLOSE is sent only when a request failed, or before the next
+  request if the module has not reported the close by then -- AT+HTTPCLOSE clears the HTTPPARA
+  settings, so unchanged settings are not sent again only while it is not needed.  A kept link is
   used again by the next request to the same server with the same TLS settings, and set up again
   once if AT+HTTPACTION finds it gone.
+- After a failed request, its AT+HTTPCLOSE waits for its answer as long as the module may still
+  be receiving (its own HTTPACTION time), and the next request's commands follow it, their
+  timers starting when each is written.  A +HTTPCLOSED with no response byte, once the module's
+  own response time has run, is RESPONSE_TIMEOUT (a stalled server), not a closed connection.
+- A length-framed piece or raw response that stops short (or an unsolicited one) is given up at
+  the dialect's deadline (the request's silence, or the module's HTTPACTION time when none
+  runs): ResponseFramer.abandon_payload() resynchronises, the request fails, and the commands
+  after it are served.  A module frame that cannot be used is logged (warning) and dropped.
 - A failed AT+HTTPSETUP / AT+HTTPSSETUP to a host name is told apart by the module's DNS query
   AT+CDNSGIP (host_scripts.py): DNS_FAILED if the module cannot resolve the name; a module
   without the command (N720, or an error answer) or silent for its 15 s leaves the connect failure.
@@ -49,11 +60,11 @@ Decisions where the manual leaves room:
 """
 from __future__ import annotations
 
+import logging
 from typing import Callable, Optional, Union
 
 from ..dialect import Dialect, load
 from ..frames import Frame, FramingError, HttpBody, HttpEnd, HttpHead, Info
-from ..framing import ResponseFramer
 from ..model import Connected, ErrorKind, Event, Failure, ModuleCall, Progress, Request, RequestSent, ResponseEnd
 from . import host_bringup
 from . import host_scripts as scripts
@@ -70,6 +81,7 @@ FILE_STAT = "+FILEHTTPSTAT"
 FILE_OK = "1"  # enum file_stat: succeeded
 _FILE_STATS = ("0", "1")  # enum file_stat keys: a second field that is neither is an <errcode>
 _RawFrame = Union[HttpHead, HttpBody, HttpEnd]
+log = logging.getLogger(__name__)
 
 
 class _Job:
@@ -85,6 +97,7 @@ class _Job:
         self.timer = Timer()
         self.receiving = False  # AT+HTTPACTION went out: +HTTPRECV output is this request's
         self.answered = False  # AT+HTTPACTION / AT+FILEHTTPACTION answered OK
+        self.answered_at: Optional[float] = None
         self.waiting = False  # the script waits for the response
         self.over = False
 
@@ -126,8 +139,10 @@ class NeowayHostSide(HostPlumbing[_Job]):
         self._recv = {f.urc("RECV"): f for f in FAMILIES}
         self._closed = {f.urc("CLOSED"): f for f in FAMILIES}
         # answers to our AT+HTTPCLOSE and (late) AT+CDNSGIP: nothing for a request in them
-        self._late_answers = frozenset(f.urc("CLOSE") for f in FAMILIES) | {scripts.DNS_REPORT}
+        self._close_reports = frozenset(f.urc("CLOSE") for f in FAMILIES)  # "+HTTPCLOSE: HTTP Link Closed"
+        self._late_answers = frozenset({scripts.DNS_REPORT})
         self._raw = False  # the framer is inside a raw (recvmode 0) HTTP response
+        self._stuck = Timer()  # the framer inside a payload no request waits for: its deadline
         self._startup = scripts.startup(self)
         self._run_startup(None)
 
@@ -146,10 +161,20 @@ class NeowayHostSide(HostPlumbing[_Job]):
             if self._raw:
                 for frame in self.framer.release():  # a live reader does not wait for full blocks
                     self._dispatch(frame)
+            self._watch_payload()
+
+    def _watch_payload(self) -> None:
+        """A payload being read while no request waits for one gets the module's own response
+        time (a request's payload is watched by the request's timer)."""
+        job = self._job
+        if not self.framer.in_payload or (job is not None and job.timer.span is not None):
+            self._stuck.stop()
+        else:
+            self._stuck.start(max(self.spans.busy(f) for f in self.families), self._now)
 
     def next_deadline(self) -> Optional[float]:
         """When :meth:`on_time` must be called next (0.0: at once), or None."""
-        wakes = [self._commands.wake(), self._job.timer.wake() if self._job else None]
+        wakes = [self._commands.wake(), self._job.timer.wake() if self._job else None, self._stuck.wake()]
         wakes += [call.timer.wake() for call in self._calls]
         return min((w for w in wakes if w is not None), default=None)
 
@@ -162,15 +187,21 @@ class NeowayHostSide(HostPlumbing[_Job]):
                 self._call_step(call, None)
             job = self._job
             if job is not None and job.timer.due(now):
-                if self._raw or self.framer.buffered:  # it stopped inside a response: frame afresh
-                    self._reset_framer()
                 self._fail(job, ErrorKind.RESPONSE_TIMEOUT, "the module reported nothing more in time")
+                self._abandon()
+            elif self._stuck.due(now):
+                self._abandon()
+            self._watch_payload()
 
-    def _reset_framer(self) -> None:
-        """Drop what is half framed (a payload or raw response that stopped coming)."""
-        prompts = self.framer.prompts
-        self.framer = self._commands.framer = ResponseFramer(self.dialect, prompts=prompts)
+    def _abandon(self) -> None:
+        """Give up a payload or raw response that stopped coming; frame on after it."""
+        self._stuck.stop()
         self._raw = False
+        error = self.framer.abandon_payload()
+        if error is None:
+            return
+        self._on_bad_frame(error)
+        self._frame(b"")
 
     # ---- requests ---------------------------------------------------------------------------
 
@@ -346,6 +377,7 @@ class NeowayHostSide(HostPlumbing[_Job]):
 
     def _wait(self, job: _Job) -> None:
         job.answered = job.waiting = True
+        job.answered_at = self._now
         assert job.target is not None
         family = job.target.family
         span = self.spans.silence(job.request, family)
@@ -383,12 +415,15 @@ class NeowayHostSide(HostPlumbing[_Job]):
             return
         family = job.target.family
         kept = not failed and job.request.keep_alive and self.link.up
+        if not failed and not kept and job.answered and job.file is None:
+            self.link.closing = self.link.up  # keepalive 0: the module closes it (+HTTPCLOSED)
+            return
         touched = job.receiving or job.answered or (self.link.up and self.link.key is not None and self.link.key[0] == family.secure)
         if kept or not touched:
             return
-        streaming = job.receiving and not job.reception.done and job.file is None
+        streaming = (job.receiving or job.answered) and not job.reception.done and job.file is None
         cmd = scripts.close(self, family)
-        span = self.spans.silence(job.request, family) if streaming else self.spans.command(cmd.line)
+        span = self.spans.busy(family) if streaming else self.spans.command(cmd.line)
         exchange = Exchange(cmd.line, lambda answer: None, span, None, self, self._owned, patient=streaming)
         self._commands.add(exchange, self._now)
 
@@ -422,6 +457,8 @@ class NeowayHostSide(HostPlumbing[_Job]):
             self._on_closed(self._closed[name])
         elif name == FILE_STAT:
             self._on_file_stat(info)
+        elif name in self._close_reports:
+            self.link.close_reported = "CLOSED" in (info.get("text") or "").upper()  # not "+HTTPCLOSE: ERROR"
         elif name not in self._late_answers:
             self._on_error_line(info)
 
@@ -439,6 +476,9 @@ class NeowayHostSide(HostPlumbing[_Job]):
         if job is not None:
             data = info.payload
             self._feed(job, lambda: job.reception.on_piece(data))
+        else:
+            log.warning("Neoway module output dropped: %s piece of %d bytes with no request receiving", info.name,
+                        len(info.payload))
 
     def _on_raw(self, frame: _RawFrame) -> None:
         self._commands.on_activity(self._now)
@@ -451,8 +491,17 @@ class NeowayHostSide(HostPlumbing[_Job]):
     def _on_closed(self, family: Family) -> None:
         self.link.closed(family, cleared=False)
         job = self._receiving(family)
-        if job is not None and (job.answered or job.reception.started):  # not a kept link's late report
+        if job is not None and job.answered and not job.reception.started and self._module_gave_up(job, family):
+            self._fail(job, ErrorKind.RESPONSE_TIMEOUT, "the module closed the link after its response time with nothing received")
+        elif job is not None and (job.answered or job.reception.started):  # not a kept link's late report
             self._feed(job, job.reception.on_closed)
+
+    def _module_gave_up(self, job: _Job, family: Family) -> bool:
+        """Whether the module's own response time (HTTPACTION's) has run since the request went out
+        (less the command floor: the UART's and the host's latency)."""
+        own = self.spans.timeouts.get(family.command("ACTION"), 0.0)
+        start = job.answered_at
+        return bool(own) and start is not None and self._now is not None and self._now - start >= own - self.spans.floor
 
     def _on_error_line(self, info: Info) -> None:
         job = self._job
@@ -464,6 +513,7 @@ class NeowayHostSide(HostPlumbing[_Job]):
         was_raw, self._raw = self._raw, False
         job = self._job
         ours = frame.raw.lstrip().startswith((b"+HTTP", b"+FILEHTTP"))
+        log.warning("Neoway module output dropped: %s", frame.reason)
         if job is not None and (was_raw or ours) and (job.receiving or job.answered):
             self._fail(job, ErrorKind.RESPONSE_INVALID, f"malformed report: {frame.reason}")
 
@@ -511,6 +561,7 @@ class NeowayHostSide(HostPlumbing[_Job]):
 
     def _arm(self, now: float) -> None:
         self._commands.arm(now)
+        self._stuck.arm(now)
         for call in self._calls:
             call.timer.arm(now)
         if self._job is not None:
