@@ -141,3 +141,23 @@ def test_the_cli_bridge_survives_the_module_restarting(tmp_path):
     log = "".join(said) + bridge.log
     assert "Traceback" not in log and "reopened" in log
     assert bridge.process.returncode == 0
+
+
+def test_sigterm_stops_the_bridge_while_it_waits_for_the_module(tmp_path):
+    """Between two attempts to reopen the module's port the bridge waits on a timer, not in a
+    sleep: SIGTERM ends it within 2 s, cleanly."""
+    import time
+
+    with cli_bridged("neoway", "onemo", tmp_path) as (firmware, bridge, emulator):
+        emulator.stop()
+        for _ in range(50):
+            line = bridge.process.stderr.readline()
+            if "not back yet" in line:
+                break
+        else:
+            raise AssertionError("no back-off logged")
+        started = time.monotonic()
+        bridge.process.send_signal(signal.SIGTERM)
+        assert bridge.process.wait(timeout=5) == 0
+        assert time.monotonic() - started < 2
+    assert "Traceback" not in bridge.log
