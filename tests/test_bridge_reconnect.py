@@ -161,3 +161,19 @@ def test_sigterm_stops_the_bridge_while_it_waits_for_the_module(tmp_path):
         assert bridge.process.wait(timeout=5) == 0
         assert time.monotonic() - started < 2
     assert "Traceback" not in bridge.log
+
+
+def test_a_firmware_device_that_vanishes_and_comes_back(tmp_path):
+    """The firmware's port is a device the bridge opens by path (a USB gadget): it vanishes and
+    re-enumerates at the same path; the bridge reopens it and serves the next request."""
+    with BlobServer() as blob, rig("onemo", "neoway", tmp_path, gadget=True) as r:
+        module = Module(r.firmware)
+        create(module, blob.url(""))
+        assert get(module, "/blob/100?seed=1")[1] == blob_bytes(100, 1)
+        r.gadget.unplug()
+        r.log.wait_for("host port")
+        r.gadget.replug()
+        r.log.wait_for("host port " + r.host_pty + " reopened")
+        r.firmware.transact("ATE0")
+        assert get(module, "/blob/2000?seed=2")[1] == blob_bytes(2000, 2)  # the bridge kept instance 0
+    assert "Traceback" not in r.log.getvalue()
