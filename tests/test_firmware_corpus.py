@@ -17,8 +17,15 @@ from support.servers import server_context
 pytestmark = pytest.mark.timeout(60)
 
 SCRIPTS = load_scripts()
-# Marks added only for failures caused by product features not landed yet (see the report).
-XFAIL: dict[tuple[str, str], str] = {}
+# Marks only for failures caused by product features not landed yet; strict, so each turns into a
+# failure (remove the mark) once the feature lands.  FIRMWARE_KEEP_GOING=1 lists every failing step.
+_ML307C_DIRECT = ('missing AT+CCLK? (27.007 8.15, a network date from 2024 on: the driver checks certificate '
+                  'times) and OneMO AT+MSSLCFG="sni",1,1 (the driver\'s last TLS stage; ML307C not modelled)')
+XFAIL: dict[tuple[str, str], str] = {
+    ("ml307c_driver_https_cached", "direct"): _ML307C_DIRECT,
+    ("ml307c_driver_https_cached", "bridged"): ('bridged ATI passes the N58 identity through, the driver needs '
+                                                '"Model: ..." or a line starting "ML307"; and ' + _ML307C_DIRECT),
+}
 
 
 def cases():
