@@ -20,6 +20,7 @@ from test_neoway_host_side import (CLOSED, CLOSES, ERROR, OK, STARTUP, FakeModul
 
 DIALECT = load("neoway")
 ACTION_TIMEOUT = DIALECT.commands["HTTPACTION"].timeout  # the module's own response time (30 s)
+BUSY = DIALECT.commands["HTTPSETUP"].timeout + ACTION_TIMEOUT + 2 * WAIT_MARGIN  # HTTPACTION may connect, then wait
 LINK_CLOSED = b"\r\n+HTTPCLOSE: HTTP Link Closed\r\n"  # follows HTTPCLOSE's OK only if a link was up
 CGSN_ANSWER = b"\r\n866123456789012\r\n\r\nOK\r\n"
 RECVMODE = b"AT+HTTPPARA=recvmode,1"
@@ -82,14 +83,14 @@ def test_a_timed_out_requests_close_is_awaited_and_the_next_request_follows_it()
     assert lines(host.data_to_send()) == [b"AT+HTTPCLOSE"]
     second = host.submit(Request(Method.GET, "http://healthy.example/"))
     assert host.data_to_send() == b""  # behind the close
-    busy = ACTION_TIMEOUT + WAIT_MARGIN
-    assert host.next_deadline() == pytest.approx(1.5 + busy)
-    host.on_time(1.5 + busy - 0.01)
+    assert host.next_deadline() == pytest.approx(1.5 + BUSY)
+    host.on_time(1.5 + BUSY - 0.01)
     assert host.data_to_send() == b"" and host.take_events() == []
-    sent = feed(host, OK + LINK_CLOSED, now=30.5)  # the module gave up on the stalled server
+    now = 1.5 + BUSY - 0.01  # the module gave up on the stalled server at last
+    sent = feed(host, OK + LINK_CLOSED, now=now)
     assert lines(sent) == [b'AT+HTTPPARA=url,"healthy.example/"']
-    assert host.next_deadline() == pytest.approx(30.5 + host.spans.command(b"AT+HTTPPARA"))  # its own time, from now
-    sent = feed(host, OK * 4 + OK + piece(http_response(b"next")), now=30.6)
+    assert host.next_deadline() == pytest.approx(now + host.spans.command(b"AT+HTTPPARA"))  # its own time, from now
+    sent = feed(host, OK * 4 + OK + piece(http_response(b"next")), now=now + 0.1)
     assert lines(sent) == [b"AT+HTTPPARA=port,80", b"AT+HTTPPARA=keepalive,0", RECVMODE, b"AT+HTTPSETUP", b"AT+HTTPACTION=0"]
     assert body(events_of(host, second)) == b"next"
 
@@ -195,7 +196,7 @@ def test_a_payload_no_request_waits_for_is_dropped_at_the_modules_response_time(
     feed(host, unsolicited, now=1.0)
     assert host.framer.in_payload and host.take_events() == []
     deadline = host.next_deadline()
-    assert deadline == pytest.approx(1.0 + ACTION_TIMEOUT + WAIT_MARGIN)
+    assert deadline == pytest.approx(1.0 + BUSY)
     with caplog.at_level(logging.WARNING, logger="bridge.neoway.host_side"):
         host.on_time(deadline)
     assert not host.framer.in_payload and host.next_deadline() is None

@@ -124,9 +124,11 @@ class Spans:
         return max(self.timeouts.get(family.command("ACTION"), 0.0), request.timeouts.response or 0.0) + WAIT_MARGIN
 
     def busy(self, family: Family) -> float:
-        """How long a module still receiving a response may leave a command unanswered: its
-        own response time, whatever the request's shorter one was."""
-        return self.timeouts.get(family.command("ACTION"), 0.0) + WAIT_MARGIN
+        """How long a module still busy with a request may leave a command unanswered: as long as
+        its HTTPACTION may take (connect, then its own response time; see :meth:`action`),
+        whatever the request's shorter response timeout was."""
+        setup, action = (self.timeouts.get(family.command(verb), 0.0) for verb in ("SETUP", "ACTION"))
+        return setup + action + 2 * WAIT_MARGIN
 
     def action(self, request: Request, family: Family) -> float:
         """AT+HTTPACTION's answer: a module may connect and await the response head first (with a
