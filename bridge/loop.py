@@ -262,7 +262,7 @@ class Loop:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if item[0] in ("port", "done") and backed_up is not None and item[1] == backed_up.tag and not self._held:
+            if item[0] == "port" and backed_up is not None and item[1] == backed_up.tag and not self._held:
                 self._dispatch(item, handle, now)
             else:
                 self._held.append(item)
