@@ -3,13 +3,14 @@ Identity (bridge/moduleside.py).  What each command takes (ranges, value tables)
 test answer come from dialects/common.yaml; only the behaviour is here:
 
 AT, ATE, AT+CMEE, ATI, AT+CGMI/GMI, AT+CGMM/GMM, AT+CGMR/GMR, AT+CGSN/GSN, AT+CIMI, AT+CSQ, AT+CPIN?,
-AT+CFUN, AT+COPS, AT+CREG, AT+CGREG, AT+CEREG, AT+CGATT, AT+CGACT, AT+CGDCONT, AT+CGPADDR.
+AT+CFUN, AT+COPS, AT+CREG, AT+CGREG, AT+CEREG, AT+CGATT, AT+CGACT, AT+CGDCONT, AT+CGPADDR, AT+CCLK?.
 
 Registration follows AT+CFUN and AT+COPS; a change is reported as +CREG:/+CGREG:/+CEREG: URCs
 to firmware that asked for them (AT+CEREG=<n>, n > 0), in 27.007's formats.
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Callable, Optional
 
 from .dialect import FormSpec, ParamSpec
@@ -156,7 +157,7 @@ _IDENTIFIERS: dict[str, Callable[["Identity"], str]] = {
     "CGMI": lambda i: i.manufacturer, "GMI": lambda i: i.manufacturer,
     "CGMM": lambda i: i.model, "GMM": lambda i: i.model,
     "CGMR": lambda i: i.revision, "GMR": lambda i: i.revision,
-    "CGSN": lambda i: i.imei, "GSN": lambda i: i.imei, "CIMI": lambda i: i.imsi,
+    "CGSN": lambda i: i.serial or i.imei, "GSN": lambda i: i.serial or i.imei, "CIMI": lambda i: i.imsi,
 }
 
 
@@ -168,6 +169,20 @@ def _identity_line(side: "ModuleSide", name: str, value: str) -> None:
 
 
 IDENTIFICATION = frozenset(_IDENTIFIERS)
+# Through a bridge these (and ATI's manufacturer and model lines) come from the firmware's model
+# profile, not from the module: firmware picks its driver or refuses to start by them.
+MODEL_IDENTIFICATION = frozenset({"CGMM", "GMM", "CGMI", "GMI"})
+
+
+def identity_value(answer: bytes, name: str) -> Optional[bytes]:
+    """The value of another module's answer to AT+<name> (plain or "+<name>: " prefixed), or None
+    when it gave none (an error)."""
+    prefix = f"+{name}:".encode()
+    for line in answer.split(b"\r\n"):
+        value = line[len(prefix):].strip() if line.startswith(prefix) else line.strip()
+        if value and (line.startswith(prefix) or not line.startswith((b"+", b"OK", b"ERROR"))):
+            return value
+    return None
 
 
 def identity_answer(answer: bytes, name: str, prefixed: bool) -> bytes:
@@ -190,7 +205,8 @@ def _serial_number(side: "ModuleSide", command: Command) -> None:
     if not given:
         return _refuse(side, command)
     imei = side.identity.imei
-    side.line(f"+{command.name}: " + {0: imei, 1: imei, 2: imei[:14] + "01", 3: "01"}[given[0] or 0])
+    serial = side.identity.serial or imei  # <snt> 0: the serial number (ML307C: not the IMEI)
+    side.line(f"+{command.name}: " + {0: serial, 1: imei, 2: imei[:14] + "01", 3: "01"}[given[0] or 0])
     side.ok()
 
 
@@ -353,9 +369,22 @@ def _cgpaddr(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
+def _cclk(side: "ModuleSide", command: Command) -> None:
+    """AT+CCLK? (27.007 8.15): the network's local time, "yy/MM/dd,hh:mm:ss+zz" (zz in quarter hours)."""
+    if command.form == "test":
+        return side.ok()
+    if command.form != "read":
+        return _refuse(side, command)
+    ident = side.identity
+    local = time.gmtime(ident.clock() + ident.time_zone * 900)
+    zone = f"{'-' if ident.time_zone < 0 else '+'}{abs(ident.time_zone):02d}"
+    side.line(f'+CCLK: "{time.strftime("%y/%m/%d,%H:%M:%S", local)}{zone}"')
+    side.ok()
+
+
 _HANDLERS: dict[str, Callable[["ModuleSide", Command], None]] = {
     "": _at, "E": _echo, "CMEE": _cmee, "I": _identification, "CSQ": _csq, "CPIN": _cpin,
     **{name: _identification for name in _IDENTIFIERS}, "CGSN": _serial_number, "GSN": _serial_number,
     "CFUN": _cfun, "COPS": _cops, **{name: _registration for name in _REGISTRATION},
-    "CGATT": _cgatt, "CGACT": _cgact, "CGDCONT": _cgdcont, "CGPADDR": _cgpaddr,
+    "CGATT": _cgatt, "CGACT": _cgact, "CGDCONT": _cgdcont, "CGPADDR": _cgpaddr, "CCLK": _cclk,
 }

@@ -10,6 +10,7 @@ Time comes in as `now` (seconds, monotonic); nothing here reads a clock, a port 
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
@@ -53,6 +54,7 @@ class Identity:
     model: str = ""
     revision: str = "atbridge-emulator-0.1"
     imei: str = "861234567890123"
+    serial: str = ""           # bare AT+CGSN where the model answers a serial number, not the IMEI (ML307C)
     ip: str = "10.0.0.2"
     csq: tuple[int, int] = (25, 99)
     registered: bool = True   # follows `fun`: AT+CFUN=0/4 deregisters, AT+CFUN=1 registers again
@@ -73,6 +75,11 @@ class Identity:
     # Unsolicited report level <n> per registration command ("CREG", "CGREG", "CEREG"), set by
     # AT+CREG=<n> etc.; the read form starts with it and n > 0 sends +CEREG: <stat>... on changes.
     reg_report: dict[str, int] = field(default_factory=lambda: {"CREG": 0, "CGREG": 0, "CEREG": 0})
+    # The network's time (AT+CCLK?): wall-clock seconds since the epoch, injectable so tests can fix
+    # it (the module side itself only ever gets a monotonic `now`), and the network's time zone in
+    # quarters of an hour east of GMT (China Standard Time: +32).
+    clock: Callable[[], float] = time.time
+    time_zone: int = 32
 
 
 class ModuleSide:
@@ -80,7 +87,8 @@ class ModuleSide:
         self.dialect = dialect
         self.profile = dialect.model(model)
         self.identity = identity or Identity(model=self.profile.name,
-                                             manufacturer=self.profile.get("manufacturer") or Identity.manufacturer)
+                                             manufacturer=self.profile.get("manufacturer") or Identity.manufacturer,
+                                             serial=self.profile.get("serial_number") or "")
         self.framer = CommandFramer(dialect, auto_data_mode=False)
         self.echo = True
         self.cmee = 1
@@ -210,17 +218,28 @@ class ModuleSide:
             self.error()
 
     def _forward(self, command: Command) -> None:
-        """To the module behind; its identification answers (AT+CGMM, AT+CGSN ...) come back in
-        this dialect's form (plain, or "+CGMM: <value>" where the model profile lists the command
-        under identity_prefixed), the value being the module's."""
-        from .basics import IDENTIFICATION, identity_answer
+        """To the module behind.  Identification comes in this dialect's form (plain, or
+        "+CGMM: <value>" where the model profile lists the command under identity_prefixed):
+        the MODEL and its manufacturer (AT+CGMM/GMM/CGMI/GMI, ATI's model lines) are the profile's
+        the firmware was written for (`--host-model`), because firmware gates on them (esp-ml307
+        picks its driver by AT+CGMM); the IMEI, IMSI and revision are the module's own."""
+        from .basics import IDENTIFICATION, MODEL_IDENTIFICATION, identity_answer, identity_value
 
-        if self.query is None or command.name not in IDENTIFICATION or command.form != "execute":
+        if self.query is None or command.form != "execute" or command.name not in IDENTIFICATION | {"I"}:
             assert self.forward is not None
             self.forward(command)
-            return
-        prefixed = command.name in (self.profile.get("identity_prefixed") or ())
-        self.query(command.raw, lambda answer: self.write(identity_answer(answer, command.name, prefixed)))
+        elif command.name in MODEL_IDENTIFICATION:
+            self._basic(command)
+        elif command.name == "I":  # the profile's manufacturer and model, the module's revision
+            self.query(b"AT+CGMR", lambda answer: self._identify(command, identity_value(answer, "CGMR")))
+        else:
+            prefixed = command.name in (self.profile.get("identity_prefixed") or ())
+            self.query(command.raw, lambda answer: self.write(identity_answer(answer, command.name, prefixed)))
+
+    def _identify(self, command: Command, revision: Optional[bytes]) -> None:
+        if revision is not None:
+            self.identity.revision = revision.decode(errors="replace")
+        self._basic(command)
 
     def _framing_error(self, frame: FramingError, now: float) -> None:
         if self.echo and frame.raw:

@@ -182,13 +182,19 @@ def test_no_unsolicited_registration_lines_at_level_0(dialect, tmp_path):
 @pytest.mark.parametrize("host_dialect,module_dialect", [("onemo", "neoway"), ("neoway", "onemo")])
 def test_through_the_bridge_the_module_answers(host_dialect, module_dialect, tmp_path):
     """Bridged, the 3GPP commands reach the module: its settings, its identity (in the form the
-    firmware's own module writes it), its unsolicited registration lines."""
+    firmware's own module writes it), its unsolicited registration lines.  The MODEL is the one the
+    firmware was written for (the host dialect's default model; firmware picks its driver by it),
+    the IMEI the module's."""
     from support.bridged import bridged
+    from bridge.dialect import load
 
     with bridged(host_dialect, module_dialect, tmp_path) as (fw, _, module):
         answer = fw.transact("AT+CGMM")
         assert final(answer) == "OK"
-        assert identity_value(info(answer)[0], "CGMM", host_dialect).startswith(module.side.profile.name)
+        assert identity_value(info(answer)[0], "CGMM", host_dialect).startswith(load(host_dialect).model().name)
+        answer = fw.transact("AT+CGSN")
+        assert final(answer) == "OK"
+        assert identity_value(info(answer)[0], "CGSN", host_dialect) == module.side.identity.imei
         assert final(fw.transact("AT+CEREG=2")) == "OK"
         assert module.side.identity.reg_report["CEREG"] == 2  # remembered by the module itself
         fields = one(fw, "AT+CEREG?", "+CEREG")

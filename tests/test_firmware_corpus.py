@@ -19,13 +19,7 @@ pytestmark = pytest.mark.timeout(60)
 SCRIPTS = load_scripts()
 # Marks only for failures caused by product features not landed yet; strict, so each turns into a
 # failure (remove the mark) once the feature lands.  FIRMWARE_KEEP_GOING=1 lists every failing step.
-_ML307C_DIRECT = ('missing AT+CCLK? (27.007 8.15, a network date from 2024 on: the driver checks certificate '
-                  'times) and OneMO AT+MSSLCFG="sni",1,1 (the driver\'s last TLS stage; ML307C not modelled)')
-XFAIL: dict[tuple[str, str], str] = {
-    ("ml307c_driver_https_cached", "direct"): _ML307C_DIRECT,
-    ("ml307c_driver_https_cached", "bridged"): ('bridged ATI passes the N58 identity through, the driver needs '
-                                                '"Model: ..." or a line starting "ML307"; and ' + _ML307C_DIRECT),
-}
+XFAIL: dict[tuple[str, str], str] = {}
 
 
 def cases():
@@ -51,12 +45,12 @@ def test_corpus_shape():
 @contextlib.contextmanager
 def module_for(script: dict, mode: str, tmp_path):
     """The firmware's end of the port: an emulator of its dialect, or the bridge to the other."""
-    dialect, hosts = script["dialect"], hosts_map(script)
+    dialect, hosts, model = script["dialect"], hosts_map(script), script.get("model")
     if mode == "direct":
-        with emulator(dialect, tmp_path, hosts=hosts, echo=True) as (host, _runner):
+        with emulator(dialect, tmp_path, hosts=hosts, model=model, echo=True) as (host, _runner):
             yield host.port
     else:
-        with bridged(dialect, other_dialect(dialect), tmp_path, hosts=hosts, echo=True) as (firmware, _b, _m):
+        with bridged(dialect, other_dialect(dialect), tmp_path, hosts=hosts, echo=True, host_model=model) as (firmware, _b, _m):
             yield firmware.port
 
 

@@ -69,6 +69,7 @@ import ssl
 from collections import deque
 from typing import Callable, Optional, Union
 
+from ..basics import MODEL_IDENTIFICATION
 from ..dialect import CommandSpec, Dialect
 from ..frames import Command, FramingError
 from ..model import ByteRange, ErrorKind, Event, Method, Request, Timeouts, TlsSettings, VerifyMode
@@ -285,7 +286,8 @@ class NeowayModuleSide(ModuleSide):
         return not (spec and spec.models and self.profile.name not in spec.models)
 
     def _other_command(self, command: Command, now: float) -> bool:
-        if self.query is not None and command.name in (self.profile.get("identity_prefixed") or ()):
+        if (self.query is not None and command.name in (self.profile.get("identity_prefixed") or ())
+                and command.name not in MODEL_IDENTIFICATION):  # the model is the firmware's (ModuleSide._forward)
             self.bringup.identity_through(command, now)
             return True
         if command.name == _CGATT and command.form == "set" and self.query is not None:

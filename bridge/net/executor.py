@@ -490,7 +490,8 @@ class NetworkExecutor:
 
     def _handshake(self, sock: socket.socket, job: _Job, deadline: Optional[float]) -> ssl.SSLSocket:
         assert job.context is not None
-        server_name = job.request.tls.sni if job.request.tls and job.request.tls.sni else job.url.host
+        sni = job.request.tls.sni if job.request.tls else None
+        server_name = job.url.host if sni is None else (sni or None)  # "": no SNI extension is sent
         try:
             tls = job.context.wrap_socket(sock, server_hostname=server_name, do_handshake_on_connect=False)
         except (ssl.SSLError, ValueError, OSError) as exc:
@@ -515,6 +516,8 @@ class NetworkExecutor:
             raise _Fail(ErrorKind.INVALID_PARAMETER, f"unknown TLS verify mode {tls.verify!r}") from None
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         _set_version(context, tls.version, tls.version_is_minimum)
+        if tls.sni == "":  # no server name given to the TLS library: the chain is verified, not the name
+            context.check_hostname = False
         try:
             if verify is VerifyMode.NONE:
                 context.check_hostname = False

@@ -35,9 +35,12 @@ def tls_version(text: str) -> Optional[str]:
 class SslContexts:
     """MSSLCFG settings by <ssl_id>, starting at the YAML defaults."""
 
-    def __init__(self, dialect: Dialect) -> None:
+    def __init__(self, dialect: Dialect, accepted: Optional[frozenset[str]] = None) -> None:
         spec = dialect.command("MSSLCFG")
-        self.specs = spec.settings if spec else {}
+        # Settings only some models have (MSSLCFG model_settings) need the profile's ssl_settings.
+        only_some = set(spec.raw.get("model_settings") or ()) if spec else set()
+        self.specs = {name: params for name, params in (spec.settings if spec else {}).items()
+                      if name not in only_some or name in (accepted or ())}
         self.versions = dialect.enums.get("ssl_version", {})
         self._contexts: dict[int, dict[str, dict[str, Optional[str]]]] = {}
 
@@ -60,7 +63,15 @@ class SslContexts:
             ca=cert_path(certs["srv_cert"]) if certs.get("srv_cert") else None,
             client_cert=cert_path(certs["cli_cert"]) if certs.get("cli_cert") else None,
             client_key=cert_path(certs["prv_key"]) if certs.get("prv_key") else None,
+            sni=self._sni(ssl_id),
         )
+
+    def _sni(self, ssl_id: int) -> Optional[str]:
+        """None: the request's host name is sent as SNI (models without the "sni" setting; what
+        they do is not stated, and servers need it); "": no SNI (the setting's default 0)."""
+        if "sni" not in self.specs or self.values(ssl_id, "sni").get("sni_enable") == "1":
+            return None
+        return ""
 
 
 class SslCommands:
@@ -69,7 +80,7 @@ class SslCommands:
     def __init__(self, side: "OnemoModuleSide", fs: ModuleFileSystem) -> None:
         self.side = side
         self.fs = fs
-        self.contexts = SslContexts(side.dialect)
+        self.contexts = SslContexts(side.dialect, frozenset(side.profile.get("ssl_settings") or ()))
         self._parts: dict[str, bytearray] = {}  # certificates written in several parts
 
     # -- AT+MSSLCFG --------------------------------------------------------------------
@@ -78,7 +89,9 @@ class SslCommands:
         side = self.side
         head = parse_params(command.params[:1], spec.forms["set"].params, side.profile)
         setting = str(head["setting"])
-        specs = tuple(with_limits(p, side.profile) for p in spec.settings[setting])
+        if setting not in self.contexts.specs:
+            raise CommandError(ErrorKind.UNSUPPORTED, f"this model has no {setting!r} setting")
+        specs = tuple(with_limits(p, side.profile) for p in self.contexts.specs[setting])
         values = parse_params(command.params[1:], specs, side.profile)
         ssl_id = values[specs[0].name]
         given = {p.name: values[p.name] for p in specs[1:] if values[p.name] is not None}

@@ -19,7 +19,8 @@ from .emulated import HostEnd
 
 @contextmanager
 def bridged(host_dialect: str, module_dialect: str, tmp_path, hosts: Optional[dict[str, list[str]]] = None,
-            trace=None, trace_secrets: bool = False, echo: bool = False) -> Iterator[tuple[HostEnd, BridgeRunner, ModuleRunner]]:
+            trace=None, trace_secrets: bool = False, echo: bool = False,
+            host_model: Optional[str] = None) -> Iterator[tuple[HostEnd, BridgeRunner, ModuleRunner]]:
     """Firmware speaking `host_dialect` (the yielded HostEnd) drives, through a bridge, an
     emulated `module_dialect` module doing real HTTP.  Both links are real ptys."""
     fs = ModuleFileSystem(str(tmp_path / "module-fs"))
@@ -27,7 +28,7 @@ def bridged(host_dialect: str, module_dialect: str, tmp_path, hosts: Optional[di
     executor = NetworkExecutor(resolver, fs)
     module_pty = str(tmp_path / "module.pty")
     emulator = ModuleRunner(make_module_side(module_dialect, fs, resolver=resolver), PtyPort(module_pty), executor.single).start()
-    engine = BridgeEngine(make_module_side(host_dialect, ModuleFileSystem(str(tmp_path / "bridge-fs"))),
+    engine = BridgeEngine(make_module_side(host_dialect, ModuleFileSystem(str(tmp_path / "bridge-fs")), host_model),
                           make_host_side(module_dialect), Trace(trace, secrets=trace_secrets))
     host_pty = str(tmp_path / "host.pty")
     bridge = BridgeRunner(engine, PtyPort(host_pty), SerialPort(module_pty)).start()
