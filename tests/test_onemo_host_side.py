@@ -131,7 +131,8 @@ GET_STREAMS = {
 
 
 def check_get(host: OnemoHostSide, token: int, stream: bytes, sent: bytes) -> None:
-    assert lines(sent) == [b'AT+MHTTPCREATE="http://120.27.12.119:10080"', b'AT+MHTTPREQUEST=0,1,0,"/get"', b"AT+MHTTPDEL=0"]
+    # the instance is kept for the next request (issue 12): no MHTTPDEL after a response that ended well
+    assert lines(sent) == [b'AT+MHTTPCREATE="http://120.27.12.119:10080"', b'AT+MHTTPREQUEST=0,1,0,"/get"']
     events = events_of(host, token)
     assert kinds(events) == ["ResponseHead"] + ["BodyChunk"] * (len(events) - 2) + ["ResponseEnd"]
     head = events[0]
@@ -175,7 +176,7 @@ def test_manual_https_get(data):
     sent = host.data_to_send() + feed(host, stream, cuts_for(data, stream))
     assert lines(sent) == [b'AT+MSSLCFG="cert",0,"s.ca"', b'AT+MSSLCFG="auth",0,1',
                            b'AT+MHTTPCREATE="https://120.27.12.119:10443"', b'AT+MHTTPCFG="ssl",0,1,0',
-                           b'AT+MHTTPREQUEST=0,1,0,"/get"', b"AT+MHTTPDEL=0"]
+                           b'AT+MHTTPREQUEST=0,1,0,"/get"']
     events = events_of(host, token)
     assert events[0].status == 200 and body(events) == payload_of(stream, "content") and events[-1] == ResponseEnd(145)
 
@@ -227,7 +228,7 @@ def test_manual_chunked_post(ind, data):
     sent = host.data_to_send() + feed(host, stream, cuts_for(data, stream))
     assert lines(sent) == [b'AT+MHTTPCREATE="http://api.heclouds.com:80"', b'AT+MHTTPCFG="chunked",0,1',
                            b'AT+MHTTPREQUEST=0,2,0,"/devices/622957377/datastreams"',
-                           b"AT+MHTTPCONTENT=0,0,%d" % len(POST_BODY), POST_BODY + b"AT+MHTTPDEL=0"]
+                           b"AT+MHTTPCONTENT=0,0,%d" % len(POST_BODY), POST_BODY]
     events = events_of(host, token)
     manual = EXAMPLES["4.1 chunked POST request (module)"]
     assert events[0].status == 200 and body(events) == payload_of(manual, "content") and events[-1] == ResponseEnd(66)
@@ -423,7 +424,7 @@ def test_headers_and_body_go_in_data_mode_pieces():
     fake.pump()
     assert fake.commands == [b'AT+MHTTPCREATE="http://h.example:8080"', b"AT+MHTTPHEADER=0,1,%d" % len(first), b"AT+MHTTPHEADER=0,0,15",
                              b"AT+MHTTPCONTENT=0,1,4096", b"AT+MHTTPCONTENT=0,1,4096", b"AT+MHTTPCONTENT=0,0,2048",
-                             b'AT+MHTTPREQUEST=0,2,0,"/p?q=1%202"', b"AT+MHTTPDEL=0"]
+                             b'AT+MHTTPREQUEST=0,2,0,"/p?q=1%202"']
     assert fake.data[:2] == [first, b"Range: bytes=5-"]
     assert b"".join(fake.data[2:]) == big
     assert body(events_of(host, token)) == b"done"
@@ -455,10 +456,9 @@ def test_a_pem_ca_is_written_once_and_verification_set():
     name = cert.split(b'"')[1]
     assert fake.commands[1:] == [b'AT+MSSLCFG="cert",0,"' + name + b'"', b'AT+MSSLCFG="auth",0,1',
                                  b'AT+MHTTPCREATE="https://h.example:443"', b'AT+MHTTPCFG="ssl",0,1,0',
-                                 b'AT+MHTTPREQUEST=0,1,0,"/x"', b"AT+MHTTPDEL=0",
-                                 # the SSL context is set up already: straight to the instance
-                                 b'AT+MHTTPCREATE="https://h.example:443"', b'AT+MHTTPCFG="ssl",0,1,0',
-                                 b'AT+MHTTPREQUEST=0,1,0,"/x"', b"AT+MHTTPDEL=0"]
+                                 b'AT+MHTTPREQUEST=0,1,0,"/x"',
+                                 # the instance with its SSL context is kept: straight to the request
+                                 b'AT+MHTTPREQUEST=0,1,0,"/x"']
 
 
 @pytest.mark.parametrize("method,status,extra", [("HEAD", 200, b"Content-Length: 9\r\n"), ("GET", 204, b""),
@@ -503,7 +503,7 @@ def test_passthrough_answers_and_urcs_during_a_request():
     sent = host.data_to_send()
     sent = lines(feed(host, b"\r\n+CSQ: 20,99\r\n\r\nRING\r\n" + content_urc(0, 2, 0, b"ok") + OK))
     assert sent == [b"AT+CEREG?"]
-    assert lines(feed(host, b"\r\n+CEREG: 0,1\r\n\r\n+CME ERROR: 3\r\n")) == [b"AT+MHTTPDEL=0"]
+    assert lines(feed(host, b"\r\n+CEREG: 0,1\r\n\r\n+CME ERROR: 3\r\n")) == []  # the instance is kept
     assert host.take_passthrough() == [(csq, b"\r\n+CSQ: 20,99\r\n\r\nOK\r\n"), (cereg, b"\r\n+CEREG: 0,1\r\n\r\n+CME ERROR: 3\r\n")]
     assert host.take_unsolicited() == [b"\r\nRING\r\n"]
     assert events_of(host, token)[-1] == ResponseEnd(2)
@@ -530,7 +530,8 @@ def test_cancel_while_the_instance_is_being_created_deletes_it_when_it_comes():
     assert lines(feed(host, b"\r\n+MHTTPCREATE: 1\r\n" + OK)) == [b"AT+MHTTPDEL=1"]
 
 
-def test_keep_alive_reuses_the_instance():
+def test_the_instance_is_reused_for_the_same_server():
+    """Kept whether or not the connection is (issue 12: no MHTTPCREATE/MHTTPDEL per request)."""
     host = started()
     fake = FakeModule(host, lambda c: ok_response(b"x"))
     first = host.submit(Request(Method.GET, "http://h.example/a", keep_alive=True))
@@ -538,7 +539,7 @@ def test_keep_alive_reuses_the_instance():
     second = host.submit(Request(Method.GET, "http://h.example/b", keep_alive=False))
     fake.pump()
     assert fake.commands == [b'AT+MHTTPCREATE="http://h.example:80"', b'AT+MHTTPREQUEST=0,1,0,"/a"',
-                             b'AT+MHTTPREQUEST=0,1,0,"/b"', b"AT+MHTTPDEL=0"]
+                             b'AT+MHTTPREQUEST=0,1,0,"/b"']
     assert [t for t, e in host.take_events() if isinstance(e, ResponseEnd)] == [first, second]
 
 
@@ -609,7 +610,7 @@ def test_downloads_run_alone():
     host.receive_data(b'\r\n+MHTTPURC: "header",1,200,38,HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n'
                       b'\r\n+MHTTPDLFILE: 5,5,100\r\n', 1.0)
     fake.pump()
-    assert fake.commands[-1] == b'AT+MHTTPDEL=0' and fake.commands[1] == b'AT+MHTTPCREATE="http://b.example:80"'
+    assert fake.commands[1:] == [b'AT+MHTTPCREATE="http://b.example:80"', b'AT+MHTTPREQUEST=0,1,0,"/"']
     assert [t for t, e in host.take_events() if isinstance(e, ResponseEnd)] == [first, second]
 
 

@@ -22,6 +22,7 @@ import base64
 import dataclasses
 import hashlib
 import itertools
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -39,11 +40,17 @@ from ..model import (BodyChunk, Connected, ConnectionClosed, ErrorKind, Event, F
                      RequestSent, ResponseEnd, ResponseHead, TlsSettings, VerifyMode)
 from .host_bringup import HostBringUp
 
+log = logging.getLogger(__name__)
+
 DIALECT = "onemo"
 COMMAND_TIMEOUT = 10.0  # the manual states no answer time; a module answers a command at once
 RESPONSE_WAIT = 60.0  # the host's own wait for a server that Timeouts.response leaves unbounded
 WAIT_MARGIN = 5.0  # beyond the module's own timeouts, so that its "err" report comes first
 PROGRESS_STEP = 64 * 1024  # AT+MHTTPDLFILE <progind>
+# A OneMO module answers AT+MHTTPREQUEST OK before it connects and reports no "sent": a request
+# that asks for RequestSent gets it this long after that OK if no failure (a refused connection,
+# reported at once) nor the response has come -- the bridge's choice, not the manual's.
+SENT_GRACE = 1.0
 URC = "+MHTTPURC"
 DLFILE = "+MHTTPDLFILE"
 CREATE = "+MHTTPCREATE"
@@ -54,8 +61,9 @@ _VERIFY = {VerifyMode.NONE: "0", VerifyMode.SERVER: "1", VerifyMode.MUTUAL: "2"}
 _ENUM_APPEND = "1"  # enum dlfile_eof (omitted: "0", overwrite)
 _EOF_LAST, _EOF_MORE = 0, 1  # enums header_eof / content_eof
 _CERT_ROLES = ("ca", "cli", "key")  # MSSLCFG "cert" <srv_cert>, <cli_cert>, <prv_key>
-_URC_ID = re.compile(rb'\+MHTTPURC\s*:\s*"(\w+)"\s*,\s*(\d+)')
-_IND_TAIL = re.compile(rb'\+MHTTPURC\s*:\s*"ind"\s*,\s*(\d+)\s*$')
+_URC_ID = re.compile(rb'\+MHTTPURC[ \t]*+:[ \t]*+"(\w{1,16})"[ \t]*+,[ \t]*+([0-9]{1,9})')
+_IND_TAIL = re.compile(rb'\+MHTTPURC[ \t]*+:[ \t]*+"ind"[ \t]*+,[ \t]*+([0-9]{1,9})\s*$')
+_ID = re.compile(r"\s*([0-9]{1,9})\s*")  # ASCII digits only, bounded: str.isdigit() takes "²"
 _NAME = re.compile(rb"^\s*AT\+?([A-Za-z0-9_&]+)", re.I)
 _TAIL_KEEP = 64  # received bytes kept to look for an unterminated "ind"
 
@@ -269,6 +277,7 @@ class _Job:
         self.ind = False
         self.waiting: Optional[str] = None
         self.timer = Timer()
+        self.report = Timer()  # RequestSent's grace (report_sent)
         self.method = _method(request)
         self.reception = _Reception("GET" if self.file else self.method)
 
@@ -354,6 +363,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
         self._ssl_config: dict[int, tuple] = {}
         self._certs: set[str] = set()
         self._tail = b""
+        self._stuck = Timer()  # a payload being read while no request's timer runs
         self._bring_up = HostBringUp(self)
         self._startup()
 
@@ -365,10 +375,11 @@ class OnemoHostSide(HostPlumbing[_Job]):
             self._tail = (self._tail + data[-_TAIL_KEEP:])[-_TAIL_KEEP:]
             self._frame(data)
             self._peek_ind()
+            self._watch_payload()
 
     def next_deadline(self) -> Optional[float]:
         """When :meth:`on_time` must be called next (0.0: at once), or None."""
-        wakes = [self._commands.wake()] + [job.timer.wake() for job in self._jobs.values()]
+        wakes = [self._commands.wake(), self._stuck.wake()] + [t.wake() for job in self._jobs.values() for t in (job.timer, job.report)]
         return min((w for w in wakes if w is not None), default=None)
 
     def on_time(self, now: float) -> None:
@@ -376,8 +387,34 @@ class OnemoHostSide(HostPlumbing[_Job]):
         with self._clock(now):
             self._commands.on_time(now)
             for job in list(self._jobs.values()):
+                if job.report.due(now):
+                    self._sent(job)
                 if job.timer.due(now):
                     self._fail(job, ErrorKind.RESPONSE_TIMEOUT, "the module reported nothing more in time")
+                    self._abandon()
+            if self._stuck.due(now):
+                self._abandon()
+            self._watch_payload()
+
+    def _watch_payload(self) -> None:
+        """A length-framed payload that stops short (a "content" announcing more than comes)
+        would hold every later frame: it is given up on the dialect's response deadline -- the
+        request's timer while one runs, else the module's longest response time (MHTTPCFG
+        <rsp_timeout>'s range in onemo.yaml) and the margin.  Bytes of it coming restart the wait."""
+        if not self.framer.in_payload or any(job.timer.span is not None for job in self._jobs.values()):
+            self._stuck.stop()
+        else:
+            high = (self._limits.timeout_specs[1].range or (0, RESPONSE_WAIT))[1]
+            self._stuck.start(float(high) + WAIT_MARGIN, self._now)
+
+    def _abandon(self) -> None:
+        """Give up the payload being read, if any (ResponseFramer.abandon_payload); framing goes on
+        at the next line that starts a frame, and the frames complete now are dispatched."""
+        self._stuck.stop()
+        error = self.framer.abandon_payload()
+        if error is not None:
+            self._on_bad_frame(error)
+            self._frame(b"")
 
     # ---- requests ---------------------------------------------------------------------------
 
@@ -489,9 +526,10 @@ class OnemoHostSide(HostPlumbing[_Job]):
     def _created_id(self, answer: Answer) -> Optional[int]:
         info = answer.info(CREATE)
         value = info.get("httpid") if info is not None else None
-        if value is None or not value.strip().isdigit():
+        match = _ID.fullmatch(value) if value is not None else None
+        if match is None:
             return None
-        httpid = int(value)
+        httpid = int(match.group(1))
         return httpid if httpid < self._limits.instances and httpid not in self._by_id else None
 
     # ---- ending requests ----------------------------------------------------------------------
@@ -503,8 +541,11 @@ class OnemoHostSide(HostPlumbing[_Job]):
         self._retire(job, keep=False, terminate=terminate and job.sent and not job.reception.done)
 
     def _complete(self, job: _Job) -> None:
-        # kept only when the script had sent everything (a server may answer before the upload ends)
-        keep = job.request.keep_alive and job.instance is not None and job.waiting == _WAIT_END
+        # The instance is kept for the next request to the same server with the same TLS settings
+        # (its headers and content the module clears itself at a request's end), whether or not the
+        # connection is: a new instance would cost MHTTPCREATE, its settings and MHTTPDEL again.
+        # Kept only when the script had sent everything (a server may answer before the upload ends).
+        keep = job.instance is not None and job.waiting == _WAIT_END
         if job.request.keep_alive and _closes(job.reception.head):
             # The server ends the connection with this response; the module reports no close, so
             # say it here, as the model's executors do after ResponseEnd.
@@ -515,6 +556,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
     def _retire(self, job: _Job, keep: bool, terminate: bool) -> None:
         job.over = True
         job.timer.stop()
+        job.report.stop()
         job.waiting = None
         if job.script is not None:
             try:
@@ -566,15 +608,20 @@ class OnemoHostSide(HostPlumbing[_Job]):
         if download is not None and info.variant in ("header", "err"):
             job: Optional[_Job] = download  # AT+MHTTPDLFILE reports under an id of its own
         else:
-            httpid = info.get("httpid")
-            job = self._by_id.get(int(httpid)) if httpid is not None and httpid.strip().isdigit() else None
+            match = _ID.fullmatch(info.get("httpid") or "")
+            job = self._by_id.get(int(match.group(1))) if match else None
         if job is not None and not job.over:
             self._guarded(job, self._job_urc, info)
+        else:
+            log.warning("dropped +MHTTPURC %r for no request in flight (instance %r)",
+                        (info.variant or "")[:16], (info.get("httpid") or "")[:16])
 
     def _on_progress(self, info: Info) -> None:
         job = next((j for j in self._jobs.values() if j.file), None)
         if job is not None:
             self._guarded(job, lambda j, i: self._events_of(j, j.reception.on_progress(i)), info)
+        else:
+            log.warning("dropped %s for no download in flight", DLFILE)
 
     def _job_urc(self, job: _Job, info: Info) -> None:
         variant = info.variant
@@ -586,7 +633,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
             self._events_of(job, job.reception.on_content(info))
         elif variant == "err":
             code = info.get("error_code") or ""
-            raise _Fail(self.dialect.error_kind("async", code.strip()), f"+MHTTPURC: \"err\" {code}", terminate=False)
+            raise _Fail(self.dialect.error_kind("async", code.strip()), f"+MHTTPURC: \"err\" {code[:16]}", terminate=False)
         else:
             raise _Fail(ErrorKind.RESPONSE_INVALID, f"unexpected +MHTTPURC: {variant!r}")
 
@@ -623,7 +670,10 @@ class OnemoHostSide(HostPlumbing[_Job]):
             handler(job, info)
         except _Fail as fail:
             self._fail(job, fail.kind, fail.detail, fail.terminate)
+            if fail.kind is ErrorKind.RESPONSE_INVALID:
+                log.warning("dropped %s %r the request could not use; it fails", info.name, (info.variant or "")[:16])
         except (ValueError, LookupError) as exc:
+            log.warning("dropped %s %r with a field out of range; the request fails", info.name, (info.variant or "")[:16])
             self._fail(job, ErrorKind.RESPONSE_INVALID, f"{info.name} {info.variant or ''}: {exc}")
 
     def _on_bad_frame(self, frame: FramingError) -> None:
@@ -631,6 +681,9 @@ class OnemoHostSide(HostPlumbing[_Job]):
         job = self._by_id.get(int(match.group(2))) if match else None
         if job is None and frame.raw.lstrip().startswith(DLFILE.encode()):
             job = next((j for j in self._jobs.values() if j.file), None)
+        # the reason names the frame and what was wrong with it; the frame's bytes (which may
+        # carry response headers) are not logged
+        log.warning("dropped a module frame the host side cannot use: %s", frame.reason[:160])
         if job is not None:
             self._fail(job, ErrorKind.RESPONSE_INVALID, f"malformed report: {frame.reason}")
 
@@ -669,9 +722,11 @@ class OnemoHostSide(HostPlumbing[_Job]):
         yield _Cmd(_at("MHTTPREQUEST", instance.httpid, int(method), 0, target.path))
         job.sent = True
         if stream is not None:
-            yield _WAIT_IND
+            yield _WAIT_IND  # "ind": connected, the request head has gone out
             yield from self._content(instance.httpid, stream)
-        self._taken(job)
+            self._sent(job)
+        else:
+            self._taken(job)
         yield _WAIT_END
 
     def _file_script(self, job: _Job) -> _Script:
@@ -686,15 +741,23 @@ class OnemoHostSide(HostPlumbing[_Job]):
         ssl_id = (yield from self._tls(job, target)) if target.tls else None
         span = request.byte_range.header_value() if request.byte_range else None
         eof = int(_ENUM_APPEND) if request.append else None  # omitted: the default, overwrite
-        yield _Cmd(_at("MHTTPDLFILE", target.url, request.save_to, self.progress_step, span, eof, ssl_id))
+        line = _at("MHTTPDLFILE", target.url, request.save_to, self.progress_step, span, eof, ssl_id)
+        yield from self._with_room(_Cmd(line, tolerate=True))
         job.sent = True
         self._taken(job)
         yield _WAIT_END
 
     def _taken(self, job: _Job) -> None:
-        """The module has the whole request (its command answered OK, all content written): say
-        so to a request that asks (Neoway AT+HTTPACTION answers OK at this point), unless the
-        response has already begun."""
+        """The module has taken the whole request (its command answered OK) but reports nothing
+        when it has connected and sent it: RequestSent follows SENT_GRACE later unless the module
+        has reported a failure (a refused connection comes at once) or the response by then."""
+        if job.request.report_sent:
+            job.report.start(SENT_GRACE, self._now)
+
+    def _sent(self, job: _Job) -> None:
+        """The whole request has gone out: say so to a request that asks (Neoway AT+HTTPACTION
+        answers OK at this point), unless the response has already begun."""
+        job.report.stop()
         if job.request.report_sent and job.reception.head is None and not job.over:
             self._events.append((job.token, RequestSent()))
 
@@ -707,21 +770,26 @@ class OnemoHostSide(HostPlumbing[_Job]):
                 job.ssl_id = kept.ssl_id
                 return kept
         ssl_id = (yield from self._tls(job, target)) if target.tls else None
-        while True:
-            answer = yield _Cmd(_at("MHTTPCREATE", target.origin), tolerate=True, creates=True)
-            assert answer is not None and answer.final is not None
-            if answer.ok:
-                break
-            kind = self._sync_kind(answer.final)
-            if kind is not ErrorKind.NO_FREE_INSTANCE or not self._pool:
-                raise _Fail(kind, f"AT+MHTTPCREATE: {answer.final}", terminate=False)
-            yield from self._evict()
+        yield from self._with_room(_Cmd(_at("MHTTPCREATE", target.origin), tolerate=True, creates=True))
         if job.httpid is None:
             raise _Fail(ErrorKind.RESPONSE_INVALID, "AT+MHTTPCREATE answered no free instance id", terminate=False)
         instance = _Instance(job.httpid, key, ssl_id, self._limits.defaults())
         if ssl_id is not None:
             yield _Cmd(_at("MHTTPCFG", "ssl", instance.httpid, 1, ssl_id))
         return instance
+
+    def _with_room(self, cmd: _Cmd) -> Generator[_Op, Optional[Answer], Answer]:
+        """`cmd` (tolerated), which needs a free instance slot (MHTTPCREATE, MHTTPDLFILE): on "no
+        free instance" the oldest kept instance is deleted and `cmd` sent again."""
+        while True:
+            answer = yield cmd
+            assert answer is not None and answer.final is not None
+            if answer.ok:
+                return answer
+            kind = self._sync_kind(answer.final)
+            if kind is not ErrorKind.NO_FREE_INSTANCE or not self._pool:
+                raise _Fail(kind, f"{cmd.line[:60]!r}: {answer.final}", terminate=False)
+            yield from self._evict()
 
     def _evict(self) -> Generator[_Op, Optional[Answer], None]:
         """Delete the oldest kept instance to make room."""
@@ -893,3 +961,4 @@ class OnemoHostSide(HostPlumbing[_Job]):
         self._commands.arm(now)
         for job in self._jobs.values():
             job.timer.arm(now)
+            job.report.arm(now)
