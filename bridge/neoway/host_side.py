@@ -64,6 +64,7 @@ import logging
 from typing import Callable, Optional, Union
 
 from ..dialect import Dialect, load
+from ..secrets import mask_text
 from ..frames import Frame, FramingError, HttpBody, HttpEnd, HttpHead, Info
 from ..model import Connected, ErrorKind, Event, Failure, ModuleCall, Progress, Request, RequestSent, ResponseEnd
 from . import host_bringup
@@ -513,7 +514,7 @@ class NeowayHostSide(HostPlumbing[_Job]):
         was_raw, self._raw = self._raw, False
         job = self._job
         ours = frame.raw.lstrip().startswith((b"+HTTP", b"+FILEHTTP"))
-        log.warning("Neoway module output dropped: %s", frame.reason)
+        log.warning("Neoway module output dropped: %s", mask_text(frame.reason))
         if job is not None and (was_raw or ours) and (job.receiving or job.answered):
             self._fail(job, ErrorKind.RESPONSE_INVALID, f"malformed report: {frame.reason}")
 
