@@ -15,6 +15,11 @@ where the protocol says so; the URCs of its instance are turned into events by
 data-mode sizes) is read from dialects/onemo.yaml.  The module is never trusted: what does not
 add up fails the request with a :class:`~bridge.model.Failure`, never an exception; a module that
 stops answering times out.
+
+An instance whose request ended well is kept for the next request to the same server with the same
+TLS settings (only changed MHTTPCFG settings are sent); a failed one is stopped and deleted.  A
+length-framed payload that stops short is given up on the response deadline
+(ResponseFramer.abandon_payload), and frames that cannot be used are logged and dropped.
 """
 from __future__ import annotations
 
