@@ -171,6 +171,7 @@ def bridge_command(host_spec: str, host_dialect: str, module_spec: str, module_d
                                          reopen_module=lambda: open_port(module_spec, baud),
                                          new_host_side=lambda: make_host_side(module_dialect, module_model)))
     finally:
+        engine.trace.close()
         fs.close()
     click.echo("atbridge: bridge stopped", err=True)
 

@@ -125,6 +125,16 @@ class StreamMasker:
             out.append(self._lines(lines, terminated=True))
         return b"".join(out)
 
+    @property
+    def holding(self) -> bool:
+        """Whether an unterminated line is held back."""
+        return bool(self._held)
+
+    def flush(self) -> bytes:
+        """The held unterminated line, masked: at the end of a capture nothing is lost."""
+        held, self._held = self._held, b""
+        return self._lines(held, terminated=False) if held else b""
+
     def _cert_write_in(self, lines: bytes) -> Optional[tuple[int, int]]:
         """(end of the command, data length) of a data-mode certificate write in `lines`."""
         match = _CERT_WRITE.search(lines)

@@ -163,3 +163,27 @@ def test_mask_line_is_linear_on_pathological_lines():
     for line in (b"x" * 200000 + b"-toke", b"a-" * 100000, b"0" * 200001, b"-----BEGIN " + b"A" * 100000,
                  b"http://" + b"a" * 100000 + b":" + b"b" * 100000, b"?" + b"k" * 100000 + b"="):
         assert len(mask_line(line)) >= 1
+
+
+def test_a_held_line_keeps_its_arrival_time_and_the_last_one_is_written_at_close():
+    """A firmware body without CRLF is held for masking while the module answers; its record
+    carries the time it arrived, and an unterminated last line is written (masked) at close."""
+    import io
+    import json
+
+    from bridge.bridging.trace import Trace
+
+    stream = io.BytesIO()
+    trace = Trace(stream)
+    trace.bytes("host->module", b'{"status": "ACCEPTED"}')  # held: no line end yet
+    trace.bytes("module->host", b"\r\nOK\r\n")
+    trace.bytes("host->module", b"AT+CSQ\r")
+    trace.bytes("host->module", b"Authorization: Bearer abc")  # the session ends mid-line
+    trace.close()
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    body = next(r for r in records if r["data"].startswith('{"status"'))
+    answer = next(r for r in records if r["dir"] == "module->host")
+    assert records.index(body) > records.index(answer)  # held back until its line ended ...
+    assert body["t"] <= answer["t"]  # ... but stamped with its arrival, so ordering by t is right
+    last = records[-1]
+    assert last["dir"] == "host->module" and last["data"].startswith("Authorization:") and "abc" not in last["data"]

@@ -53,30 +53,46 @@ class Trace:
         self._start = time.monotonic()
         self._lock = threading.Lock()
         self._maskers: dict[str, StreamMasker] = {}
+        self._since: dict[str, float] = {}  # direction -> when the line it holds back began
 
     @property
     def enabled(self) -> bool:
         return self._stream is not None
 
     def bytes(self, direction: str, data: bytes) -> None:
+        """Record what went `direction`.  A line held back for masking is recorded with the time
+        its first byte arrived, so readers that order records by `t` see capture order."""
         if self._stream is None:
             return
+        now = self._elapsed()
         if not self.secrets:
-            masker = self._maskers.get(direction)
-            if masker is None:
-                masker = self._maskers[direction] = StreamMasker()
+            masker = self._maskers.setdefault(direction, StreamMasker())
+            since = self._since.pop(direction, now) if masker.holding else now
             data = masker.feed(bytes(data))
+            if masker.holding:
+                self._since[direction] = since if not data else now
             if not data:
                 return
-        self._write({"dir": direction, "data": _data(bytes(data))})
+            now = since
+        self._write({"t": now, "dir": direction, "data": _data(bytes(data))})
+
+    def close(self) -> None:
+        """Write what is still held back (an unterminated last line), masked."""
+        for direction, masker in self._maskers.items():
+            rest = masker.flush()
+            if rest and self._stream is not None:
+                self._write({"t": self._since.pop(direction, self._elapsed()), "dir": direction, "data": _data(rest)})
 
     def event(self, direction: str, event: Any, token: Optional[int] = None) -> None:
         if self._stream is None:
             return
         self._write({"dir": direction, "token": token, "event": _jsonable(event, self.secrets)})
 
+    def _elapsed(self) -> float:
+        return round(time.monotonic() - self._start, 6)
+
     def _write(self, record: dict) -> None:
-        record = {"t": round(time.monotonic() - self._start, 6), **record}
+        record = {"t": self._elapsed(), **record}
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
         with self._lock:
             self._stream.write(line)

@@ -6,7 +6,7 @@ import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
 Chunks = list[tuple[str, bytes]]  # (where it was captured, bytes)
 
@@ -42,10 +42,7 @@ def read_capture(path: Path, module_bytes: Optional[Path] = None) -> Capture:
 
 def _from_records(raw: bytes) -> Capture:
     capture = Capture()
-    for number, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
-        record = json.loads(line)
+    for number, record in ordered_records(raw.splitlines()):
         data = record_bytes(record)
         direction = str(record.get("dir", ""))
         if data is None:
@@ -58,6 +55,13 @@ def _from_records(raw: bytes) -> Capture:
             capture.to_firmware.append((where, data))
             capture.in_order.append((False, where, data))
     return capture
+
+
+def ordered_records(lines: Iterable[bytes]) -> list[tuple[int, dict]]:
+    """(line number, record) in capture order: by `t`, the time the bytes arrived (a line the
+    trace held back for masking is written after later records but carries its arrival time)."""
+    records = [(number, json.loads(line)) for number, line in enumerate(lines, 1) if line.strip()]
+    return sorted(records, key=lambda item: float(item[1].get("t") or 0.0))
 
 
 def collect(capture: Optional[Path], source_dir: Optional[Path], dialect: str,

@@ -81,6 +81,7 @@ def tap_command(host_spec: str, module_spec: str, dialect: Optional[str], output
         trace.event("tap", {"dialect": dialect})
     click.echo(f"atbridge: tapping {host_port.name} <-> {module_port.name} into {output.name}; Ctrl-C stops", err=True)
     run_until_signalled(BridgeRunner(TapEngine(trace), host_port, module_port))
+    trace.close()
     click.echo("atbridge: tap stopped", err=True)
 
 

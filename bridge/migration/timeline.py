@@ -7,7 +7,7 @@ from typing import Iterable, Iterator, Optional
 
 from ..frames import to_dict
 from ..framing import Framer, framer_for
-from .captures import record_bytes
+from .captures import ordered_records, record_bytes
 
 # Who wrote the bytes of each direction, and so which dialect and framer reads them.
 WRITERS = {
@@ -31,9 +31,8 @@ def timeline(lines: Iterable[bytes], host_dialect: str, module_dialect: Optional
     side of a bridge in `module_dialect` (default: the other dialect)."""
     dialects = {"host": host_dialect, "module": module_dialect or OTHER.get(host_dialect, host_dialect)}
     framers: dict[str, Framer] = {}
-    for line in lines:
-        if line.strip():
-            yield from _decoded(json.loads(line), dialects, framers)
+    for _, record in ordered_records(lines):
+        yield from _decoded(record, dialects, framers)
 
 
 def _decoded(record: dict, dialects: dict[str, str], framers: dict[str, Framer]) -> Iterator[str]:
