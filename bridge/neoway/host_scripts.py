@@ -160,7 +160,8 @@ class Context(Protocol):
 
 
 def startup(ctx: Context) -> Generator[Op, Optional[Answer], bool]:
-    """ATE0 (no answer: False), AT+CMEE=1, the data link, recvmode 1; errors are tolerated."""
+    """ATE0 (no answer: False), AT+CMEE=1, AT+HTTPCLOSE/AT+HTTPSCLOSE (a link left up), the data
+    link, recvmode 1; errors are tolerated."""
     answer = yield Cmd(b"ATE0", tolerate=True)
     if answer is None or answer.timed_out:
         return False

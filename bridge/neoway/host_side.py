@@ -115,7 +115,7 @@ class _Call:
 class NeowayHostSide(HostPlumbing[_Job]):
     """Drives a Neoway N58/N720 module: :class:`~bridge.model.Request` in, events out (sans-I/O).
 
-    Start-up (ATE0, AT+CMEE=1, the data link, recvmode 1) is queued at construction;
+    Start-up (ATE0, AT+CMEE=1, HTTPCLOSE/HTTPSCLOSE, the data link, recvmode 1) is queued at construction;
     :attr:`ready` is None until it has run, then True (or False when the module did not answer
     ATE0).  Requests wait for it, then run one at a time.
     """
