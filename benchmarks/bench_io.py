@@ -13,6 +13,7 @@ For each direction (Neoway firmware -> OneMO module, OneMO firmware -> Neoway mo
 The emulator, the bridge and socat are separate processes, started as a user starts them; the
 HTTP server and the scripted firmware run in this process (the same code for both passes).
 Run: python benchmarks/bench_io.py [--sizes 1,10,100] [--runs 3] [--rounds 200] [--blocks 5]
+     [--tree NAME=PATH ...]   (bridges of other checkouts too, each interleaved in the same run)
 """
 from __future__ import annotations
 
@@ -63,7 +64,13 @@ class Socat:
         self.process.wait(10)
 
 
-def _bridge(host_link: Path, module_link: Path, host_dialect: str, module_dialect: str):
+TREES: dict = {}  # bridge kind -> checkout it runs from (None: this one)
+
+
+def _bridge(host_link: Path, module_link: Path, host_dialect: str, module_dialect: str, tree=None):
+    if tree is not None:
+        from bench_latency import _bridge_from
+        return _bridge_from(tree, host_link, module_link, host_dialect, module_dialect)
     return _spawn(["bridge", "--host", f"pty:{host_link}", "--host-dialect", host_dialect,
                    "--module", str(module_link), "--module-dialect", module_dialect], host_link)
 
@@ -79,8 +86,8 @@ def _pass(kind: str, work: Path, module_link: Path, host_dialect: str, module_di
     """Start the bridge or socat, run `run(firmware, dialect)`, return (its result, cpu of the
     middle process, its peak RSS KiB)."""
     link = work / f"{kind}.pty"
-    if kind == "bridge":
-        process = _bridge(link, module_link, host_dialect, module_dialect)
+    if kind != "socat":
+        process = _bridge(link, module_link, host_dialect, module_dialect, TREES.get(kind))
         pid, dialect = process.pid, host_dialect
     else:
         process = Socat(link, module_link)
@@ -93,7 +100,7 @@ def _pass(kind: str, work: Path, module_link: Path, host_dialect: str, module_di
         peak = _memory_kib(pid)["VmHWM"]
     finally:
         firmware.port.close()
-        _stop(process) if kind == "bridge" else process.stop()
+        process.stop() if kind == "socat" else _stop(process)
     return result, cpu, peak
 
 
@@ -109,10 +116,13 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
         per_mb: dict = {}
         try:
             for size in sizes:
-                rows = {"bridge": [], "socat": [], "ratio": [], "cpu_bridge": [], "cpu_socat": [], "cpu_emu": [],
-                        "rss_bridge": [], "intact": True}
+                kinds = [*TREES, "socat"]
+                rows = {"intact": True}
+                for kind in kinds:
+                    for key in (kind, f"ratio_{kind}", f"cpu_{kind}", f"cpu_emu_{kind}", f"rss_{kind}"):
+                        rows[key] = []
                 for i in range(runs):
-                    order = ("bridge", "socat") if i % 2 == 0 else ("socat", "bridge")
+                    order = kinds[i % len(kinds):] + kinds[:i % len(kinds)]
                     speeds = {}
                     for kind in order:
                         emu_before = cpu_seconds(emulator.pid)
@@ -123,21 +133,21 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                         speeds[kind] = size / seconds / 1e6
                         rows[kind].append(speeds[kind])
                         rows[f"cpu_{kind}"].append(cpu / (size / 1e6))
-                        if kind == "bridge":
-                            rows["cpu_emu"].append((cpu_seconds(emulator.pid) - emu_before) / (size / 1e6))
-                            rows["rss_bridge"].append(peak / 1024)
-                    rows["ratio"].append(speeds["bridge"] / speeds["socat"])
+                        rows[f"cpu_emu_{kind}"].append((cpu_seconds(emulator.pid) - emu_before) / (size / 1e6))
+                        rows[f"rss_{kind}"].append(peak / 1024)
+                    for kind in TREES:
+                        rows[f"ratio_{kind}"].append(speeds[kind] / speeds["socat"])
                 per_mb[size] = rows
-                print(f"  {size / 1e6:5.0f} MB x{runs}: bridge {_mmm(rows['bridge'])} MB/s, socat {_mmm(rows['socat'])} MB/s, "
-                      f"ratio {_mmm(rows['ratio'])} (min/median/max); SHA-256 {'all identical' if rows['intact'] else 'DIFFERENT'}",
-                      flush=True)
-                print(f"           CPU s/MB: bridge {_mmm(rows['cpu_bridge'], '{:.3f}')}, emulator {_mmm(rows['cpu_emu'], '{:.3f}')}, "
-                      f"socat {_mmm(rows['cpu_socat'], '{:.3f}')}; bridge peak RSS {max(rows['rss_bridge']):.1f} MiB, "
-                      f"emulator peak RSS so far {_memory_kib(emulator.pid)['VmHWM'] / 1024:.1f} MiB", flush=True)
+                for kind in TREES:
+                    print(f"  {size / 1e6:5.0f} MB x{runs}: {kind} {_mmm(rows[kind])} MB/s, socat {_mmm(rows['socat'])} MB/s, "
+                          f"ratio {_mmm(rows[f'ratio_{kind}'])} (min/median/max); SHA-256 {'all identical' if rows['intact'] else 'DIFFERENT'}",
+                          flush=True)
+                    print(f"           CPU s/MB: {kind} {_mmm(rows[f'cpu_{kind}'], '{:.3f}')}, emulator {_mmm(rows[f'cpu_emu_{kind}'], '{:.3f}')}, "
+                          f"socat {_mmm(rows['cpu_socat'], '{:.3f}')}; {kind} peak RSS {max(rows[f'rss_{kind}']):.1f} MiB, "
+                          f"emulator peak RSS so far {_memory_kib(emulator.pid)['VmHWM'] / 1024:.1f} MiB", flush=True)
         finally:
             _stop(emulator)
-    medians = [statistics.median(per_mb[s]["bridge"]) / (s / 1e6) for s in sizes]
-    if len(sizes) > 1:
+    if len(sizes) > 1 and "bridge" in TREES:
         decades = ", ".join(f"{sizes[i] / 1e6:.0f}->{sizes[i + 1] / 1e6:.0f} MB: seconds x{(sizes[i + 1] / statistics.median(per_mb[sizes[i + 1]]['bridge'])) / (sizes[i] / statistics.median(per_mb[sizes[i]]['bridge'])):.1f}"
                             for i in range(len(sizes) - 1))
         print(f"  time per decade of size (linear = x10): {decades}", flush=True)
@@ -149,21 +159,23 @@ def latency(host_dialect: str, module_dialect: str, rounds: int, blocks: int) ->
         work = Path(tmp)
         module_link = work / "module.pty"
         emulator = _spawn(["emulate", module_dialect, "--port", f"pty:{module_link}"], module_link)
-        medians: dict = {"bridge": [], "socat": []}
-        cpu_rt: dict = {"bridge": [], "socat": []}
+        kinds = [*TREES, "socat"]
+        medians: dict = {kind: [] for kind in kinds}
+        cpu_rt: dict = {kind: [] for kind in kinds}
         try:
             for i in range(blocks):
-                for kind in (("bridge", "socat") if i % 2 == 0 else ("socat", "bridge")):
+                for kind in kinds[i % len(kinds):] + kinds[:i % len(kinds)]:
                     times, cpu, _ = _pass(kind, work, module_link, host_dialect, module_dialect,
                                           lambda fw, dialect: round_trips(fw, rounds))
                     medians[kind].append(statistics.median(times) * 1e6)
                     cpu_rt[kind].append(cpu / rounds * 1e6)
         finally:
             _stop(emulator)
-    added = [b - s for b, s in zip(medians["bridge"], medians["socat"])]
-    print(f"  AT+CSQ round trip, {blocks} blocks of {rounds} alternately: bridge median {_mmm(medians['bridge'], '{:.0f}')} us, "
-          f"socat median {_mmm(medians['socat'], '{:.0f}')} us; added {_mmm(added, '{:.0f}')} us (min/median/max over blocks); "
-          f"CPU per round trip: bridge {_mmm(cpu_rt['bridge'], '{:.0f}')} us, socat {_mmm(cpu_rt['socat'], '{:.0f}')} us", flush=True)
+    for kind in TREES:
+        added = [b - s for b, s in zip(medians[kind], medians["socat"])]
+        print(f"  AT+CSQ round trip, {blocks} blocks of {rounds} alternately: {kind} median {_mmm(medians[kind], '{:.0f}')} us, "
+              f"socat median {_mmm(medians['socat'], '{:.0f}')} us; added {_mmm(added, '{:.0f}')} us (min/median/max over blocks); "
+              f"CPU per round trip: {kind} {_mmm(cpu_rt[kind], '{:.0f}')} us, socat {_mmm(cpu_rt['socat'], '{:.0f}')} us", flush=True)
 
 
 def main() -> None:
@@ -173,7 +185,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--blocks", type=int, default=5)
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--tree", action="append", default=[], help="NAME=PATH: also the bridge of that checkout")
+    parser.add_argument("--directions", default="neoway,onemo", help="host dialects to run")
     args = parser.parse_args()
+    TREES["bridge"] = None
+    TREES.update({name: Path(path).resolve() for name, path in (t.split("=", 1) for t in args.tree)})
     if shutil.which("socat") is None:
         sys.exit("socat is needed for the pass-through baseline (tools/test-deps.sh installs it)")
     sizes = [int(float(s) * 1_000_000) for s in args.sizes.split(",")]
@@ -182,6 +198,8 @@ def main() -> None:
     server = DemoServer()
     try:
         for host_dialect, module_dialect in DIRECTIONS:
+            if host_dialect not in args.directions.split(","):
+                continue
             print(f"{host_dialect} firmware -> bridge -> {module_dialect} module (pass-through: {module_dialect} firmware -> socat -> the same emulator)", flush=True)
             throughput(host_dialect, module_dialect, server, sizes, args.runs)
             if not args.skip_latency:

@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--size-mb", type=float, default=100)
     parser.add_argument("--host-dialect", default="neoway", choices=("neoway", "onemo"))
     parser.add_argument("--top", type=int, default=5)
+    parser.add_argument("--save", type=Path, help="keep the raw profile (pstats) here")
     args = parser.parse_args()
     host = args.host_dialect
     module = "onemo" if host == "neoway" else "neoway"
@@ -45,6 +46,8 @@ def main() -> None:
         finally:
             _stop(emulator)
             server.close()
+        if args.save is not None:
+            args.save.write_bytes(profile.read_bytes())
         print(f"{host} firmware -> bridge (under cProfile) -> {module} module: {size / 1e6:.0f} MB in {seconds:.1f} s, "
               f"{size / seconds / 1e6:.1f} MB/s, SHA-256 {'identical' if intact else 'DIFFERENT'}")
         for key in ("tottime", "cumulative"):

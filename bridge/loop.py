@@ -67,6 +67,7 @@ class Loop:
         self._held: "deque[tuple]" = deque()  # posted items kept back while a port is over OUT_HIGH
         self._backed_up: Optional[_Source] = None  # a port over OUT_HIGH (its producers wait)
         self._more_posted = False  # items were left in the queue: look again without waiting
+        self._steady = False  # no bytes wait and every port is read: interest needs no update
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -85,6 +86,7 @@ class Loop:
         descriptor = fileno() if callable(fileno) else -1
         source = _Source(port, tag, descriptor if descriptor is not None and descriptor >= 0 else -1)
         self._sources.append(source)
+        self._steady = False
         if source.fd < 0:
             self._read_in_thread(port, tag)
         self._update_interest()
@@ -195,6 +197,7 @@ class Loop:
                 return
             if not data:
                 source.eof = True
+                self._steady = False
             handle(("port", source.tag, data), now)
 
     def _read_wake_pipe(self) -> None:
@@ -207,21 +210,27 @@ class Loop:
     def _update_interest(self) -> None:
         """Wait for writability where bytes wait; while a port holds more than OUT_HIGH unsent
         bytes, read no other source (back-pressure), and past OUT_HARD not even that port."""
+        pendings = [source.port.pending() for source in self._sources]
+        if self._steady and not any(pendings):
+            return  # nothing waits to be written and every port is read already: nothing to change
         backed_up = None
-        for source in self._sources:
-            if source.port.pending() > OUT_HIGH:
+        for source, pending in zip(self._sources, pendings):
+            if pending > OUT_HIGH:
                 backed_up = source
                 break
         self._backed_up = backed_up
-        for source in self._sources:
+        steady = True
+        for source, pending in zip(self._sources, pendings):
             if source.fd < 0:
+                steady = steady and not pending
                 continue
-            pending = source.port.pending()
             events = selectors.EVENT_WRITE if pending else 0
             if not source.eof and (backed_up is None or (backed_up is source and pending < OUT_HARD)):
                 events |= selectors.EVENT_READ
             if events != source.events:
                 self._register(source, events)
+            steady = steady and events == (0 if source.eof else selectors.EVENT_READ)
+        self._steady = steady
 
     def _register(self, source: _Source, events: int) -> None:
         try:

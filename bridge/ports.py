@@ -28,6 +28,7 @@ import serial
 from serial import rfc2217
 
 READ_SIZE = 65536  # the most one read_ready() returns
+PTY_READ = 4095  # the most one read of a pty master gives (its line discipline's buffer)
 
 
 class Port(Protocol):
@@ -94,9 +95,10 @@ class _DescriptorIO:
     def read_ready(self) -> Optional[bytes]:
         chunks: list[bytes] = []
         total = 0
-        while total < READ_SIZE:  # a pty gives at most 4095 bytes a read: take what is there
+        while total < READ_SIZE:  # a pty gives at most PTY_READ bytes a read: take what is there
+            wanted = READ_SIZE - total
             try:
-                chunk = os.read(self._fd, READ_SIZE - total)
+                chunk = os.read(self._fd, wanted)
             except BlockingIOError:
                 break
             except OSError:
@@ -107,6 +109,8 @@ class _DescriptorIO:
                 break  # closed after these bytes: the next call says so
             chunks.append(chunk)
             total += len(chunk)
+            if len(chunk) < min(wanted, PTY_READ):
+                break  # a short read: the port is drained (if not, the selector says so at once)
         if not chunks:
             return None
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
