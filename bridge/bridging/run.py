@@ -73,10 +73,11 @@ class BridgeRunner:
         return self
 
     def stop(self) -> None:
+        """Stop the loop, wait for its thread, then close the ports (not under a write)."""
         self.loop.stop()
-        self.close_ports()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+        self.close_ports()
 
     def close_ports(self) -> None:
         for keeper in self.keepers.values():

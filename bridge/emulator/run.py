@@ -33,10 +33,12 @@ class ModuleRunner:
         return self
 
     def stop(self) -> None:
+        """Stop the loop, wait for its thread, then close the port: closing under a loop thread
+        still writing to it would resize the port's buffer during the write (BufferError)."""
         self.loop.stop()
-        self.port.close()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+        self.port.close()
 
     def unsolicited(self, line: str) -> None:
         """Have the module report an unrelated URC (e.g. "+CEREG: 1" or "RING"), as the network
