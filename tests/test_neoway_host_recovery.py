@@ -224,3 +224,19 @@ def test_the_warning_names_no_credential(caplog):
         host.on_time(host.next_deadline())
         feed(host, piece(b"HTTP/1.1 200 OK\r\n" + secret + b"\r\n\r\n"), now=50.0)  # a whole piece nobody waits for
     assert "Neoway module output dropped" in caplog.text and b"s3cr3t" not in caplog.text.encode()
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "9" * 5000])
+def test_a_file_length_that_is_no_ascii_number_does_not_raise(length):
+    """+FILEHTTPSTAT: 0,1,<length> with a digit str.isdigit() takes but int() refuses, or more
+    digits than int() converts: the download fails (a report that does not add up), nothing
+    raises, AT+CGSN is served."""
+    host = started()
+    token = host.submit(Request(Method.GET, "http://a.example/f", save_to="f.bin"))
+    host.data_to_send()
+    feed(host, OK * 5, now=1.0)  # url, port, keepalive, setup, FILEHTTPACTION
+    feed(host, b"\r\n+FILEHTTPSTAT: 0,1," + length.encode() + b"\r\n", now=2.0)
+    [failure] = events_of(host, token)
+    assert failure.kind is ErrorKind.RESPONSE_INVALID
+    feed(host, OK, now=2.0)  # the HTTPCLOSE after it
+    cgsn_is_answered(host, 3.0)

@@ -61,6 +61,7 @@ Decisions where the manual leaves room:
 from __future__ import annotations
 
 import logging
+import re
 from typing import Callable, Optional, Union
 
 from ..dialect import Dialect, load
@@ -82,6 +83,7 @@ FILE_STAT = "+FILEHTTPSTAT"
 FILE_OK = "1"  # enum file_stat: succeeded
 _FILE_STATS = ("0", "1")  # enum file_stat keys: a second field that is neither is an <errcode>
 _RawFrame = Union[HttpHead, HttpBody, HttpEnd]
+_LENGTH = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() takes "²", which int() refuses
 log = logging.getLogger(__name__)
 
 
@@ -546,7 +548,11 @@ class NeowayHostSide(HostPlumbing[_Job]):
         elif second.strip() != FILE_OK:
             self._fail(job, self.errors.line_kind(info) or ErrorKind.UNKNOWN, info.raw.decode("latin-1"))
         else:
-            self._downloaded(job, job.file, int(length) if length and length.strip().isdigit() else None)
+            digits = (length or "").strip()
+            if digits and not _LENGTH.fullmatch(digits):
+                self._fail(job, ErrorKind.RESPONSE_INVALID, "+FILEHTTPSTAT: the length is no number")
+                return
+            self._downloaded(job, job.file, int(digits) if digits else None)
 
     def _downloaded(self, job: _Job, plan: FilePlan, length: Optional[int]) -> None:
         done = length if length is not None else (plan.size if plan.known else 0)
