@@ -67,6 +67,7 @@ class Loop:
         self._held: "deque[tuple]" = deque()  # posted items kept back while a port is over OUT_HIGH
         self._backed_up: Optional[_Source] = None  # a port over OUT_HIGH (its producers wait)
         self._more_posted = False  # items were left in the queue: look again without waiting
+        self._handled = True  # the sides were given something: ask for their next deadline again
         self._steady = False  # no bytes wait and every port is read: interest needs no update
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
@@ -155,10 +156,15 @@ class Loop:
     def run(self, handle: Callable[[tuple, float], None], deadline: Callable[[], Optional[float]],
             on_time: Callable[[float], None]) -> None:
         """Until :meth:`stop`: give every port read and posted item to `handle`; fire timers
-        when one is due."""
+        when one is due.  The sides' next deadline is asked for again only after they were given
+        something (a pass that only wrote bytes out cannot have changed it)."""
+        due: Optional[float] = None
+        self._handled = True
         try:
             while not self._stop.is_set():
-                due = deadline()
+                if self._handled:
+                    self._handled = False
+                    due = deadline()
                 timeout = None if due is None else max(0.0, due - time.monotonic())
                 if self._more_posted and self._backed_up is None:
                     timeout = 0.0
@@ -178,6 +184,7 @@ class Loop:
                 elif woken:
                     self._hold_posted(handle, now)
                 if due is not None and now >= due:
+                    self._handled = True
                     on_time(now)
                 self._update_interest()
         finally:
@@ -198,6 +205,7 @@ class Loop:
             if not data:
                 source.eof = True
                 self._steady = False
+            self._handled = True
             handle(("port", source.tag, data), now)
 
     def _read_wake_pipe(self) -> None:
@@ -281,6 +289,7 @@ class Loop:
         if item[0] == "done":
             self._requests.pop((item[1], item[2]), None)
             return
+        self._handled = True
         handle(item, now)
         if item[0] == "port":
             self._credits[item[1]].release()
