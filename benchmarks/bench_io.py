@@ -117,8 +117,9 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
         try:
             for size in sizes:
                 kinds = [*TREES, "socat"]
-                rows = {"intact": True}
+                rows: dict = {}
                 for kind in kinds:
+                    rows[f"intact_{kind}"] = True
                     for key in (kind, f"ratio_{kind}", f"cpu_{kind}", f"cpu_emu_{kind}", f"rss_{kind}"):
                         rows[key] = []
                 for i in range(runs):
@@ -129,7 +130,7 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                         (seconds, intact), cpu, peak = _pass(
                             kind, work, module_link, host_dialect, module_dialect,
                             lambda fw, dialect: download(fw, dialect, server, size))
-                        rows["intact"] &= intact
+                        rows[f"intact_{kind}"] &= intact
                         speeds[kind] = size / seconds / 1e6
                         rows[kind].append(speeds[kind])
                         rows[f"cpu_{kind}"].append(cpu / (size / 1e6))
@@ -140,7 +141,8 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                 per_mb[size] = rows
                 for kind in TREES:
                     print(f"  {size / 1e6:5.0f} MB x{runs}: {kind} {_mmm(rows[kind])} MB/s, socat {_mmm(rows['socat'])} MB/s, "
-                          f"ratio {_mmm(rows[f'ratio_{kind}'])} (min/median/max); SHA-256 {'all identical' if rows['intact'] else 'DIFFERENT'}",
+                          f"ratio {_mmm(rows[f'ratio_{kind}'])} (min/median/max); SHA-256 {kind} {'all identical' if rows[f'intact_{kind}'] else 'DIFFERENT'}, "
+                          f"socat {'all identical' if rows['intact_socat'] else 'DIFFERENT'}",
                           flush=True)
                     print(f"           CPU s/MB: {kind} {_mmm(rows[f'cpu_{kind}'], '{:.3f}')}, emulator {_mmm(rows[f'cpu_emu_{kind}'], '{:.3f}')}, "
                           f"socat {_mmm(rows['cpu_socat'], '{:.3f}')}; {kind} peak RSS {max(rows[f'rss_{kind}']):.1f} MiB, "
