@@ -18,6 +18,8 @@ from .params import ParamSyntaxError, split_params
 CTRL_Z = 0x1A
 ESC = 0x1B
 _DATA_END = re.compile(rb"[\x1a\x1b]")
+_BACKSPACE = re.compile(rb"[\x08\x7f]")  # V.250 S5 (BS) and DEL, as terminals send them
+_REPEAT = (b"A/", b"a/")  # V.250 6.2.2: repeat the last command line, no terminator
 _BASIC = re.compile(r"([A-Z&])([0-9]*)", re.A)  # ASCII digits: "ATE²" is no basic command with a value
 
 
@@ -37,6 +39,7 @@ class CommandFramer(Framer):
         self.dialect = dialect
         self.auto_data_mode = auto_data_mode
         self._data: Optional[_DataState] = None
+        self._last_line: Optional[bytes] = None  # for A/
 
     # -- data mode -------------------------------------------------------------------
 
@@ -66,6 +69,11 @@ class CommandFramer(Framer):
         self._skip_blank()
         if self._pos >= len(self._buf):
             return None
+        if bytes(self._buf[self._pos:self._pos + 2]) in _REPEAT:
+            self._pos += 2
+            if self._last_line is None:
+                return FramingError("A/ with no earlier command line", b"A/")
+            return self._frame_line(self._last_line)
         line = self._take_line()
         if line is None:
             return self._overlong()
@@ -118,6 +126,8 @@ class CommandFramer(Framer):
     # -- command lines -------------------------------------------------------------
 
     def _frame_line(self, line: bytes) -> Frame:
+        if _BACKSPACE.search(line):
+            line = _apply_backspaces(line)
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:
@@ -129,6 +139,7 @@ class CommandFramer(Framer):
             command = parse_command(stripped, self.dialect, line)
         except ParamSyntaxError as exc:
             return FramingError(str(exc), line[:64])
+        self._last_line = line
         if self.auto_data_mode:
             self._auto_data(command)
         return command
@@ -141,6 +152,16 @@ class CommandFramer(Framer):
         decision = data_mode_for(spec, command, rule)
         if decision is not None:
             self.expect_data(decision, rule.max_len) if decision >= 0 else self.expect_data(None, rule.max_len)
+
+
+def _apply_backspaces(line: bytes) -> bytes:
+    """A typed line with each BS / DEL removing the character before it."""
+    parts = _BACKSPACE.split(line)
+    kept = bytearray(parts[0])
+    for part in parts[1:]:
+        del kept[-1:]
+        kept += part
+    return bytes(kept)
 
 
 def data_mode_for(spec: CommandSpec, command: Command, rule: DataModeSpec) -> Optional[int]:
