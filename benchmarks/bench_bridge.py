@@ -119,6 +119,7 @@ def download(firmware: HostEnd, host_dialect: str, server: DemoServer, size: int
     start = time.perf_counter()
     if host_dialect == "neoway":
         firmware.transact("AT+XIIC=1")
+        firmware.transact("AT+HTTPPARA=recvmode,0")  # the body raw: a bridge run before may have left mode 1
         firmware.transact(f"AT+HTTPPARA=url,127.0.0.1{path}")
         firmware.transact(f"AT+HTTPPARA=port,{server.http_port}")
         firmware.transact("AT+HTTPSETUP", timeout=30)
