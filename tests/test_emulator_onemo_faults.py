@@ -192,3 +192,15 @@ def test_random_bytes(module):
             break
         assert not isinstance(frame, Final) or frame.result in ("ERROR", "CME"), frame
     module.alive()
+
+
+def test_a_resumed_download_to_a_name_too_long_is_an_error_not_a_traceback(tmp_path, caplog):
+    """Found by benchmarks/fuzz.py: MHTTPDLFILE with <eof> 1 (resume) stats the file first; a name
+    over 255 bytes raised OSError out of the command."""
+    from support.emulated import emulator as running
+
+    with running("onemo", tmp_path) as (host, _):
+        answer = host.transact('AT+MHTTPDLFILE="http://127.0.0.1:9/x","/' + "a" * 300 + '.txt",1024,,1')
+        assert b"+CME ERROR" in answer or answer.rstrip().endswith(b"ERROR")
+        assert host.transact("AT").rstrip().endswith(b"OK")
+    assert "Traceback" not in caplog.text

@@ -24,7 +24,6 @@ NAMES = [make().name for make, _ in fuzz.targets("/nonexistent")]
 # to call ResponseFramer.abandon_payload() on its deadline, issue 10), so after such a frame AT
 # gets no OK through it; nor does the OneMO module side keep every OSError out of its log
 # (an over-long MHTTPDLFILE path).  See the fuzz findings in the issue-10 note.
-PENDING = ("host side onemo", "engine neoway firmware -> onemo module", "module side onemo")
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +54,8 @@ def test_no_input_raises_or_hangs(name, run):
     assert stats.crashes == 0 and stats.hangs == 0, _text(stats)
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith(PENDING)])
+@pytest.mark.parametrize("name", NAMES)
 def test_at_still_gets_ok_after_every_batch(name, run):
-    stats = run(name)
-    assert stats.wedged == 0 and stats.logged == 0, _text(stats)
-
-
-@pytest.mark.xfail(reason="the OneMO host side does not call ResponseFramer.abandon_payload() yet; the OneMO module "
-                          "side logs an OSError for over-long MHTTPDLFILE paths", strict=False)
-@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith(PENDING)])
-def test_at_still_gets_ok_after_every_batch_pending(name, run):
     stats = run(name)
     assert stats.wedged == 0 and stats.logged == 0, _text(stats)
 

@@ -337,6 +337,9 @@ class HttpCommands:
 
     def _resume_from(self, local: str) -> Optional[ByteRange]:
         """<eof> 1 without <range>: continue after what the file holds (fn 34)."""
-        path = self.side.fs.resolve(local)
-        size = path.stat().st_size if path.is_file() else 0
+        try:
+            path = self.side.fs.resolve(local)
+            size = path.stat().st_size if path.is_file() else 0
+        except OSError as exc:  # a name the file system refuses (over 255 bytes, a symlink loop)
+            raise CommandError(ErrorKind.INVALID_PARAMETER, f"cannot use {local[:64]!r}: {exc.strerror}") from None
         return ByteRange(size) if size else None
