@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from ..bridging.compatibility import Row, Table, load as load_tables
-from ..dialect import COMMON, load
+from ..dialect import COMMON, Dialect, load
 from .forms import Seen
 
 CARRIED, DIFFERENT, NOT_CARRIED, UNKNOWN = "fully carried", "carried with a difference", "not carried", "unknown"
-PASSED_THROUGH = "Passed through to the module unchanged (a 3GPP basic command both dialects answer)."
+PASSED_THROUGH = "Passed through unchanged (a 3GPP basic both dialects share)."
 _TEMPLATE = re.compile(r"`(AT[^`]*)`")
 _CELL_NAME = re.compile(r"`(?:AT)?\+?([$A-Z][A-Z0-9$]*)")
 
@@ -53,14 +53,14 @@ def check(seen: Iterable[Seen], source: str, target: str) -> Report:
     if not tables:
         raise ValueError(f"no compatibility table for {source} firmware on a {target} module")
     basics = load(COMMON)
-    return Report(source, target, tuple(_finding(s, tables, basics.commands) for s in seen))
+    return Report(source, target, tuple(_finding(s, tables, basics) for s in seen))
 
 
-def _finding(seen: Seen, tables: list[Table], basics: dict) -> Finding:
+def _finding(seen: Seen, tables: list[Table], basics: Dialect) -> Finding:
     row = best_row(seen, tables)
     if row is not None:
         return Finding(seen, _status(row), row.cells[1] if len(row.cells) > 1 else "", row.status)
-    if seen.kind == "command" and seen.name in basics:
+    if (seen.kind == "command" and seen.name in basics.commands) or (seen.kind == "urc" and seen.name in basics.frames):
         return Finding(seen, CARRIED, PASSED_THROUGH, "fully")
     if seen.kind == "error" and seen.name in ("ERROR", "+CME ERROR"):
         return Finding(seen, CARRIED, "Reported in the firmware's own dialect (see the error tables).", "fully")
