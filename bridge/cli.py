@@ -186,23 +186,31 @@ def bridge_command(host_spec: str, host_dialect: str, module_spec: str, module_d
 @click.option("-i", "--include", is_flag=True, help="write the response head before the body")
 @click.option("--model", default=None, help="the module's model (default: the dialect's default)")
 @click.option("--baud", default=115200, show_default=True)
+@click.option("--cacert", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="https: verify the server with this CA (PEM), which is written to the module")
+@click.option("-k", "--insecure", is_flag=True, help="https: do not verify the server")
 @click.argument("url")
 def request_command(dialect: str, port: str, method: str | None, headers: tuple[str, ...], data: str | None, output,
-                    include: bool, model: str | None, baud: int, url: str) -> None:
+                    include: bool, model: str | None, baud: int, cacert: str | None, insecure: bool, url: str) -> None:
     """Send one HTTP request through the module on PORT, like curl.
+
+    \b
+    HTTPS is verified, as with curl: --cacert FILE, or -k to skip verification.
 
     \b
     Example:
       atbridge request --dialect onemo --port /tmp/onemo http://127.0.0.1:8080/get
+      atbridge request --dialect onemo --port /tmp/onemo --cacert ca.pem https://127.0.0.1:8443/get
       atbridge request --dialect neoway --port /dev/ttyUSB0 -X PUT -H 'Content-Type: text/plain' -d @note.txt http://example.com/notes/1
     """
     from .client import ModuleError
-    from .curl import body_from, parse_headers, run_request
+    from .curl import body_from, parse_headers, run_request, tls_for
 
     try:
+        tls = tls_for(url, cacert, insecure)
         body = body_from(data)
         status = run_request(port, dialect, method or ("POST" if data is not None else "GET"), url,
-                             parse_headers(headers), body, output, model, include, baud)
+                             parse_headers(headers), body, output, model, include, baud, tls)
     except ModuleError as exc:
         raise click.ClickException(f"request failed: {exc.kind.value}: {exc.detail}") from None
     except (OSError, ValueError, NotImplementedError) as exc:

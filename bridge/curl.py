@@ -6,7 +6,7 @@ import time
 from typing import BinaryIO, Optional, Sequence
 
 from .client import ModuleError, open_module
-from .model import BodyChunk, Failure, Method, Progress, Request, ResponseEnd, ResponseHead
+from .model import BodyChunk, Failure, Method, Progress, Request, ResponseEnd, ResponseHead, TlsSettings, VerifyMode
 
 PROGRESS_AFTER = 256 * 1024  # bytes before a progress bar is worth showing
 
@@ -30,6 +30,23 @@ def body_from(data: Optional[str]) -> Optional[bytes]:
         with open(data[1:], "rb") as handle:
             return handle.read()
     return data.encode()
+
+
+def tls_for(url: str, cacert: Optional[str], insecure: bool) -> Optional[TlsSettings]:
+    """HTTPS is verified, as curl does: with the CA in `cacert` (written to the module), or not at
+    all only when asked (`insecure`).  An https URL with neither is refused: raises ValueError."""
+    if not url.lower().startswith("https://"):
+        return None
+    if insecure:
+        return TlsSettings(verify=VerifyMode.NONE)
+    if cacert is None:
+        raise ValueError("https: the server is verified by default; give --cacert FILE (the CA that signed "
+                         "its certificate, written to the module) or -k/--insecure to skip verification")
+    with open(cacert, encoding="ascii") as handle:
+        pem = handle.read()
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        raise ValueError(f"{cacert}: not a PEM certificate")
+    return TlsSettings(verify=VerifyMode.SERVER, ca=pem)
 
 
 class _ProgressBar:
@@ -56,9 +73,10 @@ class _ProgressBar:
 
 
 def run_request(port: str, dialect: str, method: str, url: str, headers: list[tuple[str, str]], body: Optional[bytes],
-                out: BinaryIO, model: Optional[str] = None, include_head: bool = False, baudrate: int = 115200) -> int:
+                out: BinaryIO, model: Optional[str] = None, include_head: bool = False, baudrate: int = 115200,
+                tls: Optional[TlsSettings] = None) -> int:
     """Run one request; write the body to `out`; return the HTTP status.  Raises ModuleError."""
-    request = Request(Method(method.upper()), url, headers, body)
+    request = Request(Method(method.upper()), url, headers, body, tls=tls)
     bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     status = 0
     with open_module(port, dialect, model=model, baudrate=baudrate) as client:

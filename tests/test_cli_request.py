@@ -63,3 +63,28 @@ def test_failure_exits_nonzero_with_a_clear_message(tmp_path):
 def test_bad_header_is_refused(tmp_path):
     result = atbridge("request", "--dialect", "onemo", "--port", str(tmp_path / "none"), "-H", "nocolon", "http://x/")
     assert result.returncode != 0 and b"Name: value" in result.stderr
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("dialect", ["onemo", "neoway"])
+def test_https_is_verified_by_default_like_curl(dialect, tmp_path, ca):
+    """An untrusted server is refused unless -k; --cacert writes the CA to the module and verifies."""
+    from support.servers import make_ca, server_context
+
+    good = tmp_path / "ca.pem"
+    good.write_bytes(ca.cert_pem.bytes())
+    other = tmp_path / "other.pem"
+    other.write_bytes(make_ca().cert_pem.bytes())
+    with BlobServer(tls_context=server_context(ca)) as server, module_on_pty(dialect, tmp_path) as port:
+        url = server.url("/blob/3000?seed=2").replace("http://", "https://")
+        plain = atbridge("request", "--dialect", dialect, "--port", port, url)
+        assert plain.returncode != 0 and b"--cacert" in plain.stderr and b"--insecure" in plain.stderr
+        assert plain.stdout == b""
+        wrong = atbridge("request", "--dialect", dialect, "--port", port, "--cacert", str(other), url)
+        assert wrong.returncode != 0 and wrong.stdout == b""
+        verified = atbridge("request", "--dialect", dialect, "--port", port, "--cacert", str(good), url)
+        assert verified.returncode == 0, verified.stderr
+        assert hashlib.sha256(verified.stdout).hexdigest() == blob_sha256(3000, 2)
+        insecure = atbridge("request", "--dialect", dialect, "--port", port, "-k", url)
+        assert insecure.returncode == 0, insecure.stderr
+        assert hashlib.sha256(insecure.stdout).hexdigest() == blob_sha256(3000, 2)
