@@ -78,8 +78,11 @@ def decode_command(dialect: str, source: str | None, module_dialect: str | None,
 @click.option("--link", type=click.Choice(["up", "down"]), default=None,
               help="neoway only: the data link's state at power-on (default: down, like a freshly powered N58; "
                    "firmware brings it up with AT+XIIC=1). 'up': AT+XIIC? reports an address at once")
+@click.option("--allow-net", "allow_net", multiple=True, metavar="CIDR",
+              help="the only networks the emulator may connect to, e.g. 127.0.0.0/8 (repeatable; default: any "
+                   "address the hosts map gives); others fail as a refused connection")
 def emulate_command(dialect: str, port_spec: str, model: str | None, fs_root: str | None, hosts_file: str | None,
-                    baud: int, link: str | None) -> None:
+                    baud: int, link: str | None, allow_net: tuple[str, ...]) -> None:
     """Emulate a DIALECT module on PORT, making real HTTP(S) requests.
 
     \b
@@ -97,10 +100,10 @@ def emulate_command(dialect: str, port_spec: str, model: str | None, fs_root: st
         resolver = HostsResolver.from_file(hosts_file) if hosts_file else HostsResolver({})
         fs = ModuleFileSystem(fs_root)
         side = make_module_side(dialect, fs, model, resolver=resolver, **_side_options(dialect, link))
+        executor = NetworkExecutor(resolver, fs, allow_net=list(allow_net) or None)
         port = open_port(port_spec, baud)
     except (dialect_files.DialectError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    executor = NetworkExecutor(resolver, fs)
     click.echo(f"atbridge: emulating {dialect} {side.profile.name} on {port.name}; file system at {fs.root}; Ctrl-C stops", err=True)
     try:
         run_until_signalled(ModuleRunner(side, port, executor.single))

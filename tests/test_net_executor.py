@@ -609,3 +609,25 @@ def test_connect_only_reports_the_real_fault(tmp_path):
     with NetworkExecutor(HostsResolver({}), fs) as executor:
         events = list(executor.execute(Request(Method.GET, "http://nowhere.invalid/", connect_only=True)))
     assert len(events) == 1 and events[0].kind is ErrorKind.DNS_FAILED
+
+
+def test_allow_net_keeps_requests_inside_the_given_networks(tmp_path):
+    """`atbridge emulate --allow-net`: an address outside the allowed networks is never connected to."""
+    from bridge.model import ConnectionClosed, Failure, Method, Request, ResponseHead
+    from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
+    from support.servers import BlobServer
+
+    fs = ModuleFileSystem(str(tmp_path / "fs"))
+    with BlobServer() as server:
+        resolver = HostsResolver({"inside.test": ["127.0.0.1"], "outside.test": ["::1"]})
+        allowed = NetworkExecutor(resolver, fs, allow_net=["127.0.0.0/8"])
+        try:
+            inside = list(allowed.execute(Request(Method.GET, f"http://inside.test:{server.port}/blob/10")))
+            assert isinstance(inside[0], ResponseHead) and inside[0].status == 200
+            before = len(server.requests)
+            outside = list(allowed.execute(Request(Method.GET, f"http://outside.test:{server.port}/blob/10")))
+            assert [type(e) for e in outside if not isinstance(e, ConnectionClosed)] == [Failure]
+            assert outside[-1].kind.value == "connect_failed" and "--allow-net" in outside[-1].detail
+            assert len(server.requests) == before
+        finally:
+            allowed.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import ipaddress
 import os
 import re
 import select
@@ -348,8 +349,11 @@ class NetworkExecutor:
         default_ca: Optional[CaSource] = None,
         pool_size: int = 4,
         read_size: int = READ_SIZE,
+        allow_net: Optional[list[str]] = None,
     ) -> None:
         self.resolver = resolver
+        # `atbridge emulate --allow-net`: the only networks requests may connect to (None: any).
+        self.allow_net = [ipaddress.ip_network(net, strict=False) for net in allow_net] if allow_net else None
         self.fs = fs
         self.default_ca = default_ca
         self._read_size = read_size
@@ -464,10 +468,19 @@ class NetworkExecutor:
             addresses = self.resolver.resolve(job.url.host)
         except HostNotFound as exc:
             raise _Fail(ErrorKind.DNS_FAILED, str(exc)) from None
+        addresses = self._allowed(addresses, job)
         sock = self._tcp_connect(addresses, job, deadline)
         if job.context is not None:
             sock = self._handshake(sock, job, deadline)
         return _Conn(sock, job.key)
+
+    def _allowed(self, addresses: list[str], job: _Job) -> list[str]:
+        if self.allow_net is None:
+            return addresses
+        kept = [a for a in addresses if any(ipaddress.ip_address(a) in net for net in self.allow_net)]
+        if not kept:
+            raise _Fail(ErrorKind.CONNECT_FAILED, f"{job.url.host} ({', '.join(addresses)}) is outside --allow-net")
+        return kept
 
     def _tcp_connect(self, addresses: list[str], job: _Job, deadline: Optional[float]) -> socket.socket:
         last: Optional[OSError] = None
