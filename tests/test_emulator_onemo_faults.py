@@ -11,16 +11,14 @@ from bridge.frames import Final, Info
 from support.emulated import emulator
 from support.servers import (BacklogFullServer, BlobServer, CloseMidBodyServer, RawServer, RefusedPort, StallServer,
                              make_ca, server_context)
-from test_emulator_onemo_support import OK, Module, cme
+from test_emulator_onemo_support import OK, Module, cme, running_module
 
 pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
 def module(tmp_path):
-    with emulator("onemo", tmp_path) as (host, runner):
-        module = Module(host)
-        module.runner = runner
+    with running_module(tmp_path) as module:
         yield module
 
 

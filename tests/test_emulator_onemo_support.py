@@ -6,13 +6,15 @@ import collections
 import hashlib
 import threading
 import time
-from typing import Optional, Union
+from contextlib import contextmanager
+from typing import Iterator, Optional, Union
 
 import h11
 
 from bridge.dialect import load
 from bridge.frames import Final, Frame, Info, Prompt
 from bridge.framing import ResponseFramer
+from support.emulated import emulator
 from support.servers import LoopbackServer
 
 DIALECT = load("onemo")
@@ -21,6 +23,15 @@ OK = Final("OK")
 
 def cme(code: int) -> Final:
     return Final("CME", code=code)
+
+
+@contextmanager
+def running_module(tmp_path, **options) -> Iterator["Module"]:
+    """A OneMO emulator on a pty, seen as :class:`Module`; `runner` is its ModuleRunner."""
+    with emulator("onemo", tmp_path, **options) as (host, runner):
+        module = Module(host)
+        module.runner = runner
+        yield module
 
 
 class Module:

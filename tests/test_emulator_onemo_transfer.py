@@ -14,16 +14,14 @@ import pytest
 from bridge.frames import Info
 from support.emulated import emulator
 from support.servers import BlobServer, StallServer, blob_bytes, blob_sha256, make_ca, server_context
-from test_emulator_onemo_support import OK, Body, Module, ScriptedServer, http_response
+from test_emulator_onemo_support import OK, Body, Module, ScriptedServer, http_response, running_module
 
 pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
 def module(tmp_path):
-    with emulator("onemo", tmp_path) as (host, runner):
-        module = Module(host)
-        module.runner = runner
+    with running_module(tmp_path) as module:
         yield module
 
 

@@ -19,8 +19,7 @@ from bridge.frames import Info
 from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
 from bridge.net import ModuleFileSystem
 from bridge.onemo.host_side import OnemoHostSide
-from support.emulated import emulator
-from test_emulator_onemo_support import OK, Module
+from test_emulator_onemo_support import OK, running_module
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -29,9 +28,7 @@ MIPCALL_UP = re.compile(r'^\+MIPCALL: (\d+),1,"(\d+\.\d+\.\d+\.\d+)"$')
 
 @pytest.fixture
 def module(tmp_path):
-    with emulator("onemo", tmp_path) as (host, runner):
-        module = Module(host)
-        module.runner = runner
+    with running_module(tmp_path) as module:
         yield module
 
 

@@ -17,10 +17,9 @@ import re
 
 import pytest
 
-from support.emulated import emulator
 from support.servers import blob_sha256
 from test_bridge_onemo_support import onemo_bridge
-from test_emulator_onemo_support import OK, Module
+from test_emulator_onemo_support import OK, Module, running_module
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -32,9 +31,7 @@ _CONTENT = re.compile(rb'\r\n\+MHTTPURC: "content",(\d+),(\d+),(\d+),(\d+),')
 
 @pytest.fixture
 def direct(tmp_path):
-    with emulator("onemo", tmp_path) as (host, runner):
-        module = Module(host)
-        module.runner = runner
+    with running_module(tmp_path) as module:
         yield module
 
 

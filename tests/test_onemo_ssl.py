@@ -9,9 +9,8 @@ from __future__ import annotations
 import pytest
 
 from bridge.model import Method, Request, TlsSettings, VerifyMode
-from support.emulated import emulator
 from support.servers import BlobServer, blob_bytes, server_context
-from test_emulator_onemo_support import OK, Module
+from test_emulator_onemo_support import OK, Module, running_module
 from test_onemo_host_side import FakeModule, ok_response, started
 
 pytestmark = pytest.mark.timeout(60)
@@ -21,9 +20,7 @@ NOT_FOUND = 762  # SSL manual 5.2: CERTS/KEYS do not exist
 
 @pytest.fixture
 def module(tmp_path):
-    with emulator("onemo", tmp_path) as (host, runner):
-        module = Module(host)
-        module.runner = runner
+    with running_module(tmp_path) as module:
         yield module
 
 
