@@ -106,24 +106,37 @@ def body_of(size: int, seed: int) -> bytes:
     return random.Random(seed).randbytes(size)
 
 
+def _exchange(client: ModuleClient, request: Request, on_body) -> tuple[Optional[str], Optional[ResponseHead]]:
+    """Run `request`, handing each body piece to `on_body`: (what was wrong or None, the head)."""
+    head: Optional[ResponseHead] = None
+    for event in client.request(request):
+        if isinstance(event, Failure):
+            return f"{event.kind.value}: {event.detail}", None
+        if isinstance(event, ResponseHead):
+            head = event
+        elif isinstance(event, BodyChunk):
+            on_body(event.data)
+    if head is None or head.status != 200:
+        return f"status {getattr(head, 'status', None)}", None
+    return None, head
+
+
 def one(client: ModuleClient, item: Planned, base: str, timeout: float) -> tuple[Optional[str], int]:
     """A GET or HEAD; (None, body bytes) when it checked out, else (what was wrong, 0)."""
     tls = TlsSettings() if item.https else None  # VerifyMode.NONE: the module is not given the CA
     timeouts = Timeouts(connect=timeout, response=timeout)
     request = Request(Method(item.method), f"{base}/blob/{item.size}?seed={item.seed}", [], None, tls, timeouts)
     digest = hashlib.sha256()
-    head: Optional[ResponseHead] = None
-    length = 0
-    for event in client.request(request):
-        if isinstance(event, Failure):
-            return f"{event.kind.value}: {event.detail}", 0
-        if isinstance(event, ResponseHead):
-            head = event
-        elif isinstance(event, BodyChunk):
-            digest.update(event.data)
-            length += len(event.data)
-    if head is None or head.status != 200:
-        return f"status {getattr(head, 'status', None)}", 0
+    lengths = []
+
+    def take(data: bytes) -> None:
+        digest.update(data)
+        lengths.append(len(data))
+
+    wrong, head = _exchange(client, request, take)
+    if wrong:
+        return wrong, 0
+    length = sum(lengths)
     if item.method == "GET":
         ok = length == item.size and digest.hexdigest() == blob_sha256(item.size, item.seed)
         return (None, length) if ok else (f"GET body {length} B, sha256 mismatch", 0)
@@ -201,17 +214,10 @@ def one_checked(client: ModuleClient, item: Planned, base: str, timeout: float) 
     sent = body_of(item.size, item.seed)
     request = Request(Method.POST, f"{base}/echo/sha256", [("Content-Type", "application/octet-stream")], sent, tls,
                       Timeouts(connect=timeout, response=timeout))
-    head: Optional[ResponseHead] = None
-    parts = []
-    for event in client.request(request):
-        if isinstance(event, Failure):
-            return f"{event.kind.value}: {event.detail}", 0
-        if isinstance(event, ResponseHead):
-            head = event
-        elif isinstance(event, BodyChunk):
-            parts.append(event.data)
-    if head is None or head.status != 200:
-        return f"status {getattr(head, 'status', None)}", 0
+    parts: list[bytes] = []
+    wrong, _ = _exchange(client, request, parts.append)
+    if wrong:
+        return wrong, 0
     echoed = json.loads(b"".join(parts))
     if echoed.get("length") != item.size or echoed.get("sha256") != hashlib.sha256(sent).hexdigest():
         return f"POST echoed {echoed}", 0
