@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Callable, Optional
 
 from .dialect import FormSpec, ParamSpec
-from .frames import Command
+from .frames import Command, parse_int
 from .model import ErrorKind
 
 if TYPE_CHECKING:
@@ -61,10 +61,9 @@ def _form(side: "ModuleSide", command: Command) -> Optional[FormSpec]:
 def number(text: str, param: Optional[ParamSpec] = None) -> Optional[int]:
     """`text` as a number within `param`'s range and value table; None if it is not one.  Only
     ASCII digits, at most a few of them: "²" or 5000 digits are refused, not converted."""
-    text = text.strip()
-    if not text or len(text) > _MAX_DIGITS or not (text.isascii() and text.isdigit()):
+    value = parse_int(text.strip(), _MAX_DIGITS)
+    if value is None or value < 0:
         return None
-    value = int(text)
     if param is not None:
         if param.range and not param.range[0] <= value <= param.range[1]:
             return None

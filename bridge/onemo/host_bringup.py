@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Optional
 
-from ..frames import Frame, Info
+from ..frames import Frame, Info, parse_int
 from ..hostcommands import Answer, Exchange
 from ..model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
 
@@ -69,9 +69,8 @@ class HostBringUp:
 
     @staticmethod
     def _cid(call: ModuleCall) -> str:
-        if call.op in (ModuleOp.LINK_UP, ModuleOp.LINK_DOWN) and call.args and call.args[0].strip().isdigit():
-            return call.args[0].strip()
-        return DEFAULT_CID
+        cid = parse_int(call.args[0].strip(), 2) if call.op in (ModuleOp.LINK_UP, ModuleOp.LINK_DOWN) and call.args else None
+        return str(cid) if cid is not None and cid >= 0 else DEFAULT_CID
 
     def _ask(self, line: bytes, done: Callable[[Answer], None], wants: Callable[[Frame], bool] = lambda f: False,
              ends: Optional[Callable[[Info], bool]] = None) -> None:
