@@ -27,14 +27,14 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from bridge.dialect import load
-from bridge.frames import HttpBody, Info
-from bridge.framing import ResponseFramer
-from bridge.demo.firmware import HostEnd
-from bridge.demo.server import DemoServer, stream_sha256
-from bridge.ports import PtyPort, open_host_end
+from bridge.at.dialect import load
+from bridge.at.frames import HttpBody, Info
+from bridge.at import ResponseFramer
+from bridge.app.demo.firmware import HostEnd
+from bridge.app.demo.server import DemoServer, stream_sha256
+from bridge.io.ports import PtyPort, open_host_end
 
-ATBRIDGE = [sys.executable, "-m", "bridge.cli"]
+ATBRIDGE = [sys.executable, "-m", "bridge.app.cli"]
 
 
 def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 20.0) -> None:
@@ -49,7 +49,7 @@ def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 20.0) -> N
 
 def _spawn(args: list[str], link: Path, profile: Optional[Path] = None) -> subprocess.Popen:
     """`atbridge ARGS` until it made `link`; under cProfile (output to `profile`) if given."""
-    command = ATBRIDGE if profile is None else [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bridge.cli"]
+    command = ATBRIDGE if profile is None else [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bridge.app.cli"]
     process = subprocess.Popen(command + args, stderr=subprocess.PIPE, text=True)
     _wait_for(link, process)
     return process

@@ -15,8 +15,8 @@ import statistics
 import time
 from typing import Callable
 
-from bridge.frames import Frame, HttpBody, Info
-from bridge.framing import framer_for
+from bridge.at.frames import Frame, HttpBody, Info
+from bridge.at import framer_for
 
 READ = 4096
 UART_3MBAUD = 3_000_000 / 10 / 1e6  # MB/s: 10 bits a byte on the wire

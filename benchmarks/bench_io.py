@@ -31,9 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_bridge import ATBRIDGE, _memory_kib, _spawn, _stop, download, round_trips  # noqa: E402
 
-from bridge.demo.firmware import HostEnd  # noqa: E402
-from bridge.demo.server import DemoServer  # noqa: E402
-from bridge.ports import open_host_end  # noqa: E402
+from bridge.app.demo.firmware import HostEnd  # noqa: E402
+from bridge.app.demo.server import DemoServer  # noqa: E402
+from bridge.io.ports import open_host_end  # noqa: E402
 
 DIRECTIONS = (("neoway", "onemo"), ("onemo", "neoway"))
 TICK = os.sysconf("SC_CLK_TCK")

@@ -27,7 +27,7 @@ from bench_io import Socat, _firmware, _mmm, cpu_seconds  # noqa: E402
 
 def _bridge_from(tree: Path, host_link: Path, module_link: Path, host: str, module: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(tree))
-    process = subprocess.Popen([sys.executable, "-m", "bridge.cli", "bridge", "--host", f"pty:{host_link}",
+    process = subprocess.Popen([sys.executable, "-m", "bridge.app.cli", "bridge", "--host", f"pty:{host_link}",
                                 "--host-dialect", host, "--module", str(module_link), "--module-dialect", module],
                                stderr=subprocess.PIPE, text=True, cwd=tree, env=env)
     _wait_for(host_link, process)

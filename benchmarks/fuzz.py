@@ -28,15 +28,15 @@ from typing import Callable, Optional
 import yaml
 
 from bridge.bridging.engine import BridgeEngine
-from bridge.client import make_host_side
-from bridge.dialect import load
-from bridge.emulator import make_module_side
-from bridge.frames import Command, Final
-from bridge.framing import CommandFramer, ResponseFramer
+from bridge.registry import make_host_side
+from bridge.at.dialect import load
+from bridge.registry import make_module_side
+from bridge.at.frames import Command, Final
+from bridge.at import CommandFramer, ResponseFramer
 from bridge.model import (BodyChunk, Connected, ErrorKind, Failure, Method, Request, RequestSent, ResponseEnd,
                           ResponseHead)
-from bridge.moduleside import StartRequest
-from bridge.net import ModuleFileSystem
+from bridge.roles.module import StartRequest
+from bridge.device.fs import ModuleFileSystem
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 DIALECTS = ("onemo", "neoway")

@@ -15,9 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_bridge import _spawn, _stop, download  # noqa: E402
 
-from bridge.demo.firmware import HostEnd  # noqa: E402
-from bridge.demo.server import DemoServer  # noqa: E402
-from bridge.ports import open_host_end  # noqa: E402
+from bridge.app.demo.firmware import HostEnd  # noqa: E402
+from bridge.app.demo.server import DemoServer  # noqa: E402
+from bridge.io.ports import open_host_end  # noqa: E402
 
 
 def main() -> None:

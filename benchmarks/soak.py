@@ -3,7 +3,7 @@
 For each direction (firmware dialect -> module dialect): an emulated module of the module's
 dialect on a pty (in this process), `atbridge bridge` as a subprocess between it and a second pty,
 and on that pty "firmware": the library's own host side of the firmware's dialect
-(bridge.client.ModuleClient), which speaks the dialect's real AT bytes.  Requests: GET, POST and
+(bridge.io.client.ModuleClient), which speaks the dialect's real AT bytes.  Requests: GET, POST and
 HEAD, 0 B to --max-size, a share of them HTTPS (loopback servers with a throw-away CA; the module
 is told not to verify), in a seeded order.  Every body is checked by SHA-256 (GET: the blob's
 known digest; POST: the digest the server computed of what arrived; HEAD: no body, the length
@@ -32,12 +32,15 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bridge.client import ModuleClient, ModuleError, make_host_side  # noqa: E402
-from bridge.emulator import make_module_side  # noqa: E402
-from bridge.emulator.run import ModuleRunner  # noqa: E402
+from bridge.io.client import ModuleClient, ModuleError  # noqa: E402
+from bridge.registry import make_host_side  # noqa: E402
+from bridge.registry import make_module_side  # noqa: E402
+from bridge.io.emulator import ModuleRunner  # noqa: E402
 from bridge.model import BodyChunk, Failure, Method, Request, ResponseHead, Timeouts, TlsSettings  # noqa: E402
-from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor  # noqa: E402
-from bridge.ports import PtyPort, SerialPort  # noqa: E402
+from bridge.device.fs import ModuleFileSystem  # noqa: E402
+from bridge.device.hosts import HostsResolver  # noqa: E402
+from bridge.net import NetworkExecutor  # noqa: E402
+from bridge.io.ports import PtyPort, SerialPort  # noqa: E402
 from support.servers import BlobServer, blob_sha256, make_ca, server_context  # noqa: E402
 
 DIRECTIONS = (("onemo", "neoway"), ("neoway", "onemo"))
@@ -157,7 +160,7 @@ def run_direction(firmware: str, module: str, items: list[Planned], timeout: flo
         module_pty, host_pty = str(root / "module.pty"), str(root / "host.pty")
         emulator = ModuleRunner(make_module_side(module, fs, resolver=HostsResolver({})), PtyPort(module_pty),
                                 executor.single).start()
-        bridge = subprocess.Popen([sys.executable, "-m", "bridge.cli", "bridge", "--host", f"pty:{host_pty}",
+        bridge = subprocess.Popen([sys.executable, "-m", "bridge.app.cli", "bridge", "--host", f"pty:{host_pty}",
                                    "--host-dialect", firmware, "--module", module_pty, "--module-dialect", module,
                                    "--fs-root", str(root / "bridge-fs")],
                                   stderr=subprocess.PIPE, text=True, cwd=str(ROOT))

@@ -1,8 +1,8 @@
 """atbridge: one request model over the HTTP AT-command dialects of cellular modules."""
 from __future__ import annotations
 
-from .dialect import Dialect, DialectError, available, load
-from .model import (BodyChunk, ByteRange, ConnectionClosed, ErrorKind, Event, Executor, Failure, Method,
+from bridge.at.dialect import Dialect, DialectError, available, load
+from bridge.model import (BodyChunk, ByteRange, ConnectionClosed, ErrorKind, Event, Executor, Failure, Method,
                     Progress, Request, ResponseEnd, ResponseHead, Timeouts, TlsSettings, VerifyMode)
 
 __all__ = [

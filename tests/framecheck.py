@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.frames import Frame, HttpBody
+from bridge.at.frames import Frame, HttpBody
 
 
 def parse_whole(framer, data: bytes) -> list[Frame]:

@@ -186,7 +186,7 @@ def test_through_the_bridge_the_module_answers(host_dialect, module_dialect, tmp
     firmware was written for (the host dialect's default model; firmware picks its driver by it),
     the IMEI the module's."""
     from support.bridged import bridged
-    from bridge.dialect import load
+    from bridge.at.dialect import load
 
     with bridged(host_dialect, module_dialect, tmp_path) as (fw, _, module):
         answer = fw.transact("AT+CGMM")

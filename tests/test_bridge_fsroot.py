@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.net import ModuleFileSystem
+from bridge.device.fs import ModuleFileSystem
 from support.bridged import cli_bridged
 from support.servers import BlobServer, blob_bytes, install_ca, server_context
 

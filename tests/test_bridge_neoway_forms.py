@@ -13,7 +13,7 @@ import ssl
 
 import pytest
 
-from bridge.dialect import load
+from bridge.at.dialect import load
 from support.servers import BlobServer, blob_bytes, blob_sha256, install_ca, install_client_cert, server_context
 from test_bridge_neoway_support import (
     CLOSED,

@@ -17,9 +17,9 @@ from typing import Callable, Iterator, Optional
 
 import h11
 
-from bridge.frames import Final, HttpBody, HttpEnd, HttpHead, Info
-from bridge.framing import ResponseFramer
-from bridge.net import ModuleFileSystem
+from bridge.at.frames import Final, HttpBody, HttpEnd, HttpHead, Info
+from bridge.at import ResponseFramer
+from bridge.device.fs import ModuleFileSystem
 from support.bridged import bridged
 from test_emulator_neoway_support import DIALECT, OK, ask, wait_for  # noqa: F401  (re-exported)
 from test_emulator_neoway_support import HOSTS as MANUAL_HOSTS

@@ -194,9 +194,9 @@ class SansIoBridge:
 
     def __init__(self, tmp_path, answer):
         from bridge.bridging.engine import BridgeEngine
-        from bridge.client import make_host_side
-        from bridge.emulator import make_module_side
-        from bridge.net import ModuleFileSystem
+        from bridge.registry import make_host_side
+        from bridge.registry import make_module_side
+        from bridge.device.fs import ModuleFileSystem
 
         self.engine = BridgeEngine(make_module_side("onemo", ModuleFileSystem(str(tmp_path))), make_host_side("neoway"))
         self.answer = answer

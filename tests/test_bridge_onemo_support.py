@@ -12,7 +12,7 @@ import json
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
-from bridge.frames import Final, Frame, Info, Line
+from bridge.at.frames import Final, Frame, Info, Line
 from support.bridged import bridged
 from test_emulator_onemo_support import OK, Body, Module
 

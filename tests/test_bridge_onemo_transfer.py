@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from bridge.frames import Info, Line
+from bridge.at.frames import Info, Line
 from support.servers import blob_bytes, blob_sha256
 from test_bridge_onemo_support import OK, Body, Trace, create, err_code, get, onemo_bridge, streamed
 

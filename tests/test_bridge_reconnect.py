@@ -10,10 +10,12 @@ import signal
 
 import pytest
 
-from bridge.emulator import make_module_side
-from bridge.emulator.run import ModuleRunner
-from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
-from bridge.ports import PtyPort
+from bridge.registry import make_module_side
+from bridge.io.emulator import ModuleRunner
+from bridge.device.hosts import HostsResolver
+from bridge.device.fs import ModuleFileSystem
+from bridge.net import NetworkExecutor
+from bridge.io.ports import PtyPort
 from support.bridged import cli_bridged
 from support.faults import rig
 from support.servers import BlobServer, StallServer, blob_bytes
@@ -28,7 +30,7 @@ ERROR = b"\r\nERROR\r\n"
 
 def onemo_lost_link_code() -> str:
     """The <error_code> a OneMO module reports in +MHTTPURC "err" for a connection that broke."""
-    from bridge.dialect import load
+    from bridge.at.dialect import load
     from bridge.model import ErrorKind
 
     return load("onemo").report_token("async", ErrorKind.CONNECTION_CLOSED)

@@ -9,7 +9,7 @@ from test_dialect_files import NEOWAY_COMMANDS, NEOWAY_URCS, ONEMO_COMMANDS
 
 
 def atbridge(*args, input_bytes=None):
-    return subprocess.run([sys.executable, "-m", "bridge.cli", *args], input=input_bytes, capture_output=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "bridge.app.cli", *args], input=input_bytes, capture_output=True, timeout=60)
 
 
 def test_dialects_lists_both():

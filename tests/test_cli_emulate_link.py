@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
-from bridge.ports import open_host_end
+from bridge.io.ports import open_host_end
 
 
 def _emulate(tmp_path, *options):
     link = str(tmp_path / "n58.pty")
-    process = subprocess.Popen([sys.executable, "-m", "bridge.cli", "emulate", "neoway", "--port", f"pty:{link}", *options],
+    process = subprocess.Popen([sys.executable, "-m", "bridge.app.cli", "emulate", "neoway", "--port", f"pty:{link}", *options],
                                stderr=subprocess.PIPE, text=True)
     banner = process.stderr.readline()
     return process, banner, link
@@ -46,13 +46,13 @@ def test_link_state_at_power_on(tmp_path, option, state):
 
 
 def test_link_is_refused_for_onemo(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "bridge.cli", "emulate", "onemo", "--port", f"pty:{tmp_path}/x", "--link", "up"],
+    result = subprocess.run([sys.executable, "-m", "bridge.app.cli", "emulate", "onemo", "--port", f"pty:{tmp_path}/x", "--link", "up"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--link applies to the neoway emulator only" in result.stderr
 
 
 def test_help_documents_the_defaults():
-    emulate = subprocess.run([sys.executable, "-m", "bridge.cli", "emulate", "--help"], capture_output=True, text=True, timeout=60).stdout
+    emulate = subprocess.run([sys.executable, "-m", "bridge.app.cli", "emulate", "--help"], capture_output=True, text=True, timeout=60).stdout
     assert "--link [up|down]" in emulate and "default: down" in emulate
-    bridge = subprocess.run([sys.executable, "-m", "bridge.cli", "bridge", "--help"], capture_output=True, text=True, timeout=60).stdout
+    bridge = subprocess.run([sys.executable, "-m", "bridge.app.cli", "bridge", "--help"], capture_output=True, text=True, timeout=60).stdout
     assert "--fs-root DIRECTORY" in bridge and "temporary directory" in " ".join(bridge.split())

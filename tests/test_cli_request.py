@@ -6,10 +6,12 @@ from contextlib import contextmanager
 
 import pytest
 
-from bridge.emulator import make_module_side
-from bridge.emulator.run import ModuleRunner
-from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
-from bridge.ports import PtyPort
+from bridge.registry import make_module_side
+from bridge.io.emulator import ModuleRunner
+from bridge.device.hosts import HostsResolver
+from bridge.device.fs import ModuleFileSystem
+from bridge.net import NetworkExecutor
+from bridge.io.ports import PtyPort
 from support.servers import BlobServer, RefusedPort, blob_sha256
 
 
@@ -27,7 +29,7 @@ def module_on_pty(dialect, tmp_path):
 
 
 def atbridge(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "bridge.cli", *args], capture_output=True, timeout=60, input=stdin)
+    return subprocess.run([sys.executable, "-m", "bridge.app.cli", *args], capture_output=True, timeout=60, input=stdin)
 
 
 @pytest.mark.timeout(60)

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from bridge.ports import open_host_end
+from bridge.io.ports import open_host_end
 
 
 def _start(args, link):
-    process = subprocess.Popen([sys.executable, "-m", "bridge.cli", *args], stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "bridge.app.cli", *args], stderr=subprocess.PIPE, text=True)
     banner = process.stderr.readline()  # printed once the port is open
     assert "Ctrl-C stops" in banner, banner
     assert os.path.islink(link)

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.mark.timeout(120)
 def test_demo_passes_and_prints_both_sides():
-    result = subprocess.run([sys.executable, "-m", "bridge.cli", "demo"], capture_output=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "bridge.app.cli", "demo"], capture_output=True, timeout=120)
     out = result.stdout.decode()
     assert "firmware -> bridge" in out and "bridge -> module" in out  # both sides of the conversation
     assert "0 failed" in out, out[-3000:]
@@ -15,7 +15,7 @@ def test_demo_passes_and_prints_both_sides():
 
 
 def test_a_failing_step_fails_the_demo(monkeypatch):
-    from bridge.demo import run as demo_run, scenarios
+    from bridge.app.demo import run as demo_run, scenarios
 
     def broken(ctx):
         raise scenarios.StepFailed("on purpose")

@@ -2,7 +2,7 @@
 import pytest
 import yaml
 
-from bridge.dialect import DialectError, available, load, parse
+from bridge.at.dialect import DialectError, available, load, parse
 from bridge.model import ErrorKind
 
 ONEMO_COMMANDS = ["MHTTPCREATE", "MHTTPCFG", "MHTTPHEADER", "MHTTPCONTENT", "MHTTPREQUEST", "MHTTPREAD",
@@ -90,9 +90,9 @@ def test_common_test_answers_agree_with_the_set_ranges(command):
 
 
 def test_every_common_command_is_answered_by_the_basics():
-    """common.yaml declares what bridge/basics.py answers: no declared command without an answer,
+    """common.yaml declares what bridge/roles/basics.py answers: no declared command without an answer,
     no answered command undeclared."""
-    from bridge.basics import _HANDLERS
+    from bridge.roles.basics import _HANDLERS
 
     declared = {"" if name == "AT" else name for name in load("common").commands}
     assert declared == set(_HANDLERS)

@@ -10,7 +10,7 @@ import ssl
 
 import pytest
 
-from bridge.net import ModuleFileSystem
+from bridge.device.fs import ModuleFileSystem
 from support.servers import (
     BlobServer,
     CloseMidBodyServer,

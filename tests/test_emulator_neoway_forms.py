@@ -10,8 +10,8 @@ import socket
 
 import pytest
 
-from bridge.dialect import load
-from bridge.net import ModuleFileSystem
+from bridge.at.dialect import load
+from bridge.device.fs import ModuleFileSystem
 from support.servers import BlobServer, blob_bytes, blob_sha256, install_ca, install_client_cert, server_context
 from test_emulator_neoway_support import OK, Canned, Reader, ask, fs_root, neoway, wait_for
 

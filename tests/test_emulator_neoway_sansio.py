@@ -8,16 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.dialect import load
+from bridge.at.dialect import load
 from bridge.model import BodyChunk, Connected, ConnectionClosed, ErrorKind, Failure, Method, ResponseEnd, ResponseHead
-from bridge.moduleside import CancelRequest, StartRequest
-from bridge.neoway.module_side import NeowayModuleSide
+from bridge.roles.module import CancelRequest, StartRequest
+from bridge.neoway.module.side import NeowayModuleSide
 from bridge.neoway.params import ParamError
-from bridge.neoway.rawrequest import parse_raw_request
-from bridge.neoway.recv import RecvWriter
-from bridge.neoway.reports import Reports
-from bridge.neoway.url import parse_target
-from bridge.net import HostsResolver, ModuleFileSystem
+from bridge.neoway.module.rawrequest import parse_raw_request
+from bridge.neoway.module.recv import RecvWriter
+from bridge.neoway.module.reports import Reports
+from bridge.neoway.module.url import parse_target
+from bridge.device.hosts import HostsResolver
+from bridge.device.fs import ModuleFileSystem
 
 DIALECT = load("neoway")
 CONNECTED = Connected()
@@ -197,7 +198,7 @@ def test_no_input_raises(tmp_path_factory, pieces, data):
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("bridge.neoway.module_side")
+    logger = logging.getLogger("bridge.neoway.module.side")
     logger.addHandler(handler)
     try:
         drive = Drive(tmp_path_factory.mktemp("fs"))

@@ -16,9 +16,9 @@ from typing import Iterator, Optional
 import h11
 import yaml
 
-from bridge.dialect import load
-from bridge.frames import Command, DataInput, Final, HttpBody, Info
-from bridge.framing import CommandFramer, ResponseFramer
+from bridge.at.dialect import load
+from bridge.at.frames import Command, DataInput, Final, HttpBody, Info
+from bridge.at import CommandFramer, ResponseFramer
 from support.emulated import HostEnd, emulator
 from support.servers import LoopbackServer
 

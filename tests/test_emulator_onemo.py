@@ -17,8 +17,8 @@ from typing import Optional
 import pytest
 import yaml
 
-from bridge.frames import DataInput, Final, Frame, Info, Line
-from bridge.framing import CommandFramer, ResponseFramer
+from bridge.at.frames import DataInput, Final, Frame, Info, Line
+from bridge.at import CommandFramer, ResponseFramer
 from support.emulated import emulator
 from support.servers import blob_bytes, make_ca, server_context
 from test_emulator_onemo_support import DIALECT, OK, STALL, Module, ScriptedServer, head_fields, raw_response

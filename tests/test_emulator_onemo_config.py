@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.frames import Final
+from bridge.at.frames import Final
 from support.emulated import emulator
 from support.servers import BlobServer
 from test_emulator_onemo_support import OK, Module, cme

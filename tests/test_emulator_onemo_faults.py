@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bridge.frames import Final, Info
+from bridge.at.frames import Final, Info
 from support.emulated import emulator
 from support.servers import (BacklogFullServer, BlobServer, CloseMidBodyServer, RawServer, RefusedPort, StallServer,
                              make_ca, server_context)

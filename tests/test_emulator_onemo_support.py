@@ -11,9 +11,9 @@ from typing import Iterator, Optional, Union
 
 import h11
 
-from bridge.dialect import load
-from bridge.frames import Final, Frame, Info, Prompt
-from bridge.framing import ResponseFramer
+from bridge.at.dialect import load
+from bridge.at.frames import Final, Frame, Info, Prompt
+from bridge.at import ResponseFramer
 from support.emulated import emulator
 from support.servers import LoopbackServer
 

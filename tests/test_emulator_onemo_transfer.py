@@ -11,7 +11,7 @@ import tracemalloc
 
 import pytest
 
-from bridge.frames import Info
+from bridge.at.frames import Info
 from support.emulated import emulator
 from support.servers import BlobServer, StallServer, blob_bytes, blob_sha256, make_ca, server_context
 from test_emulator_onemo_support import OK, Body, Module, ScriptedServer, http_response, running_module

@@ -164,8 +164,8 @@ def test_a_link_left_up_on_the_neoway_module_does_not_break_the_first_request(tm
     """Earlier firmware (or a crash) left the Neoway module's HTTP link up; a fresh bridge's
     start-up closes it (AT+HTTPCLOSE), so OneMO firmware's first request works.  Before: "err",0,2
     until someone typed AT+HTTPCLOSE."""
-    from bridge.ports import open_host_end
-    from bridge.demo.firmware import HostEnd
+    from bridge.io.ports import open_host_end
+    from bridge.app.demo.firmware import HostEnd
 
     def leave_a_link_up(module_pty: str, port: int) -> None:
         earlier = HostEnd(open_host_end(module_pty))
@@ -186,8 +186,8 @@ def test_a_link_left_up_on_the_neoway_module_does_not_break_the_first_request(tm
 def test_instances_left_on_the_onemo_module_do_not_break_the_first_request(tmp_path):
     """Earlier firmware left every OneMO instance created; the bridge's start-up deletes them
     (AT+MHTTPDEL), so Neoway firmware's first request works."""
-    from bridge.ports import open_host_end
-    from bridge.demo.firmware import HostEnd
+    from bridge.io.ports import open_host_end
+    from bridge.app.demo.firmware import HostEnd
 
     def fill_the_instances(module_pty: str, port: int) -> None:
         earlier = HostEnd(open_host_end(module_pty))

@@ -4,9 +4,9 @@ import random
 import pytest
 from hypothesis import given, strategies as st
 
-from bridge.frames import Command, Final, FramingError, Info
-from bridge.framing import CommandFramer, ResponseFramer, framer_for
-from bridge.dialect import load
+from bridge.at.frames import Command, Final, FramingError, Info
+from bridge.at import CommandFramer, ResponseFramer, framer_for
+from bridge.at.dialect import load
 from framecheck import parse_whole
 
 

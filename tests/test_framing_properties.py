@@ -3,7 +3,7 @@ gives, and those frames are the ones the stream was generated from."""
 import pytest
 from hypothesis import given, strategies as st
 
-from bridge.framing import framer_for
+from bridge.at import framer_for
 from framecheck import assert_frames_match, parse_chunked, parse_whole
 from streams import host_items, module_items
 

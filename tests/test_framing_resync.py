@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.dialect import load
-from bridge.frames import FramingError, HttpBody, HttpHead, Info, Line
-from bridge.framing import ResponseFramer
+from bridge.at.dialect import load
+from bridge.at.frames import FramingError, HttpBody, HttpHead, Info, Line
+from bridge.at import ResponseFramer
 
 CGSN_ANSWER = b"\r\n866123456789012\r\n\r\nOK\r\n"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.dialect import load
-from bridge.frames import Command, FramingError
-from bridge.framing import CommandFramer
+from bridge.at.dialect import load
+from bridge.at.frames import Command, FramingError
+from bridge.at import CommandFramer
 from support.emulated import emulator
 
 

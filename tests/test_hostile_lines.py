@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from bridge.dialect import Dialect, load
-from bridge.frames import Command, Final, FramingError
-from bridge.framing import CommandFramer, ResponseFramer
+from bridge.at.dialect import Dialect, load
+from bridge.at.frames import Command, Final, FramingError
+from bridge.at import CommandFramer, ResponseFramer
 
 RATIO = 50  # a pathological line may take this many times a benign line of the same length
 READ = 4096  # fed as a serial port delivers it, and in one piece
@@ -178,7 +178,7 @@ def test_atbridge_decode_prints_hostile_lines_as_frames(dialect_name, source):
                b'\r\n+MHTTPURC: "err",' + b"9" * 5000 + b",2\r\n\r\n+MHTTPHEADER:" + b" " * 5000 + b"\r\n"
                b"\r\n+HTTPRECV: " + b"9" * 5000 + b",x\r\nAT+MHTTPCONTENT=0,0,\xc2\xb2\r\nAT+HTTPSEND=" + b"9" * 5000 + b"\r\n"
                b"\x00\x00\r\r\r\n\xff\xfe\r\n\r\nOK\r\n")
-    result = subprocess.run([sys.executable, "-m", "bridge.cli", "decode", "--dialect", dialect_name, "--from", source, "-"],
+    result = subprocess.run([sys.executable, "-m", "bridge.app.cli", "decode", "--dialect", dialect_name, "--from", source, "-"],
                             input=capture, capture_output=True, timeout=60)
     assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr[-2000:]
     frames = [json.loads(line) for line in result.stdout.decode().splitlines()]

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from bridge.loop import OUT_HIGH
-from bridge.ports import PtyPort, open_host_end
+from bridge.io.loop import OUT_HIGH
+from bridge.io.ports import PtyPort, open_host_end
 from support.servers import BlobServer
 
 URC = b"\r\n+CEREG: 1\r\n"
@@ -108,7 +108,7 @@ def stalled_bridge(tmp_path):
     module = FakeModule(str(tmp_path / "module.pty"))
     module.start()
     host_link = str(tmp_path / "host.pty")
-    bridge = subprocess.Popen([sys.executable, "-m", "bridge.cli", "bridge", "--host", f"pty:{host_link}",
+    bridge = subprocess.Popen([sys.executable, "-m", "bridge.app.cli", "bridge", "--host", f"pty:{host_link}",
                                "--host-dialect", "neoway", "--module", str(tmp_path / "module.pty"),
                                "--module-dialect", "onemo"], stderr=subprocess.PIPE, text=True)
     firmware = None
@@ -168,7 +168,7 @@ def test_nothing_is_lost_when_the_firmware_reads_again(stalled_bridge):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_the_emulator_stops_within_2_s_while_its_firmware_does_not_read_a_download(tmp_path, sig):
     link = str(tmp_path / "onemo.pty")
-    emulator = subprocess.Popen([sys.executable, "-m", "bridge.cli", "emulate", "onemo", "--port", f"pty:{link}"],
+    emulator = subprocess.Popen([sys.executable, "-m", "bridge.app.cli", "emulate", "onemo", "--port", f"pty:{link}"],
                                 stderr=subprocess.PIPE, text=True)
     with BlobServer() as server:
         firmware = None

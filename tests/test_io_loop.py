@@ -7,8 +7,8 @@ import select
 import threading
 import time
 
-from bridge.loop import Loop
-from bridge.ports import READ_SIZE, PtyPort, open_host_end
+from bridge.io.loop import Loop
+from bridge.io.ports import READ_SIZE, PtyPort, open_host_end
 
 
 def test_a_timer_set_while_handling_bytes_fires(tmp_path):

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bridge.framing import framer_for
-from bridge.framing.responses import ResponseFramer
+from bridge.at import framer_for
+from bridge.at.responses import ResponseFramer
 from framecheck import merged, parse_chunked, parse_whole
 
 DATA = Path(__file__).parent / "data"

@@ -7,9 +7,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bridge.bridging.compatibility import load as load_tables
-from bridge.migration.captures import collect
-from bridge.migration.check import CARRIED, NOT_CARRIED, UNKNOWN, best_row, check
-from bridge.migration.commands import check_command
+from bridge.app.migration.captures import collect
+from bridge.app.migration.check import CARRIED, NOT_CARRIED, UNKNOWN, best_row, check
+from bridge.app.migration.commands import check_command
 
 # A firmware file written for this test, in the style of N58 drivers (RT-Thread at_device n58):
 # printf format strings, \r\n line ends, one escaped quote.

@@ -12,18 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from bridge.emulator import make_module_side
-from bridge.emulator.run import ModuleRunner
-from bridge.migration.check import CARRIED, DIFFERENT
-from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
-from bridge.ports import PtyPort, open_host_end
+from bridge.registry import make_module_side
+from bridge.io.emulator import ModuleRunner
+from bridge.app.migration.check import CARRIED, DIFFERENT
+from bridge.device.hosts import HostsResolver
+from bridge.device.fs import ModuleFileSystem
+from bridge.net import NetworkExecutor
+from bridge.io.ports import PtyPort, open_host_end
 from support.firmware import Replay, RouteServer, check_received, hosts_map, load_scripts, other_dialect
 
 pytestmark = pytest.mark.timeout(120)
 SCRIPTS = dict(load_scripts())
 # One script per dialect: the firmware's own sequence, byte for byte.
 TAPPED = {"neoway": "yatt_stm32_n58_v1_get_head", "onemo": "maysrp_micropython_ml307_readme"}
-ATBRIDGE = [sys.executable, "-m", "bridge.cli"]
+ATBRIDGE = [sys.executable, "-m", "bridge.app.cli"]
 # Every form each tapped script uses, with the status its row of the compatibility tables gives
 # (README, "Compatibility"): the N58 script's HTTPSETUP is partly mapped (OneMO has no connect-only
 # command), the ML307 script's MHTTPCONTENT is limited to 2048 bytes on a Neoway module; 3GPP

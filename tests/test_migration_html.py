@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bridge.migration.report import COLOURS
-from bridge.migration.commands import check_command
+from bridge.app.migration.report import COLOURS
+from bridge.app.migration.commands import check_command
 
 ROOT = Path(__file__).parent.parent
 ARTIFACTS = ROOT / ".artifacts"

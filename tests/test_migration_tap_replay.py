@@ -11,18 +11,20 @@ from typing import Iterator
 
 import pytest
 
-from bridge.bridging.run import BridgeRunner
+from bridge.io.bridge import BridgeRunner
 from bridge.bridging.trace import Trace
-from bridge.demo.firmware import HostEnd
-from bridge.emulator import make_module_side
-from bridge.emulator.run import ModuleRunner
-from bridge.migration.captures import collect, read_capture, record_bytes
-from bridge.migration.check import CARRIED, DIFFERENT, check
-from bridge.migration.replay import exchanges, replay_emulated
-from bridge.migration.tap import FROM_FIRMWARE, TO_FIRMWARE, TapEngine
-from bridge.migration.timeline import timeline
-from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
-from bridge.ports import PtyPort, SerialPort, open_host_end
+from bridge.app.demo.firmware import HostEnd
+from bridge.registry import make_module_side
+from bridge.io.emulator import ModuleRunner
+from bridge.app.migration.captures import collect, read_capture, record_bytes
+from bridge.app.migration.check import CARRIED, DIFFERENT, check
+from bridge.app.migration.replay import exchanges, replay_emulated
+from bridge.app.migration.tap import FROM_FIRMWARE, TO_FIRMWARE, TapEngine
+from bridge.app.migration.timeline import timeline
+from bridge.device.hosts import HostsResolver
+from bridge.device.fs import ModuleFileSystem
+from bridge.net import NetworkExecutor
+from bridge.io.ports import PtyPort, SerialPort, open_host_end
 from support.bridged import bridged
 
 pytestmark = pytest.mark.timeout(120)

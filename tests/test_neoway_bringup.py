@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from bridge.dialect import load
-from bridge.neoway.module_side import NeowayModuleSide
+from bridge.at.dialect import load
+from bridge.neoway.module.side import NeowayModuleSide
 from support.bridged import bridged
 from support.servers import BlobServer, blob_bytes
 from test_bridge_neoway_support import recv0, session

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from bridge.net import ModuleFileSystem
+from bridge.device.fs import ModuleFileSystem
 from support.servers import BlobServer, blob_bytes, install_ca, server_context
 from test_bridge_neoway_support import ERROR, recv0, session, setup
 from test_bridge_onemo_support import onemo_bridge

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bridge.client import ModuleClient, ModuleError, open_module
+from bridge.io.client import ModuleClient, ModuleError, open_module
 from bridge.model import (BodyChunk, ByteRange, ErrorKind, Failure, Method, Progress, Request, ResponseEnd, ResponseHead,
                           TlsSettings, VerifyMode)
 from support.emulated import emulator

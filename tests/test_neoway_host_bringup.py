@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
-from bridge.neoway.host_side import NeowayHostSide
+from bridge.neoway.host.side import NeowayHostSide
 from support.hostside import cuts_for, feed, lines
 from test_neoway_host_side import ERROR, OK, STARTUP_ANSWERS, started
 

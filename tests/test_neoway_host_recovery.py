@@ -10,10 +10,10 @@ import logging
 
 import pytest
 
-from bridge.dialect import load
+from bridge.at.dialect import load
 from bridge.model import ErrorKind, Failure, Method, Request, ResponseEnd, Timeouts
-from bridge.neoway.host_scripts import WAIT_MARGIN
-from bridge.neoway.host_side import NeowayHostSide
+from bridge.neoway.host.scripts import WAIT_MARGIN
+from bridge.neoway.host.side import NeowayHostSide
 from support.hostside import body, events_of, feed, lines
 from test_neoway_host_side import (CLOSED, CLOSES, ERROR, OK, STARTUP, FakeModule, http_response, piece,
                                    run_get_until_action, started)
@@ -178,7 +178,7 @@ def test_a_response_that_stops_short_is_abandoned_at_the_deadline(stalled, caplo
     assert deadline == pytest.approx(1.0 + ACTION_TIMEOUT + WAIT_MARGIN)  # the request's silence, from neoway.yaml
     host.on_time(deadline - 0.01)
     assert not any(isinstance(e, Failure) for e in events_of(host, token))
-    with caplog.at_level(logging.WARNING, logger="bridge.neoway.host_side"):
+    with caplog.at_level(logging.WARNING, logger="bridge.neoway.host.side"):
         host.on_time(deadline)
     events = events_of(host, token)
     assert isinstance(events[-1], Failure) and events[-1].kind is ErrorKind.RESPONSE_TIMEOUT
@@ -197,7 +197,7 @@ def test_a_payload_no_request_waits_for_is_dropped_at_the_modules_response_time(
     assert host.framer.in_payload and host.take_events() == []
     deadline = host.next_deadline()
     assert deadline == pytest.approx(1.0 + BUSY)
-    with caplog.at_level(logging.WARNING, logger="bridge.neoway.host_side"):
+    with caplog.at_level(logging.WARNING, logger="bridge.neoway.host.side"):
         host.on_time(deadline)
     assert not host.framer.in_payload and host.next_deadline() is None
     assert host.take_events() == [] and host.take_unsolicited() == []
@@ -219,7 +219,7 @@ def test_a_request_after_an_abandoned_payload_runs_normally():
 def test_the_warning_names_no_credential(caplog):
     host = started()
     secret = b"Authorization: Bearer s3cr3t-t0ken"
-    with caplog.at_level(logging.WARNING, logger="bridge.neoway.host_side"):
+    with caplog.at_level(logging.WARNING, logger="bridge.neoway.host.side"):
         feed(host, b"\r\n+HTTPRECV: 900,HTTP/1.1 200 OK\r\n" + secret + b"\r\n", now=1.0)
         host.on_time(host.next_deadline())
         feed(host, piece(b"HTTP/1.1 200 OK\r\n" + secret + b"\r\n\r\n"), now=50.0)  # a whole piece nobody waits for

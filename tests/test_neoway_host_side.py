@@ -14,14 +14,14 @@ import yaml
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bridge.dialect import load
-from bridge.frames import Command, DataInput
-from bridge.framing import CommandFramer
+from bridge.at.dialect import load
+from bridge.at.frames import Command, DataInput
+from bridge.at import CommandFramer
 from bridge.model import (BodyChunk, ByteRange, Connected, ErrorKind, Failure, Method, Progress, Request, ResponseEnd,
                           ResponseHead, Timeouts, TlsSettings, VerifyMode)
-from bridge.hostcommands import SETTLE
-from bridge.neoway.host_scripts import COMMAND_TIMEOUT, WAIT_MARGIN
-from bridge.neoway.host_side import NeowayHostSide
+from bridge.roles.host_commands import SETTLE
+from bridge.neoway.host.scripts import COMMAND_TIMEOUT, WAIT_MARGIN
+from bridge.neoway.host.side import NeowayHostSide
 from support.hostside import body, cuts_for, events_of, feed, kinds, lines
 
 DIALECT = load("neoway")

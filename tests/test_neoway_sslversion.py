@@ -8,7 +8,7 @@ import ssl
 
 import pytest
 
-from bridge.net import ModuleFileSystem
+from bridge.device.fs import ModuleFileSystem
 from support.servers import BlobServer, blob_bytes, install_ca, server_context
 from test_bridge_neoway_support import bridge_fs, session
 from test_emulator_neoway_support import OK, ask, fs_root, neoway, wait_for

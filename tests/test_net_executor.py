@@ -34,7 +34,9 @@ from bridge.model import (
     TlsSettings,
     VerifyMode,
 )
-from bridge.net import HostNotFound, HostsResolver, ModuleFileSystem, NetworkExecutor, PathEscapeError, ip_literal
+from bridge.device.hosts import HostNotFound, HostsResolver, ip_literal
+from bridge.device.fs import ModuleFileSystem, PathEscapeError
+from bridge.net import NetworkExecutor
 from tests.support.servers import (
     BacklogFullServer,
     BlobServer,
@@ -614,7 +616,9 @@ def test_connect_only_reports_the_real_fault(tmp_path):
 def test_allow_net_keeps_requests_inside_the_given_networks(tmp_path):
     """`atbridge emulate --allow-net`: an address outside the allowed networks is never connected to."""
     from bridge.model import ConnectionClosed, Failure, Method, Request, ResponseHead
-    from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
+    from bridge.device.hosts import HostsResolver
+    from bridge.device.fs import ModuleFileSystem
+    from bridge.net import NetworkExecutor
     from support.servers import BlobServer
 
     fs = ModuleFileSystem(str(tmp_path / "fs"))

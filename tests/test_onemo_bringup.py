@@ -13,12 +13,12 @@ import re
 
 import pytest
 
-from bridge.dialect import load
-from bridge.emulator import make_module_side
-from bridge.frames import Info
+from bridge.at.dialect import load
+from bridge.registry import make_module_side
+from bridge.at.frames import Info
 from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
-from bridge.net import ModuleFileSystem
-from bridge.onemo.host_side import OnemoHostSide
+from bridge.device.fs import ModuleFileSystem
+from bridge.onemo.host.side import OnemoHostSide
 from test_emulator_onemo_support import OK, running_module
 
 pytestmark = pytest.mark.timeout(60)

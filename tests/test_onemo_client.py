@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from bridge.client import ModuleClient, ModuleError, Response, open_module
+from bridge.io.client import ModuleClient, ModuleError, Response, open_module
 from bridge.model import (BodyChunk, ByteRange, ErrorKind, Method, Progress, Request, ResponseEnd, ResponseHead,
                           Timeouts, TlsSettings, VerifyMode)
-from bridge.onemo.host_side import OnemoHostSide
-from bridge.ports import PtyPort, SerialPort
+from bridge.onemo.host.side import OnemoHostSide
+from bridge.io.ports import PtyPort, SerialPort
 from support.emulated import emulator
 from support.servers import BlobServer, RefusedPort, blob_bytes, blob_pieces, blob_sha256, make_ca, server_context
 

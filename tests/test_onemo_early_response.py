@@ -10,7 +10,9 @@ import threading
 import pytest
 
 from bridge.model import BodyChunk, ErrorKind, Failure, Method, Request, ResponseEnd, ResponseHead, Timeouts
-from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
+from bridge.device.hosts import HostsResolver
+from bridge.device.fs import ModuleFileSystem
+from bridge.net import NetworkExecutor
 from support.emulated import emulator
 from support.servers import LoopbackServer, _read_head
 from test_emulator_onemo_support import OK, Module

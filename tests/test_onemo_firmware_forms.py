@@ -114,8 +114,8 @@ def test_chunked_body_frames_are_packet_sized(direct, blob_server):
 
 
 def test_packet_size_is_configurable(tmp_path, blob_server):
-    from bridge.dialect import load
-    from bridge.onemo.module_side import OnemoModuleSide
+    from bridge.at.dialect import load
+    from bridge.onemo.module.side import OnemoModuleSide
 
     assert OnemoModuleSide(load("onemo")).packet_size == 1400  # the default of dialects/onemo.yaml
     side = OnemoModuleSide(load("onemo"), packet_size=512)

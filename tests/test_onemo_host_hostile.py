@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from bridge.model import ErrorKind, Failure, Method, Request, ResponseEnd
-from bridge.onemo.host_side import OnemoHostSide
+from bridge.onemo.host.side import OnemoHostSide
 from support.hostside import events_of, feed, lines
 from test_onemo_host_side import OK, FakeModule, head_urc, ok_response, started
 
@@ -38,7 +38,7 @@ def running_get(now: float) -> tuple[OnemoHostSide, int]:
 
 
 def test_a_short_content_payload_is_given_up_at_the_response_deadline(caplog):
-    caplog.set_level(logging.WARNING, logger="bridge.onemo.host_side")
+    caplog.set_level(logging.WARNING, logger="bridge.onemo.host.side")
     host, token = running_get(now=10.0)
     deadline = host.next_deadline()
     assert deadline is not None and deadline > 10.0
@@ -63,7 +63,7 @@ def test_a_short_content_payload_is_given_up_at_the_response_deadline(caplog):
 
 
 def test_a_short_payload_with_no_request_in_flight_is_given_up_too(caplog):
-    caplog.set_level(logging.WARNING, logger="bridge.onemo.host_side")
+    caplog.set_level(logging.WARNING, logger="bridge.onemo.host.side")
     host = started()
     assert host.next_deadline() is None
     feed(host, SHORT.replace(b",0,", b",3,", 1), now=20.0)  # an instance nobody uses
@@ -98,7 +98,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("line", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_lines_during_a_request_never_raise_and_the_next_command_is_served(line, caplog):
-    caplog.set_level(logging.WARNING, logger="bridge.onemo.host_side")
+    caplog.set_level(logging.WARNING, logger="bridge.onemo.host.side")
     host, token = running_get(now=1.0)
     sent = feed(host, line, now=2.0)
     events = events_of(host, token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.model import ErrorKind, Failure, Method, Request, RequestSent, ResponseEnd, Timeouts, TlsSettings, VerifyMode
-from bridge.onemo.host_side import SENT_GRACE
+from bridge.onemo.host.side import SENT_GRACE
 from support.hostside import events_of, feed, kinds, lines
 from test_onemo_host_side import OK, FakeModule, head_urc, ok_response, started
 

@@ -12,13 +12,13 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.dialect import load
-from bridge.frames import Command, DataInput
-from bridge.framing import CommandFramer
+from bridge.at.dialect import load
+from bridge.at.frames import Command, DataInput
+from bridge.at import CommandFramer
 from bridge.model import (BodyChunk, ByteRange, ErrorKind, Failure, Method, Progress, Request, ResponseEnd,
                           ResponseHead, Timeouts, TlsSettings, VerifyMode)
-from bridge.hostcommands import SETTLE
-from bridge.onemo.host_side import COMMAND_TIMEOUT, WAIT_MARGIN, OnemoHostSide
+from bridge.roles.host_commands import SETTLE
+from bridge.onemo.host.side import COMMAND_TIMEOUT, WAIT_MARGIN, OnemoHostSide
 from support.hostside import body, cuts_for, events_of, feed, kinds, lines
 
 DIALECT = load("onemo")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bridge.bridging import compatibility
-from bridge.dialect import COMMON, load
+from bridge.at.dialect import COMMON, load
 from support.bridged import bridged
 
 ROOT = Path(__file__).parent.parent

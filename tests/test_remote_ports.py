@@ -19,14 +19,14 @@ from typing import Iterator
 
 import pytest
 
-from bridge.demo.firmware import HostEnd
-from bridge.dialect import load
-from bridge.frames import HttpBody, Info
-from bridge.framing import ResponseFramer
-from bridge.ports import SerialPort, open_host_end
+from bridge.app.demo.firmware import HostEnd
+from bridge.at.dialect import load
+from bridge.at.frames import HttpBody, Info
+from bridge.at import ResponseFramer
+from bridge.io.ports import SerialPort, open_host_end
 from support.servers import BlobServer, blob_sha256
 
-ATBRIDGE = [sys.executable, "-m", "bridge.cli"]
+ATBRIDGE = [sys.executable, "-m", "bridge.app.cli"]
 SIZE = 10 * 1000 * 1000
 
 

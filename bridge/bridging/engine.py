@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from ..client import HostSide
-from ..frames import Command
-from ..model import Connected, ConnectionClosed, ErrorKind, Failure, ModuleAnswer, ModuleCall, ResponseEnd
-from ..moduleside import CancelRequest, ModuleSide, StartRequest
-from .trace import Trace
+from bridge.roles.host import HostSide
+from bridge.at.frames import Command
+from bridge.model import Connected, ConnectionClosed, ErrorKind, Failure, ModuleAnswer, ModuleCall, ResponseEnd
+from bridge.roles.module import CancelRequest, ModuleSide, StartRequest
+from bridge.bridging.trace import Trace
 
 
 class BridgeEngine:

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any, BinaryIO, Optional
 
-from ..secrets import MASK, StreamMasker, is_secret_header, mask_line, mask_text
+from bridge.secrets import MASK, StreamMasker, is_secret_header, mask_line, mask_text
 
 
 def _jsonable(value: Any, secrets: bool) -> Any:

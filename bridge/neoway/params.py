@@ -1,14 +1,14 @@
 """Checking a command's parameters against its declared form in dialects/neoway.yaml.
 
 Counts, int syntax and ranges, enum membership, string lengths and quoting rules all come
-from the :class:`~bridge.dialect.ParamSpec` entries; nothing here knows a Neoway command.
+from the :class:`~bridge.at.dialect.ParamSpec` entries; nothing here knows a Neoway command.
 """
 from __future__ import annotations
 
 from typing import Optional
 
-from ..dialect import CommandSpec, ParamSpec
-from ..frames import Command, Param
+from bridge.at.dialect import CommandSpec, ParamSpec
+from bridge.at.frames import Command, Param
 
 INT_MAX = 2**31 - 1  # larger numbers are not a module's ints
 _INT_DIGITS = 10

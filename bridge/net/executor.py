@@ -28,7 +28,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import h11
 
-from ..model import (
+from bridge.model import (
     BodyChunk,
     Connected,
     ConnectionClosed,
@@ -44,8 +44,8 @@ from ..model import (
     TlsSettings,
     VerifyMode,
 )
-from .fs import ModuleFileSystem, PathEscapeError
-from .resolver import HostNotFound, HostsResolver
+from bridge.device.fs import ModuleFileSystem, PathEscapeError
+from bridge.device.hosts import HostNotFound, HostsResolver
 
 READ_SIZE = 64 * 1024
 _SEND_SLICE = 256 * 1024

@@ -6,10 +6,10 @@ import dataclasses
 import re
 from typing import Optional, Sequence, Union
 
-from ..dialect import ModelProfile, ParamSpec
-from ..frames import Param
-from ..model import ErrorKind
-from .encoding import ASCII, has_bare_quote
+from bridge.at.dialect import ModelProfile, ParamSpec
+from bridge.at.frames import Param
+from bridge.model import ErrorKind
+from bridge.onemo.encoding import ASCII, has_bare_quote
 
 Value = Union[int, str, None]
 _INT = re.compile(r"\d{1,9}")

@@ -6,13 +6,15 @@ from contextlib import contextmanager
 from typing import Iterator, Optional
 
 from bridge.bridging.engine import BridgeEngine
-from bridge.bridging.run import BridgeRunner
+from bridge.io.bridge import BridgeRunner
 from bridge.bridging.trace import Trace
-from bridge.client import make_host_side
-from bridge.emulator import make_module_side
-from bridge.emulator.run import ModuleRunner
-from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
-from bridge.ports import PtyPort, SerialPort, open_host_end
+from bridge.registry import make_host_side
+from bridge.registry import make_module_side
+from bridge.io.emulator import ModuleRunner
+from bridge.device.hosts import HostsResolver
+from bridge.device.fs import ModuleFileSystem
+from bridge.net import NetworkExecutor
+from bridge.io.ports import PtyPort, SerialPort, open_host_end
 
 from .emulated import HostEnd
 
@@ -61,7 +63,7 @@ def cli_bridged(host_dialect: str, module_dialect: str, tmp_path, *bridge_args: 
     executor = NetworkExecutor(resolver, fs)
     module_pty, host_pty = str(tmp_path / "module.pty"), str(tmp_path / "host.pty")
     emulator = ModuleRunner(make_module_side(module_dialect, fs, resolver=resolver), PtyPort(module_pty), executor.single).start()
-    process = subprocess.Popen([sys.executable, "-m", "bridge.cli", "bridge", "--host", f"pty:{host_pty}",
+    process = subprocess.Popen([sys.executable, "-m", "bridge.app.cli", "bridge", "--host", f"pty:{host_pty}",
                                 "--host-dialect", host_dialect, "--module", module_pty, "--module-dialect", module_dialect,
                                 *bridge_args], stderr=subprocess.PIPE, text=True)
     bridge = CliBridge(process)

@@ -5,11 +5,13 @@ import os
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
-from bridge.emulator import make_module_side
-from bridge.emulator.run import ModuleRunner
-from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
-from bridge.demo.firmware import HostEnd
-from bridge.ports import PtyPort, open_host_end
+from bridge.registry import make_module_side
+from bridge.io.emulator import ModuleRunner
+from bridge.device.hosts import HostsResolver
+from bridge.device.fs import ModuleFileSystem
+from bridge.net import NetworkExecutor
+from bridge.app.demo.firmware import HostEnd
+from bridge.io.ports import PtyPort, open_host_end
 
 
 @contextmanager

@@ -9,14 +9,16 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, Optional
 
 from bridge.bridging.engine import BridgeEngine
-from bridge.bridging.run import BridgeRunner
+from bridge.io.bridge import BridgeRunner
 from bridge.bridging.trace import Trace
-from bridge.client import make_host_side
-from bridge.demo.firmware import HostEnd
-from bridge.emulator import make_module_side
-from bridge.emulator.run import ModuleRunner
-from bridge.net import HostsResolver, ModuleFileSystem, NetworkExecutor
-from bridge.ports import PtyPort, SerialPort, open_host_end
+from bridge.registry import make_host_side
+from bridge.app.demo.firmware import HostEnd
+from bridge.registry import make_module_side
+from bridge.io.emulator import ModuleRunner
+from bridge.device.hosts import HostsResolver
+from bridge.device.fs import ModuleFileSystem
+from bridge.net import NetworkExecutor
+from bridge.io.ports import PtyPort, SerialPort, open_host_end
 
 
 class Log(io.StringIO):

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import trustme
 
-from bridge.net.fs import ModuleFileSystem
+from bridge.device.fs import ModuleFileSystem
 
 BLOCK = 64 * 1024
 

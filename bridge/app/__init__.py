@@ -1,0 +1,2 @@
+"""The applications over the library: the command line, `request`, `decode`, `describe`, the demo
+and the migration tools.  Nothing below imports from here."""

@@ -1,0 +1,87 @@
+"""Scripted firmware: the host end of a serial port, as firmware uses it -- write a command, read
+until the answer, with a deadline.  The demo and the tests drive modules and bridges with it."""
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from typing import Callable
+
+from bridge.at.frames import Frame
+from bridge.at import Framer
+
+
+class HostEnd:
+    """Firmware's view of the port: write commands, read until a pattern, with a deadline."""
+
+    def __init__(self, serial_port):
+        self.port = serial_port
+        self.seen = bytearray()  # everything read so far
+        self.cursor = 0  # start of what the next expect() looks at
+        self._pending: dict[int, deque] = {}  # frames already made, by framer
+
+    def send(self, data: bytes | str) -> None:
+        self.port.write(data.encode() if isinstance(data, str) else data)
+
+    def command(self, line: str) -> None:
+        self.send(line + "\r")
+
+    def expect(self, pattern: bytes | str, timeout: float = 10.0) -> re.Match:
+        """Read until `pattern` (a regex) matches what came after the last match."""
+        regex = re.compile(pattern.encode() if isinstance(pattern, str) else pattern, re.S)
+        deadline = time.monotonic() + timeout
+        while True:
+            match = regex.search(self.seen, self.cursor)
+            if match:
+                self.cursor = match.end()
+                return match
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {regex.pattern!r}; got {bytes(self.seen[self.cursor:])[-500:]!r}")
+            self.port.timeout = min(left, 0.5)
+            self.seen += self.port.read(max(1, self.port.in_waiting))
+
+    def read_exactly(self, count: int, timeout: float = 30.0) -> bytes:
+        """`count` bytes after the last match."""
+        deadline = time.monotonic() + timeout
+        while len(self.seen) - self.cursor < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out: {len(self.seen) - self.cursor} of {count} bytes")
+            self.port.timeout = min(left, 0.5)
+            self.seen += self.port.read(max(1, min(self.port.in_waiting, count)))
+        data = bytes(self.seen[self.cursor:self.cursor + count])
+        self.cursor += count
+        return data
+
+    def transact(self, line: str, final: str = r"\r\n(OK|ERROR|\+CME ERROR: [^\r]*)\r\n", timeout: float = 10.0) -> bytes:
+        """Send a command; return everything up to and including its final result."""
+        start = self.cursor
+        self.command(line)
+        match = self.expect(final, timeout)
+        return bytes(self.seen[start:match.end()])
+
+    def frames_until(self, framer: Framer, done: Callable[[Frame], bool], timeout: float = 30.0) -> list[Frame]:
+        """Frames of what arrives after the last match, until one satisfies `done`.  Frames that
+        the same read completed after that one are kept for the next call with this framer."""
+        deadline = time.monotonic() + timeout
+        pending = self._pending.setdefault(id(framer), deque())
+        frames: list[Frame] = []
+        while True:
+            if len(self.seen) > self.cursor:
+                pending.extend(framer.feed(bytes(self.seen[self.cursor:])))
+                self.cursor = len(self.seen)
+            while pending:
+                frames.append(pending.popleft())
+                if done(frames[-1]):
+                    return frames
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out; frames so far: {[type(f).__name__ for f in frames]}")
+            self.port.timeout = min(left, 0.5)
+            self.seen += self.port.read(max(1, self.port.in_waiting))
+
+    def forget(self) -> None:
+        """Drop what has been read and framed so far (long transfers keep memory bounded)."""
+        del self.seen[: self.cursor]
+        self.cursor = 0

@@ -1,0 +1,377 @@
+"""Framing the bytes a module writes: echo, prompts, final results, responses and URCs --
+including URCs whose payload is framed by a length field and may hold any byte.
+
+Which prefixes carry a payload, which field holds its length and whether it may come as hex is
+read from the dialect file (`payload:` on a response or URC shape).  A prefix regex per shape
+finds where the payload starts; the payload is then cut out by count with one slice.
+"""
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass
+from typing import Optional
+
+from bridge.at.dialect import Dialect, FrameSpec, ShapeSpec
+from bridge.at.frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
+from bridge.at.framer import TERMINATOR, Framer
+from bridge.at.commands import parse_command
+from bridge.at.params import ParamSyntaxError, split_params
+from bridge.at.rawhttp import RawHttpResponse
+
+_PREFIX = re.compile(rb"\+[A-Za-z0-9$#^_]++[ \t]*+:")
+_PREFIX_PROBE = 48  # a prefix is shorter than this
+# Linear-time on any input: no two quantifiers next to each other can take the same byte, and
+# the groups are atomic, so a line of 100 k spaces or commas costs one pass.  A field is
+# captured with its blanks and quotes; _framed_match strips them.
+_FIELD = rb'((?>[ \t]*"[^"\r\n]*+"[ \t]*+|[^,"\r\n]*+)),'
+_LENGTH_FIELD = rb"[ \t]*+([0-9]{1,10})[ \t]*+,"
+_LAST_NUMBER = rb"[ \t]*+([0-9]{1,10})(?=[^0-9])"  # a byte after it: more digits may be coming
+_HEX = re.compile(rb"[0-9A-Fa-f]*")
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+_CME = re.compile(r"\+CM([ES]) ERROR:(.*)", re.S)
+_UNDECLARED_FIELDS = 32  # an undeclared line's fields; the last takes the rest of a longer line
+_CODE = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() takes "²", which int() refuses
+
+
+@dataclass
+class _Pattern:
+    frame: FrameSpec
+    variant: Optional[str]
+    shape: ShapeSpec
+    regex: re.Pattern
+
+
+@dataclass
+class _Payload:
+    pattern: _Pattern
+    fields: tuple[tuple[str, str], ...]
+    length: int
+    prefix: bytes
+    hex: Optional[bool]
+    checked: int = 0  # payload bytes seen to be hex digits so far (each byte looked at once)
+
+
+class ResponseFramer(Framer):
+    """Module -> host bytes into frames.  `prompts`: whether a '>' at the start of a line is a
+    prompt (the host side turns it on only while a command expects one).
+
+    Bounds on length-framed reads: a length above the dialect's `payload_max` is refused at once
+    (FramingError, then framing goes on at the next line); a raw HTTP head longer than
+    `head_max` bytes is refused.  A payload that announced more bytes than the module delivers
+    cannot be told apart from a slow one by the bytes alone, so the framer never cuts it by
+    itself: the owner (a host side) watches it with its own deadline, :attr:`in_payload` says
+    one is being read, and on the deadline the owner calls :meth:`abandon_payload`, which drops
+    the partial payload (returned as a FramingError) and resynchronises at the next line start
+    that begins a frame -- after which e.g. the answer to AT+CGSN frames normally."""
+
+    def __init__(self, dialect: Dialect, prompts: bool = True, body_block: int = 16384):
+        super().__init__(dialect.line_max)
+        self.dialect = dialect
+        self.prompts = prompts
+        self.http_method = "GET"  # method of the request whose raw response may come next
+        self.body_block = body_block
+        self._patterns = _compile_patterns(dialect)
+        self._queue: deque[Frame] = deque()
+        self._payload: Optional[_Payload] = None
+        self._raw: Optional[RawHttpResponse] = None
+        self._held_line: Optional[Info] = None  # a +CMT waiting for its PDU line
+
+    def expect_http(self, method: str) -> None:
+        """The next raw HTTP response answers a request with `method` (HEAD has no body)."""
+        self.http_method = method.upper()
+
+    def release(self) -> list[Frame]:
+        """Body bytes of a raw HTTP response held back for block alignment (live use)."""
+        return self._raw.release() if self._raw else []
+
+    @property
+    def in_payload(self) -> bool:
+        """Whether a length-framed payload or a raw HTTP response is being read."""
+        return self._payload is not None or self._raw is not None
+
+    def abandon_payload(self) -> Optional[FramingError]:
+        """Give up the length-framed payload or raw HTTP response being read (call it when the
+        owner's deadline for it expires); None if none is.  The bytes of it that arrived are
+        dropped and reported in the FramingError (`raw`: the frame's first line); framing
+        resumes at the first buffered line start that begins a frame (a final result, a
+        "+NAME:" line, an echo); without one, every buffered byte is dropped and so is the rest
+        of the line they end in, once it comes.  Body frames a raw HTTP response already gave
+        out stay given out.  Frames now complete come out of the next :meth:`next_frame` calls."""
+        if self._payload is not None:
+            payload, self._payload = self._payload, None
+            got = len(self._buf) - self._pos
+            name, prefix = payload.pattern.frame.name, payload.prefix
+            reason = f"{name}: payload of {payload.length} bytes abandoned; resynchronised"
+        elif self._raw is not None:
+            held = self._raw.abandon()
+            self._raw = None
+            self.http_method = "GET"
+            self._buf[self._pos:self._pos] = held  # not given out yet: looked at again
+            got, name, prefix = len(self._buf) - self._pos, "raw HTTP response", b""
+            reason = "raw HTTP response abandoned; resynchronised"
+        else:
+            return None
+        self._resync()
+        return FramingError(f"{reason} ({got} bytes were buffered)", prefix[:64])
+
+    def _resync(self) -> None:
+        found = _FRAME_START.search(self._buf, self._pos)
+        if found is not None:
+            self._pos = found.start() + 1
+            return
+        last = self._buf[-1] if len(self._buf) > self._pos else None
+        self._pos = len(self._buf)
+        self._discarding = last not in (0x0D, 0x0A)  # the rest of this line is the payload's too
+        self._skip_lf = last == 0x0D
+
+    # -- the pump --------------------------------------------------------------------
+
+    def _step(self) -> Optional[Frame]:
+        if self._queue:
+            return self._queue.popleft()
+        if self._raw is not None:
+            return self._step_raw(self._raw)
+        if self._payload is not None:
+            return self._step_payload(self._payload)
+        if self._held_line is not None:
+            return self._step_held_line(self._held_line)
+        self._skip_blank()
+        buf, pos = self._buf, self._pos
+        if pos >= len(buf):
+            return None
+        if buf[pos] == 0x3E and self.prompts:  # '>'
+            self._pos += 1
+            return Prompt()
+        if buf[pos] == 0x2B:  # '+'
+            started = self._start_framed()
+            if started is not _NOT_FRAMED:
+                return started  # type: ignore[return-value]
+        line = self._take_line()
+        if line is None:
+            return self._overlong()
+        return self._classify(line)
+
+    def _at_eof(self) -> Optional[Frame]:
+        if self._raw is not None:
+            return self._step_raw(self._raw)
+        if self._payload is not None:
+            self._payload = None
+            self._pos = len(self._buf)
+            return FramingError("input ended inside a length-framed payload")
+        if self._held_line is not None:
+            held, self._held_line = self._held_line, None
+            return held
+        if self._pos < len(self._buf):
+            line = bytes(self._buf[self._pos:])
+            self._pos = len(self._buf)
+            return self._classify(line) or FramingError("unparsable bytes at end of input", line[:64])
+        return None
+
+    # -- length-framed payloads -----------------------------------------------------------
+
+    def _start_framed(self) -> object:
+        buf, pos = self._buf, self._pos
+        prefix = _PREFIX.match(buf, pos, min(len(buf), pos + _PREFIX_PROBE))
+        if prefix is None:
+            if len(buf) - pos < _PREFIX_PROBE and TERMINATOR.search(buf, pos) is None:
+                self._waiting = True
+                return None
+            return _NOT_FRAMED
+        name = prefix.group().rstrip(b": \t").decode()
+        patterns = self._patterns.get(name)
+        if not patterns:
+            return _NOT_FRAMED
+        for pattern in patterns:
+            match = pattern.regex.match(buf, pos)
+            if match:
+                return self._framed_match(pattern, match)
+        if TERMINATOR.search(buf, pos) is None:
+            self._waiting = True
+            return self._overlong()
+        return _NOT_FRAMED
+
+    def _framed_match(self, pattern: _Pattern, match: re.Match) -> Optional[Frame]:
+        shape = pattern.shape
+        values = [v.decode("latin-1").strip().strip('"') for v in match.groups()]
+        prefix = bytes(match.group())
+        self._pos = match.end()
+        if shape.payload is None:  # an unterminated short URC ("ind")
+            fields = tuple(zip(shape.fields, values))
+            return Info(pattern.frame.name, fields, pattern.variant, None, pattern.frame.unsolicited, prefix)
+        fields = tuple(zip(shape.fields[:-1], values))
+        length = int(dict(fields)[shape.payload.length])
+        if length > self.dialect.payload_max:
+            self._discarding = True
+            return FramingError(f"{pattern.frame.name} length {length} is above {self.dialect.payload_max}", prefix)
+        self._payload = _Payload(pattern, fields, length, prefix, None if shape.payload.hex else False)
+        return None
+
+    def _step_payload(self, payload: _Payload) -> Optional[Frame]:
+        buf, pos = self._buf, self._pos
+        available = len(buf) - pos
+        if payload.hex is None:
+            payload.hex = self._looks_hex(payload, available)
+            if payload.hex is None:
+                self._waiting = True
+                return None
+        need = payload.length * 2 if payload.hex else payload.length
+        if available < need:
+            self._waiting = True
+            return None
+        if payload.hex and _HEX.fullmatch(buf, pos + payload.checked, pos + need) is None:  # hex at first only: raw
+            payload.hex, need = False, payload.length
+        data = bytes(buf[pos:pos + need])
+        self._pos = pos + need
+        self._payload = None
+        if payload.hex:
+            data = bytes.fromhex(data.decode("ascii"))
+        pattern = payload.pattern
+        return Info(pattern.frame.name, payload.fields, pattern.variant, data, pattern.frame.unsolicited, payload.prefix)
+
+    def _looks_hex(self, payload: _Payload, available: int) -> Optional[bool]:
+        """Raw or HEX output: undecided (None) until the bytes say.  Raw data is followed by
+        CR LF or the next frame after `length` bytes; HEX data is still hex digits there."""
+        length = payload.length
+        if length == 0:
+            return False
+        probe = min(length, available)
+        if _HEX.fullmatch(self._buf, self._pos + payload.checked, self._pos + probe) is None:
+            return False
+        payload.checked = probe
+        if available <= length:
+            return None
+        return self._buf[self._pos + length] in _HEX_DIGITS
+
+    # -- raw HTTP (Neoway recvmode 0) -------------------------------------------------------
+
+    def _step_raw(self, raw: RawHttpResponse) -> Optional[Frame]:
+        data = bytes(self._buf[self._pos:])
+        consumed, frames = raw.take(data, at_eof=self._closed)
+        self._pos += consumed
+        if raw.done:
+            self._raw = None
+            self.http_method = "GET"
+            if frames and isinstance(frames[-1], FramingError):  # what follows a bad head is no frame
+                self._resync()
+        elif consumed == 0 or not frames:
+            self._waiting = True
+        self._queue.extend(frames)
+        return self._queue.popleft() if self._queue else None
+
+    # -- lines -------------------------------------------------------------------------
+
+    def _step_held_line(self, held: Info) -> Optional[Frame]:
+        line = self._take_line()
+        if line is None:
+            return self._overlong()
+        self._held_line = None
+        return Info(held.name, held.fields, held.variant, line, held.unsolicited, held.raw)
+
+    def _classify(self, line: bytes) -> Optional[Frame]:
+        text = line.decode("utf-8", errors="replace").strip(" \t\x00")
+        if not text:
+            return None
+        if text[:2].upper() == "AT":
+            self._note_echo(text)
+            return Echo(line)
+        final = self._final(text)
+        if final is not None:
+            return final
+        prefix = _PREFIX.match(line.lstrip())
+        if prefix is None:
+            return Line(line)
+        name = prefix.group().rstrip(b": \t").decode()
+        rest = line.lstrip()[prefix.end():].decode("utf-8", errors="replace")
+        spec = self.dialect.frames.get(name)
+        if spec is None:
+            return self._undeclared(name, rest, line)
+        return self._declared(spec, rest, line)
+
+    def _final(self, text: str) -> Optional[Final]:
+        final = self.dialect.final
+        if text == final.get("ok", "OK"):
+            return Final("OK")
+        if text == final.get("error", "ERROR"):
+            return Final("ERROR")
+        match = _CME.match(text)
+        if match is None:
+            return None
+        result = "CME" if match.group(1) == "E" else "CMS"
+        value = match.group(2).strip()
+        return Final(result, code=int(value)) if _CODE.fullmatch(value) else Final(result, text=value)
+
+    def _undeclared(self, name: str, rest: str, line: bytes) -> Frame:
+        try:
+            values = split_params(rest, rest_from=_UNDECLARED_FIELDS - 1)
+        except ParamSyntaxError:
+            return Info(name, (("1", rest.strip()),), raw=line)
+        return Info(name, tuple((str(i + 1), p.text) for i, p in enumerate(values)), raw=line)
+
+    def _declared(self, spec: FrameSpec, rest: str, line: bytes) -> Optional[Frame]:
+        if spec.bare == "raw_http" and not rest.strip():
+            self._raw = RawHttpResponse(self.http_method, spec.closed_by, self.body_block)
+            return Info(spec.name, (), None, None, spec.unsolicited, line)
+        variant = None
+        shape = spec.shape
+        if spec.variants:
+            try:
+                first = split_params(rest, rest_from=1)
+            except ParamSyntaxError as exc:
+                return FramingError(f"{spec.name}: {exc}", line[:64])
+            if not first or not first[0].quoted:  # no discriminator: a test-form answer
+                return self._undeclared(spec.name, rest, line)
+            variant = first[0].text
+            shape = spec.variants.get(variant)
+            if shape is None:
+                return FramingError(f"{spec.name}: unknown variant {variant!r}", line[:64])
+            rest = first[1].text if len(first) > 1 else ""
+        if shape is None:
+            return self._undeclared(spec.name, rest, line)
+        try:
+            values = split_params(rest, rest_from=len(shape.fields) - 1) if shape.fields else ()
+        except ParamSyntaxError as exc:
+            return FramingError(f"{spec.name}: {exc}", line[:64])
+        if shape.payload is not None and len(values) == len(shape.fields):
+            # the prefix regex did not match, so the length field is no number
+            return FramingError(f"{spec.name}: <{shape.payload.length}> is not a length", line[:64])
+        if len(values) < shape.required:
+            return FramingError(f"{spec.name}: {len(values)} fields, at least {shape.required} expected", line[:64])
+        info = Info(spec.name, tuple(zip(shape.fields, (v.text for v in values))), variant, None, spec.unsolicited, line)
+        if spec.next_line:
+            self._held_line = info
+            return None
+        return info
+
+    def _note_echo(self, text: str) -> None:
+        """An echoed HTTPACTION=1 tells that the raw response coming is a HEAD response."""
+        try:
+            command = parse_command(text, self.dialect)
+        except ParamSyntaxError:
+            return
+        if command.name.endswith("HTTPACTION") and command.params:
+            self.http_method = "HEAD" if command.params[0].text == "1" else "GET"
+
+
+_NOT_FRAMED = object()
+# A line start that begins a frame, where abandon_payload resynchronises (bounded quantifiers).
+_FRAME_START = re.compile(rb"[\r\n](?=(?:OK|ERROR)(?:[\r\n]|\Z)|\+[A-Za-z0-9$#^_]{1,32}[ \t]{0,8}:|AT|>)")
+
+
+def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:
+    """A prefix regex for every shape that carries a payload or may lack its terminator."""
+    patterns: dict[str, list[_Pattern]] = {}
+    for frame in dialect.frames.values():
+        for variant, shape in frame.shapes():
+            if shape.payload is None and not shape.unterminated:
+                continue
+            regex = re.escape(frame.name.encode()) + rb"[ \t]*+:[ \t]*+"
+            if variant is not None:
+                regex += rb'"' + re.escape(variant.encode()) + rb'"[ \t]*+,'
+            if shape.payload is not None:
+                for name in shape.fields[:-1]:
+                    regex += _LENGTH_FIELD if name == shape.payload.length else _FIELD
+            else:  # unterminated: all fields, the last one ended by whatever follows it
+                regex += _FIELD * (len(shape.fields) - 1) + _LAST_NUMBER
+            patterns.setdefault(frame.name, []).append(_Pattern(frame, variant, shape, re.compile(regex)))
+    return patterns

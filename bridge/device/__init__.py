@@ -1,0 +1,1 @@
+"""What an emulated module owns besides its protocol: its file-system sandbox and its hosts map."""

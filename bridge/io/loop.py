@@ -1,0 +1,314 @@
+"""The one I/O loop.  It waits in a selector on the ports (and on a wake-up pipe), bounded by the
+sides' next timer deadline -- no polling, no sleeps.  Ports with a file descriptor (ptys, serial
+devices, sockets) are read by the loop thread itself when the selector says so, in large reads; a
+port without one (rfc2217://) gets a thread blocked in its read.  Executors run requests in worker
+threads and post their events into a queue, waking the selector.  The loop thread owns the sans-I/O
+sides: it feeds them, writes what they say and carries out their actions.  Timers fire only when
+one is due; the wake-up pipe is read only when it fired.
+
+The loop never blocks on a write: a port it owns takes what it can now and keeps the rest, which
+the loop writes out when the port is writable.  While a port holds more than OUT_HIGH unsent bytes
+(a firmware that stopped reading), the loop reads nothing that could feed it -- the other ports
+and the posted events (whose producers then wait for credits) -- so only that direction stalls,
+and bytes stay in the kernel where the sender is flow-controlled.  Each request and each threaded
+reader may be at most CREDITS items ahead of the loop.  Memory stays bounded.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import selectors
+import signal
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional, Protocol
+
+from bridge.model import BodyChunk, ErrorKind, Event, Failure, Progress, Request
+from bridge.io.ports import Port
+
+CREDITS = 8  # items a reader thread or a request may have queued ahead of the loop
+OUT_HIGH = 64 * 1024  # unsent bytes a port may hold before the loop stops reading its producers
+OUT_HARD = 4 * OUT_HIGH  # ... before it stops reading that port itself too
+
+
+class RequestExecutor(Protocol):
+    def execute(self, request: Request) -> Iterator[Event]: ...
+
+    def cancel(self) -> None: ...
+
+
+@dataclass
+class _Running:
+    thread: threading.Thread
+    executor: RequestExecutor
+    credits: threading.Semaphore
+    cancelled: threading.Event
+
+
+@dataclass
+class _Source:
+    """A port the loop reads (and writes)."""
+    port: Port
+    tag: str
+    fd: int  # -1: read by a thread
+    events: int = 0  # what the selector waits for now
+    eof: bool = False
+
+
+class Loop:
+    def __init__(self) -> None:
+        self._queue: "queue.Queue[tuple]" = queue.Queue()
+        self._stop = threading.Event()
+        self._requests: dict[tuple[object, int], _Running] = {}
+        self._credits: dict[str, threading.Semaphore] = {}
+        self._sources: list[_Source] = []
+        self._held: "deque[tuple]" = deque()  # posted items kept back while a port is over OUT_HIGH
+        self._backed_up: Optional[_Source] = None  # a port over OUT_HIGH (its producers wait)
+        self._more_posted = False  # items were left in the queue: look again without waiting
+        self._handled = True  # the sides were given something: ask for their next deadline again
+        self._steady = False  # no bytes wait and every port is read: interest needs no update
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+
+    # -- sources -----------------------------------------------------------------------
+
+    def read_port(self, port: Port, tag: str) -> None:
+        """Own `port`: deliver what it receives as ("port", tag, bytes), b"" once it is closed;
+        its writes never block from now on (what it cannot take waits in its buffer)."""
+        start = getattr(port, "start_buffered", None)
+        if start is not None:
+            start(self._wake)
+        fileno = getattr(port, "fileno", None)
+        descriptor = fileno() if callable(fileno) else -1
+        source = _Source(port, tag, descriptor if descriptor is not None and descriptor >= 0 else -1)
+        self._sources.append(source)
+        self._steady = False
+        if source.fd < 0:
+            self._read_in_thread(port, tag)
+        self._update_interest()
+
+    def _read_in_thread(self, port: Port, tag: str) -> None:
+        credits = self._credits[tag] = threading.Semaphore(CREDITS)
+
+        def run() -> None:
+            while not self._stop.is_set():
+                data = port.read()
+                credits.acquire()  # the loop has not caught up: stop reading, let the port hold it
+                self.post(("port", tag, data))
+                if not data:
+                    return
+
+        threading.Thread(target=run, name=f"read-{tag}", daemon=True).start()
+
+    def start_request(self, owner: object, token: int, request: Request, executor: RequestExecutor) -> None:
+        """Run `request` in a worker thread; its events come back as ("event", owner, token, event)."""
+        running = _Running(threading.Thread(), executor, threading.Semaphore(CREDITS), threading.Event())
+
+        def run() -> None:
+            try:
+                for event in executor.execute(request):
+                    if isinstance(event, (BodyChunk, Progress)):
+                        running.credits.acquire()
+                    self.post(("event", owner, token, event))
+            except Exception as exc:  # an executor bug must not kill the module
+                self.post(("event", owner, token, Failure(ErrorKind.UNKNOWN, f"executor error: {exc!r}")))
+            self.post(("done", owner, token, None))
+
+        running.thread = threading.Thread(target=run, name=f"request-{token}", daemon=True)
+        self._requests[(owner, token)] = running
+        running.thread.start()
+
+    def cancel_request(self, owner: object, token: int) -> None:
+        running = self._requests.get((owner, token))
+        if running is not None and not running.cancelled.is_set():
+            running.cancelled.set()
+            running.executor.cancel()
+
+    def requests_of(self, owner: object) -> list[int]:
+        return [token for who, token in list(self._requests) if who is owner]
+
+    def post(self, item: tuple) -> None:
+        """Hand `item` to the loop thread's handler (thread-safe)."""
+        self._queue.put(item)
+        self._wake()
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"\0")
+        except (BlockingIOError, OSError):  # already awake / closing
+            pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self, handle: Callable[[tuple, float], None], deadline: Callable[[], Optional[float]],
+            on_time: Callable[[float], None]) -> None:
+        """Until :meth:`stop`: give every port read and posted item to `handle`; fire timers
+        when one is due.  The sides' next deadline is asked for again only after they were given
+        something (a pass that only wrote bytes out cannot have changed it)."""
+        due: Optional[float] = None
+        self._handled = True
+        try:
+            while not self._stop.is_set():
+                if self._handled:
+                    self._handled = False
+                    due = deadline()
+                timeout = None if due is None else max(0.0, due - time.monotonic())
+                if self._more_posted and self._backed_up is None:
+                    timeout = 0.0
+                ready = self._selector.select(timeout)
+                now = time.monotonic()
+                woken = False
+                for key, mask in ready:
+                    if key.data is None:
+                        woken = True
+                        self._read_wake_pipe()
+                    else:
+                        self._ready(key.data, mask, handle, now)
+                if self._stop.is_set():
+                    break
+                if (woken or self._more_posted) and self._backed_up is None:
+                    self._drain_posted(handle, now)
+                elif woken:
+                    self._hold_posted(handle, now)
+                if due is not None and now >= due:
+                    self._handled = True
+                    on_time(now)
+                self._update_interest()
+        finally:
+            self._selector.close()
+            for fd in (self._wake_r, self._wake_w):
+                os.close(fd)
+
+    def _ready(self, source: _Source, mask: int, handle: Callable[[tuple, float], None], now: float) -> None:
+        if mask & selectors.EVENT_WRITE:
+            source.port.write_ready()
+        if mask & selectors.EVENT_READ and not source.eof:
+            try:
+                data = source.port.read_ready()
+            except OSError:
+                data = b""
+            if data is None:
+                return
+            if not data:
+                source.eof = True
+                self._steady = False
+            self._handled = True
+            handle(("port", source.tag, data), now)
+
+    def _read_wake_pipe(self) -> None:
+        try:
+            while len(os.read(self._wake_r, 4096)) == 4096:
+                pass
+        except BlockingIOError:
+            pass
+
+    def _update_interest(self) -> None:
+        """Wait for writability where bytes wait; while a port holds more than OUT_HIGH unsent
+        bytes, read no other source (back-pressure), and past OUT_HARD not even that port."""
+        pendings = [source.port.pending() for source in self._sources]
+        if self._steady and not any(pendings):
+            return  # nothing waits to be written and every port is read already: nothing to change
+        backed_up = None
+        for source, pending in zip(self._sources, pendings):
+            if pending > OUT_HIGH:
+                backed_up = source
+                break
+        self._backed_up = backed_up
+        steady = True
+        for source, pending in zip(self._sources, pendings):
+            if source.fd < 0:
+                steady = steady and not pending
+                continue
+            events = selectors.EVENT_WRITE if pending else 0
+            if not source.eof and (backed_up is None or (backed_up is source and pending < OUT_HARD)):
+                events |= selectors.EVENT_READ
+            if events != source.events:
+                self._register(source, events)
+            steady = steady and events == (0 if source.eof else selectors.EVENT_READ)
+        self._steady = steady
+
+    def _register(self, source: _Source, events: int) -> None:
+        try:
+            if not events:
+                self._selector.unregister(source.fd)
+            elif source.events:
+                self._selector.modify(source.fd, events, source)
+            else:
+                self._selector.register(source.fd, events, source)
+        except (KeyError, ValueError, OSError):  # closed under us while stopping
+            events = 0
+        source.events = events
+
+    def _drain_posted(self, handle: Callable[[tuple, float], None], now: float) -> None:
+        """Handle the items held back, then the items posted by now (later ones next pass) --
+        until a port backs up."""
+        while self._held and not self._backing_up():
+            self._dispatch(self._held.popleft(), handle, now)
+        for _ in range(self._queue.qsize()):  # only what is there now: the ports get their turn
+            if self._backing_up():
+                break
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            self._dispatch(item, handle, now)
+        self._more_posted = bool(self._held) or not self._queue.empty()
+
+    def _backing_up(self) -> bool:
+        return any(source.port.pending() > OUT_HIGH for source in self._sources)
+
+    def _hold_posted(self, handle: Callable[[tuple, float], None], now: float) -> None:
+        """While a port is backed up: take the posted items; reads of that very port (a threaded
+        port) are handled, the rest waits (and its producers, out of credits, with it)."""
+        backed_up = self._backed_up
+        for _ in range(self._queue.qsize()):
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item[0] == "port" and backed_up is not None and item[1] == backed_up.tag and not self._held:
+                self._dispatch(item, handle, now)
+            else:
+                self._held.append(item)
+        self._more_posted = True
+
+    def _dispatch(self, item: tuple, handle: Callable[[tuple, float], None], now: float) -> None:
+        if item[0] == "done":
+            self._requests.pop((item[1], item[2]), None)
+            return
+        self._handled = True
+        handle(item, now)
+        if item[0] == "port":
+            self._credits[item[1]].release()
+        elif item[0] == "event" and isinstance(item[3], (BodyChunk, Progress)):
+            running = self._requests.get((item[1], item[2]))
+            if running is not None:
+                running.credits.release()
+
+
+def run_until_signalled(loop: Loop, run: Callable[[], None], ports: tuple[Port, ...]) -> None:
+    """`run()` (which runs `loop`) until SIGINT or SIGTERM stops the loop; then close `ports`."""
+    def on_signal(signum: int, frame: object) -> None:
+        loop.stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        run()
+    finally:
+        for port in ports:
+            port.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

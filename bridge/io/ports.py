@@ -1,0 +1,426 @@
+"""Serial ports: any pyserial URL (a device, `socket://`, `rfc2217://` ...), or `pty:PATH` -- a
+pseudo-terminal in raw mode whose slave end is reachable at PATH (a symbolic link, removed on close).
+
+Two ways to use a port:
+- blocking (the library client): :meth:`Port.read` blocks until bytes arrive, :meth:`Port.write`
+  until they are written;
+- owned by the loop (bridge/io/loop.py), after :meth:`Port.start_buffered`: the loop waits on the
+  descriptor and reads what there is with :meth:`Port.read_ready` (large reads: up to READ_SIZE a
+  wake-up); :meth:`Port.write` never blocks -- what the port cannot take now waits in a buffer the
+  loop writes out with :meth:`Port.write_ready` when the descriptor is writable, and
+  :meth:`Port.pending` tells the loop how much waits (it stops reading producers past a mark).
+  A port without a descriptor (rfc2217) is read by a thread blocked in :meth:`Port.read` and
+  written by a thread of its own.
+
+Nothing here polls or sleeps.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import select
+import socket
+import threading
+import tty
+from typing import Callable, Optional, Protocol
+
+import serial
+from serial import rfc2217
+
+READ_SIZE = 65536  # the most one read_ready() returns
+PTY_READ = 4095  # the most one read of a pty master gives (its line discipline's buffer)
+
+
+class Port(Protocol):
+    name: str
+
+    def read(self) -> bytes:
+        """Block until bytes arrive; b"" once the port is closed."""
+        ...
+
+    def fileno(self) -> int:
+        """A descriptor the loop can wait on, or -1 (the port is then read by a thread)."""
+        ...
+
+    def read_ready(self) -> Optional[bytes]:
+        """The bytes there are now (the loop saw the descriptor readable): None if none after all,
+        b"" when the port closed or failed."""
+        ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+    def start_buffered(self, wake: Callable[[], None]) -> None:
+        """From now on the loop owns the port: writes never block (see the module's doc); `wake`
+        is called (from any thread) when a port written by a thread has room again."""
+        ...
+
+    def pending(self) -> int:
+        """Bytes written but not yet taken by the port."""
+        ...
+
+    def write_ready(self) -> None:
+        """Write what waits, as much as the descriptor takes now (the loop saw it writable)."""
+        ...
+
+
+class _DescriptorIO:
+    """Reads and writes of a port with a descriptor (a pty master, a tty device, a socket)."""
+
+    def _init_io(self, fd: int) -> None:
+        self._fd = fd
+        self._out = bytearray()
+        self._buffered = False
+        self._closed = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def read(self) -> bytes:
+        """Block (in a reader thread) until bytes arrive; b"" once closed."""
+        while not self._closed.is_set():
+            try:
+                ready, _, _ = select.select([self._fd, self._wake_r], [], [])
+                if self._wake_r in ready or self._closed.is_set():
+                    return b""
+                return os.read(self._fd, READ_SIZE)
+            except BlockingIOError:
+                continue
+            except (OSError, ValueError):  # close() raced us and closed the descriptors
+                return b""
+        return b""
+
+    def read_ready(self) -> Optional[bytes]:
+        chunks: list[bytes] = []
+        total = 0
+        while total < READ_SIZE:  # a pty gives at most PTY_READ bytes a read: take what is there
+            wanted = READ_SIZE - total
+            try:
+                chunk = os.read(self._fd, wanted)
+            except BlockingIOError:
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                if not chunks:
+                    return b""
+                break  # closed after these bytes: the next call says so
+            chunks.append(chunk)
+            total += len(chunk)
+            if len(chunk) < min(wanted, PTY_READ):
+                break  # a short read: the port is drained (if not, the selector says so at once)
+        if not chunks:
+            return None
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def start_buffered(self, wake: Callable[[], None]) -> None:
+        self._buffered = True
+        os.set_blocking(self._fd, False)
+
+    def pending(self) -> int:
+        return len(self._out)
+
+    def write(self, data: bytes) -> None:
+        if self._closed.is_set() or not data:
+            return
+        if not self._buffered:
+            self._write_blocking(data)
+        elif self._out:
+            self._out += data  # behind what waits already; the loop writes it when writable
+        else:
+            written = self._write_now(data)
+            if written < len(data):
+                self._out += memoryview(data)[written:]
+
+    def write_ready(self) -> None:
+        if self._out:
+            del self._out[:self._write_now(self._out)]
+
+    def _write_now(self, data) -> int:
+        try:
+            return os.write(self._fd, data)
+        except BlockingIOError:
+            return 0
+        except OSError:  # gone (closed while stopping, or the device vanished): nowhere to go
+            self._out.clear()
+            return len(data)
+
+    def _write_blocking(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view and not self._closed.is_set():
+            try:
+                view = view[os.write(self._fd, view):]
+            except BlockingIOError:
+                select.select([], [self._fd], [])
+            except OSError:  # closed under us while stopping: the bytes have nowhere to go
+                return
+
+    def _close_io(self) -> None:
+        self._closed.set()
+        self._out.clear()
+        os.write(self._wake_w, b"x")
+
+
+class PtyPort(_DescriptorIO):
+    """The master end of a raw-mode pseudo-terminal; the slave is linked at `path`."""
+
+    def __init__(self, path: str):
+        self.path = os.path.abspath(path)
+        self.master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # no echo, no line discipline: bytes pass unchanged
+        tty.setraw(self.master)
+        self.slave_name = os.ttyname(self._slave)
+        if os.path.islink(self.path):
+            os.unlink(self.path)
+        os.symlink(self.slave_name, self.path)
+        self.name = f"pty:{self.path} -> {self.slave_name}"
+        self._init_io(self.master)
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._close_io()
+        try:
+            if os.path.islink(self.path) and os.readlink(self.path) == self.slave_name:
+                os.unlink(self.path)
+        except OSError:
+            pass
+        for fd in (self.master, self._slave, self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+class Rfc2217Serial(rfc2217.Serial):
+    """pyserial's RFC 2217 client, reading in blocks: its reader thread queues one item per byte
+    (10 MB = 10 million queue operations); this one queues each received block, unescaped with
+    bytes operations, and the queue is bounded so a slow reader flow-controls the TCP link."""
+
+    QUEUED = 64  # blocks of at most 64 KiB
+
+    def _telnet_read_loop(self) -> None:
+        self._read_buffer.maxsize = self.QUEUED
+        parser = _TelnetParser(self)
+        try:
+            while self.is_open:
+                try:
+                    data = self._socket.recv(READ_SIZE)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    break
+                if not data:
+                    break
+                block = parser.feed(data)
+                if block and not self._put(block):
+                    return
+        finally:
+            self._put(None)
+
+    def _put(self, item: Optional[bytes]) -> bool:
+        """Queue `item`; False once the port closed meanwhile."""
+        while self.is_open or item is None:
+            try:
+                self._read_buffer.put(item, timeout=0.5)  # woken at once when there is room
+                return True
+            except queue.Full:
+                if item is None:
+                    return False
+        return False
+
+    def close(self) -> None:
+        self.is_open = False
+        try:
+            while True:
+                self._read_buffer.get_nowait()  # room for the reader thread to notice the close
+        except (queue.Empty, AttributeError):
+            pass
+        super().close()
+
+
+class _TelnetParser:
+    """Telnet data of an RFC 2217 link: data bytes out, IAC sequences to pyserial's handlers."""
+
+    def __init__(self, port: rfc2217.Serial):
+        self._port = port
+        self._pending = b""  # an IAC sequence cut by the end of a read
+
+    def feed(self, data: bytes) -> bytes:
+        data = self._pending + data
+        self._pending = b""
+        out = []
+        while data:
+            at = data.find(rfc2217.IAC)
+            if at < 0:
+                out.append(data)
+                break
+            out.append(data[:at])
+            used = self._command(data[at:], out)
+            if used == 0:
+                self._pending = data[at:]
+                break
+            data = data[at + used:]
+        return b"".join(out)
+
+    def _command(self, data: bytes, out: list[bytes]) -> int:
+        """Bytes used by the IAC sequence at the start of `data` (0: incomplete)."""
+        if len(data) < 2:
+            return 0
+        command = data[1:2]
+        if command == rfc2217.IAC:
+            out.append(rfc2217.IAC)
+            return 2
+        if command in (rfc2217.DO, rfc2217.DONT, rfc2217.WILL, rfc2217.WONT):
+            if len(data) < 3:
+                return 0
+            self._port._telnet_negotiate_option(command, data[2:3])
+            return 3
+        if command == rfc2217.SB:
+            end = data.find(rfc2217.IAC + rfc2217.SE, 2)
+            while end >= 0 and _doubled_iac_before(data, end):
+                end = data.find(rfc2217.IAC + rfc2217.SE, end + 2)
+            if end < 0:
+                return 0
+            self._port._telnet_process_subnegotiation(data[2:end].replace(rfc2217.IAC + rfc2217.IAC, rfc2217.IAC))
+            return end + 2
+        self._port._telnet_process_command(command)
+        return 2
+
+
+def _doubled_iac_before(data: bytes, at: int) -> bool:
+    """Is the IAC at `at` the second half of an escaped (doubled) IAC?"""
+    run = len(data[:at]) - len(data[:at].rstrip(rfc2217.IAC))
+    return run % 2 == 1
+
+
+class SerialPort(_DescriptorIO):
+    """Any pyserial URL or device ("/dev/ttyUSB0", "socket://127.0.0.1:7000", "rfc2217://host:port",
+    "loop://").  With a descriptor (devices, socket://) the port is read and written on it directly,
+    in large blocks; without one (rfc2217://, loop://) through pyserial in threads."""
+
+    def __init__(self, url: str, baudrate: int = 115200):
+        self._serial = _open_serial(url, baudrate)
+        self.name = url
+        self._init_io(_descriptor(self._serial))
+        self._writer: Optional[threading.Thread] = None
+        self._room = threading.Condition()
+        self._writing = 0
+
+    def read(self) -> bytes:
+        if self._fd >= 0:
+            return super().read()
+        try:
+            first = self._serial.read(1)  # blocks until a byte (rfc2217: a whole block) arrives
+            if not first:
+                return b""
+            waiting = self._serial.in_waiting
+            return first + (self._serial.read(waiting) if waiting else b"")
+        except (serial.SerialException, OSError, TypeError, AttributeError, ValueError):
+            return b""  # closed under us
+
+    def start_buffered(self, wake: Callable[[], None]) -> None:
+        if self._fd >= 0:
+            super().start_buffered(wake)
+            return
+        self._buffered = True
+        self._writer = threading.Thread(target=self._write_out, args=(wake,), name=f"write-{self.name}", daemon=True)
+        self._writer.start()
+
+    def pending(self) -> int:
+        return len(self._out) + self._writing
+
+    def write(self, data: bytes) -> None:
+        if self._fd >= 0 or not self._buffered:
+            if self._fd < 0:
+                self._write_pyserial(data)
+            else:
+                super().write(data)
+            return
+        with self._room:
+            if not self._closed.is_set():
+                self._out += data
+                self._room.notify()
+
+    def write_ready(self) -> None:
+        if self._fd >= 0:
+            super().write_ready()
+
+    def _write_out(self, wake: Callable[[], None]) -> None:
+        """The writer thread of a port without a descriptor."""
+        while True:
+            with self._room:
+                while not self._out and not self._closed.is_set():
+                    self._room.wait()
+                if self._closed.is_set():
+                    return
+                data, self._writing = bytes(self._out), len(self._out)
+                self._out.clear()
+            self._write_pyserial(data)
+            with self._room:
+                self._writing = 0
+            wake()
+
+    def _write_pyserial(self, data: bytes) -> None:
+        if self._closed.is_set():
+            return
+        try:
+            self._serial.write(data)
+        except (serial.SerialException, OSError, TypeError):
+            if not self._closed.is_set():
+                raise
+
+    def _write_blocking(self, data: bytes) -> None:
+        self._write_pyserial(data)
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        with self._room:
+            self._close_io()
+            self._room.notify_all()
+        try:
+            self._serial.cancel_read()
+        except (AttributeError, NotImplementedError, serial.SerialException):
+            pass
+        try:
+            self._serial.close()
+        except (serial.SerialException, OSError):
+            pass
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)
+
+
+def _open_serial(url: str, baudrate: int) -> serial.SerialBase:
+    if url.startswith("rfc2217://"):
+        if "ign_set_control" not in url:  # ser2net does not answer SET_CONTROL; lines are not ours to set
+            url += ("&" if "?" in url else "?") + "ign_set_control"
+        port = Rfc2217Serial(None, baudrate=baudrate, timeout=None)
+        port.port = url
+        port.open()
+        return port
+    return serial.serial_for_url(url, baudrate=baudrate, timeout=None)
+
+
+def _descriptor(port: serial.SerialBase) -> int:
+    """The port's descriptor, or -1 for a URL handler without one (rfc2217://, loop://)."""
+    try:
+        return port.fileno()
+    except (AttributeError, NotImplementedError, OSError, ValueError, serial.SerialException):
+        return -1  # io.UnsupportedOperation is an OSError and a ValueError
+
+
+def open_port(spec: str, baudrate: int = 115200) -> Port:
+    """`pty:PATH` or a pyserial URL/device name."""
+    if spec.startswith("pty:"):
+        return PtyPort(spec[4:])
+    return SerialPort(spec, baudrate)
+
+
+def open_host_end(path: str, baudrate: int = 115200, timeout: Optional[float] = 5.0) -> serial.Serial:
+    """The other end of a `pty:PATH` port, as firmware (or a test) would open it."""
+    port = serial.Serial(path, baudrate=baudrate, timeout=timeout)
+    tty.setraw(port.fileno())
+    return port

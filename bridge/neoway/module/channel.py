@@ -1,0 +1,82 @@
+"""The state of one Neoway HTTP context: the HTTP one (AT+HTTP...) or the HTTPS one (AT+HTTPS...).
+
+The module holds one context per family.  Its settings come from HTTPPARA/HTTPSPARA (cleared by
+HTTPCLOSE), its link is "up" between a successful HTTPSETUP and the link closing, and at most
+one request runs on the link at a time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Optional
+
+from bridge.model import TlsSettings, VerifyMode
+from bridge.neoway.module.url import Target
+
+DEFAULT_PORTS = {False: 80, True: 443}
+_VERIFY = {"0": VerifyMode.NONE, "1": VerifyMode.SERVER, "2": VerifyMode.MUTUAL}  # enum authmode
+
+
+@dataclass
+class Settings:
+    """AT+HTTPPARA / AT+HTTPSPARA values."""
+
+    target: Optional[Target] = None
+    port: Optional[int] = None
+    keepalive: bool = False
+    recvmode: str = "0"
+
+
+@dataclass
+class TlsConfig:
+    """AT+HTTPSCFG values (the type names are the keys of enum https_cfg_type)."""
+
+    sslversion: str = "3"   # TLS1.2: the manual gives no default
+    authmode: str = "0"
+    ciphersuite: str = ""   # stored and reported; Python's ssl negotiates its own suites
+    cacert: str = ""
+    clientcert: str = ""
+    clientkey: str = ""
+
+    def settings(self, versions: dict[str, str]) -> TlsSettings:
+        """TlsSettings for the executor; `versions` is enum sslversion_offered ("3" -> "TLS1.2"):
+        the lowest version offered, not a pin."""
+        verify = _VERIFY[self.authmode]
+        mutual = verify is VerifyMode.MUTUAL
+        if mutual and not self.clientcert:
+            verify = VerifyMode.SERVER  # "authenticate the client if the server asks": nothing to offer
+        return TlsSettings(
+            version=versions[self.sslversion],
+            version_is_minimum=True,
+            verify=verify,
+            ca=self.cacert or None,
+            client_cert=self.clientcert if mutual and self.clientcert else None,
+            client_key=self.clientkey if mutual and self.clientkey else None,
+        )
+
+    def fields(self) -> list[str]:
+        return [self.sslversion, self.authmode, self.ciphersuite, self.cacert, self.clientcert, self.clientkey]
+
+
+@dataclass
+class Channel:
+    secure: bool
+    settings: Settings = field(default_factory=Settings)
+    link_up: bool = False
+    job: Optional[Any] = None        # the request on the link (HTTPACTION / FILEHTTPACTION)
+    download: Optional[Any] = None   # a running HTTPGET
+    get_state: tuple[str, Optional[str]] = ("0", None)  # last +HTTPGETSTAT <state_type>[,<err_code>]
+    close_waiting: bool = False      # HTTPCLOSE arrived while a response was streaming
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.secure else "http"
+
+    def url(self, path: Optional[str] = None) -> Optional[str]:
+        """The executor's URL for the set url (with `path` instead of its path); None if unset."""
+        target = self.settings.target
+        if target is None:
+            return None
+        if path is not None:
+            target = replace(target, path=path)
+        port = self.settings.port or target.port or DEFAULT_PORTS[self.secure]
+        return target.url(self.scheme, port)

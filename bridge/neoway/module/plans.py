@@ -1,0 +1,69 @@
+"""What AT+HTTPACTION and AT+FILEHTTPACTION ask for, from their checked parameters.
+
+Both commands give their 2nd and 3rd parameters different meanings by <mode> (the YAML names
+them length_or_offset / type_or_size); these functions sort that out and check what the form
+alone cannot: which combinations a mode takes, and the limits that depend on the mode.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from bridge.model import ByteRange, Method
+from bridge.neoway.params import ParamError, in_enum, parse_int
+
+GET, HEAD, POST, RAW = "0", "1", "2", "99"  # enum action_mode
+FILE_GET, FILE_POST = "0", "1"              # enum file_mode
+DEFAULT_POST_TYPE = "0"                     # x-www-form-urlencoded when <type> is left out
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    method: Method
+    data_length: Optional[int] = None        # bytes to read after '>' (POST, raw request)
+    byte_range: Optional[ByteRange] = None   # ranged GET
+    content_type: Optional[str] = None       # POST
+    raw: bool = False                        # the data is the whole request (mode 99)
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    mode: str
+    length: int                              # bytes to GET (<size>) or to POST (<length>)
+    name: Optional[str]                      # the module file (None: the default download file)
+    byte_range: Optional[ByteRange] = None
+    content_type: Optional[str] = None
+
+
+def plan_action(mode: Optional[str], first: Optional[str], second: Optional[str], max_len: int,
+                post_types: dict[str, str]) -> ActionPlan:
+    """AT+HTTPACTION=<mode>[,<length>[,<type>]] / =<mode>[,<offset>,<size>]; raises ParamError."""
+    if mode == GET and first is None and second is None:
+        return ActionPlan(Method.GET)
+    if mode == GET and first is not None and second is not None:
+        return ActionPlan(Method.GET, byte_range=_span(first, second))
+    if mode == HEAD and first is None:
+        return ActionPlan(Method.HEAD)
+    if mode == POST and first is not None:
+        mime = post_types[in_enum(second or DEFAULT_POST_TYPE, post_types, "type")]
+        return ActionPlan(Method.POST, parse_int(first, 1, max_len), content_type=mime)
+    if mode == RAW and first is not None and second is None:
+        return ActionPlan(Method.GET, parse_int(first, 1, max_len), raw=True)  # the method comes with the data
+    raise ParamError(f"AT+HTTPACTION={mode}: wrong parameters for this mode")
+
+
+def plan_file(mode: Optional[str], first: Optional[str], second: Optional[str], name: Optional[str], size_max: int,
+              post_types: dict[str, str]) -> FilePlan:
+    """AT+FILEHTTPACTION=0,<offset>,<size>[,<file>] / =1,<length>,<type>,<file>; raises ParamError."""
+    assert first is not None and second is not None
+    if mode == FILE_GET:
+        return FilePlan(mode, parse_int(second, 1, size_max), name or None, byte_range=_span(first, second))
+    if not name:
+        raise ParamError("a POST needs <dir&filename>")
+    mime = post_types[in_enum(second, post_types, "type")]
+    return FilePlan(FILE_POST, parse_int(first, 1, size_max), name, content_type=mime)
+
+
+def _span(offset: str, size: str) -> ByteRange:
+    start = parse_int(offset)
+    return ByteRange(start, start + parse_int(size, 1) - 1)

@@ -1,0 +1,325 @@
+"""The OneMO module side (server role): AT+MHTTP* commands in, requests out, +MHTTPURC back.
+
+Commands are checked against dialects/onemo.yaml before anything happens; a refusal is answered
+with the code the dialect reports for its ErrorKind.  Nothing raises out of this class: a bug
+in a handler is answered with the "unknown error" code and the side keeps serving.
+
+In a bridge the executor is the host side of another dialect, which may not do everything the
+network executor does; :meth:`OnemoModuleSide.adapt_to_executor` reads what it declares.  Behind
+a Neoway module: a second request while one runs is refused with 653; content is collected up
+to the 2048 bytes AT+HTTPACTION carries (then 23) and chunked-mode content is held until
+<eof> 0; a request the module cannot carry is refused before OK; downloads to files are written
+into this side's file system from the body; certificates and keys written with AT+MSSLCERTWR /
+AT+MSSLKEYWR go to the executor as PEM text in TlsSettings.ca/client_cert/client_key (its host side
+writes them to its module's file system); an executor that cannot use them refuses the request
+before OK -- a request is never sent unverified instead.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Callable, Optional
+
+from bridge.at.dialect import CommandSpec, Dialect, ParamSpec
+from bridge.at.frames import Command, FramingError
+from bridge.model import ErrorKind, Event, Failure, Request, TlsSettings, VerifyMode
+from bridge.roles.module import Identity, ModuleSide
+from bridge.device.fs import ModuleFileSystem
+from bridge.onemo.module.config import ConfigCommand
+from bridge.onemo.encoding import DecodeError, decode_input, line_charset
+from bridge.onemo.module.bringup import BringUpCommands
+from bridge.onemo.module.http import HttpCommands
+from bridge.onemo.module.instance import Instance
+from bridge.onemo.params import CommandError, bad, check_length, with_limits
+from bridge.onemo.module.tls import SslCommands
+from bridge.onemo.module.transfer import Transfer
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Command, CommandSpec, float], None]
+
+
+class OnemoModuleSide(ModuleSide):
+    def __init__(self, dialect: Dialect, model: Optional[str] = None, fs: Optional[ModuleFileSystem] = None,
+                 identity: Optional[Identity] = None, packet_size: Optional[int] = None) -> None:
+        super().__init__(dialect, model, identity)
+        # Response pieces (content frames, MHTTPDLFILE progress): one network packet, the profile's
+        # packet_size unless given here.
+        self.packet_size = int(packet_size or self.profile.get("packet_size") or 0)
+        self.fs = fs if fs is not None else ModuleFileSystem()
+        self.instances: dict[int, Instance] = {}
+        self.downloads: dict[int, Transfer] = {}  # AT+MHTTPDLFILE, by the id its URCs carry
+        self.backlog_max = dialect.payload_max  # bytes of paced output a request may have waiting
+        self._transfers: dict[int, Transfer] = {}  # by request token
+        self._charset = "utf-8"  # how the framer decoded the command line being handled
+        # What the executor cannot do (a bridge sets these with adapt_to_executor; the network
+        # executor of the emulator can do all of it).
+        self.one_request_at_a_time = False  # a second request while one runs: 653 (client busy)
+        self.streams_body = True  # False: chunked-mode content is collected; the request starts at <eof> 0
+        self.body_max: Optional[int] = None  # request body bytes the executor carries at most
+        self.local_files = False  # <local_path> / MHTTPDLFILE files are written here, from the body
+        self.pem_certificates = False  # certificates go to the executor as PEM text, not as paths of self.fs
+        self._refusal: Optional[Callable[[Request], Optional[Failure]]] = None
+        self.config = ConfigCommand(self, dialect.commands["MHTTPCFG"])
+        self.ssl = SslCommands(self, self.fs)
+        self.http = HttpCommands(self)
+        self.bring_up = BringUpCommands(self)
+        self._handlers: dict[str, Handler] = {
+            "MHTTPCFG": lambda command, spec, now: self.config.run(command, now),
+            "MHTTPCREATE": self.http.create,
+            "MHTTPHEADER": self.http.pieces,
+            "MHTTPCONTENT": self.http.pieces,
+            "MHTTPREQUEST": self.http.request,
+            "MHTTPREAD": self.http.read,
+            "MHTTPDEL": self.http.delete,
+            "MHTTPTERM": self.http.terminate,
+            "MHTTPDLFILE": self.http.dlfile,
+            "MSSLCERTWR": self.ssl.certwr,
+            "MSSLCFG": self.ssl.cfg,
+            "MSSLKEYWR": self.ssl.certwr,
+            "MSSLCERTRD": self.ssl.certrd,
+            "MSSLLIST": self.ssl.listing,
+            "MSSLRM": self.ssl.remove,
+            "MCCID": self.bring_up.mccid,
+            "ICCID": self.bring_up.mccid,
+            "MDNSCFG": self.bring_up.mdnscfg,
+            "CGAUTH": self.bring_up.cgauth,
+            "MIPCALL": self.bring_up.mipcall,
+        }
+
+    # -- the command boundary ----------------------------------------------------------
+
+    def handle_command(self, command: Command, now: float) -> bool:
+        handler = self._handlers.get(command.name)
+        spec = self.dialect.command(command.name)
+        if handler is None or spec is None or not self._model_has(spec):
+            return False
+        self.guard(self._dispatch, handler, command, spec, now)
+        return True
+
+    def _dispatch(self, handler: Handler, command: Command, spec: CommandSpec, now: float) -> None:
+        self._charset = line_charset(command.raw)
+        if command.form == "test":
+            self._test(spec)
+        elif command.form not in spec.forms:
+            raise bad(f"AT+{spec.name} has no {command.form} form")
+        else:
+            handler(command, spec, now)
+
+    def guard(self, function: Callable[..., None], *args: object) -> None:
+        """Run `function`; a refusal or a bug becomes the command's error answer."""
+        try:
+            function(*args)
+        except CommandError as exc:
+            log.debug("refused: %s", exc)
+            self.fail_token(exc.token) if exc.token else self.fail(exc.kind)
+        except Exception:  # noqa: BLE001 - whatever the input, the module keeps serving
+            log.exception("OneMO module side: internal error")
+            self.fail(ErrorKind.UNKNOWN)
+
+    def receive_data(self, data: bytes, now: float) -> None:
+        while True:  # each failure has consumed its frame: go on with the frames after it
+            try:
+                super().receive_data(data, now)
+                return
+            except Exception:  # noqa: BLE001
+                log.exception("OneMO module side: internal error while framing")
+                self.error()
+                data = b""
+
+    def set_timer(self, name: str, deadline: float, callback: Callable[[float], None]) -> None:
+        super().set_timer(name, deadline, lambda now: self.guard(callback, now))
+
+    def _framing_error(self, frame: FramingError, now: float) -> None:
+        # Data after ">" longer than allowed: answered now; the framer drops what follows up to
+        # Ctrl-Z, or until the input timeout ends data mode without a second answer.
+        if self._on_data is not None:
+            self._on_data = None
+            if self.framer.in_data_mode:
+                super().set_timer("input", now + self.default_input_timeout(), self._drop_overflow)
+            else:
+                self.cancel_timer("input")
+        super()._framing_error(frame, now)
+
+    def _drop_overflow(self, now: float) -> None:
+        if self._on_data is None and self.framer.in_data_mode:  # still the overflowed input, not a new prompt
+            self.framer.end_data()
+
+    def _model_has(self, spec: CommandSpec) -> bool:
+        if spec.name in (self.profile.get("commands_missing") or ()):
+            return False
+        return not spec.models or self.profile.name in spec.models
+
+    def _test(self, spec: CommandSpec) -> None:
+        form = spec.forms.get("test")
+        text = form.response if form is not None else None
+        if text:
+            httpid = self.param_spec("MHTTPDEL", "httpid")
+            if httpid is not None and httpid.range is not None:
+                own = with_limits(httpid, self.profile).range
+                text = text.replace("({}-{})".format(*httpid.range), "({}-{})".format(*own), 1)
+            if spec.name == "MHTTPCFG":
+                text = self.config.test_settings(text)
+            self.line(text)
+        self.ok()
+
+    # -- data typed in a command or after ">" ------------------------------------------
+
+    def inline_data(self, text: str, spec: ParamSpec, input_format: int, length: Optional[int]) -> bytes:
+        """Data given inside the command, decoded; <length> > 0 must match the decoded length
+        (HEX: half the digits typed; escaped: after decoding, as the manual's MSSLCERTWR example counts)."""
+        try:
+            data = decode_input(text, input_format, self._charset)
+        except DecodeError as exc:
+            raise bad(str(exc)) from None
+        if length and len(data) != length:
+            raise bad(f"<length> is {length}, the data {len(data)} bytes")
+        check_length(data, spec, self.profile)
+        return data
+
+    def take_data(self, length: Optional[int], max_len: int, timeout: Optional[float], now: float,
+                  use: Callable[[bytes], None], partial: bool = True) -> None:
+        """Prompt and read raw data: `length` bytes, or up to Ctrl-Z when 0/None; ESC cancels.
+        On the input timeout the length form uses what arrived (`partial`); the Ctrl-Z form fails."""
+        if not self.profile.get("data_mode", True):
+            raise bad("this model has no data mode: give the data in the command")
+
+        def arrived(data: bytes, ended_by: str, _now: float) -> None:
+            self.guard(self._data_ended, data, ended_by, bool(length and partial), use)
+
+        self.prompt_for_data(length or None, arrived, now, timeout, max_len)
+
+    @staticmethod
+    def _data_ended(data: bytes, ended_by: str, partial: bool, use: Callable[[bytes], None]) -> None:
+        if ended_by == "esc":
+            raise CommandError(ErrorKind.CANCELLED, "cancelled with ESC")
+        if ended_by == "timeout" and not (partial and data):
+            raise CommandError(ErrorKind.INPUT_TIMEOUT, "the data did not arrive in time")
+        use(data)
+
+    def default_input_timeout(self) -> float:
+        spec = self.param_spec("MHTTPCFG", "input_timeout")
+        return float(spec.default) if spec is not None and spec.default else 10.0
+
+    # -- lookups --------------------------------------------------------------------------
+
+    def param_spec(self, command: str, name: str) -> Optional[ParamSpec]:
+        """The first parameter `name` of `command` (its set form, else one of its settings)."""
+        spec = self.dialect.command(command)
+        if spec is None:
+            return None
+        groups = [spec.forms["set"].params] if "set" in spec.forms else []
+        for params in groups + list(spec.settings.values()):
+            for param in params:
+                if param.name == name:
+                    return param
+        return None
+
+    def instance(self, httpid: int) -> Instance:
+        found = self.instances.get(httpid)
+        if found is None:
+            raise CommandError(ErrorKind.INSTANCE_NOT_FOUND, f"instance {httpid} is not created")
+        return found
+
+    def created(self) -> list[Instance]:
+        return [self.instances[key] for key in sorted(self.instances)]
+
+    def instance_tls(self, instance: Instance) -> Optional[TlsSettings]:
+        """TLS from MHTTPCFG "ssl": the SSL context named; an https server without it gets the
+        default configuration (as the 3.5 note says of a redirect to https)."""
+        enabled = instance.settings.int("ssl", "ssl_enable") == 1
+        ssl_id = instance.settings.get("ssl", "ssl_id")
+        if enabled and ssl_id is not None:
+            return self.ssl.contexts.tls(int(ssl_id))
+        if enabled or instance.base.scheme == "https":
+            return TlsSettings()
+        return None
+
+    # -- the executor's limits (in a bridge: the module of the other dialect) ---------------
+
+    def adapt_to_executor(self, executor: object) -> None:
+        """Called by a bridge with the host side of the module's dialect (its executor), which
+        may declare what it cannot do: one_request_at_a_time, streams_request_body (False),
+        request_body_max, files_on_module (its files and certificate names are the module's, and
+        nothing writes them there) and refusal(request) -> Failure | None, a check before start."""
+        self.one_request_at_a_time = bool(getattr(executor, "one_request_at_a_time", False))
+        self.streams_body = bool(getattr(executor, "streams_request_body", True))
+        body_max = getattr(executor, "request_body_max", None)
+        self.body_max = int(body_max) if body_max is not None else None
+        self.local_files = self.pem_certificates = bool(getattr(executor, "files_on_module", False))
+        refusal = getattr(executor, "refusal", None)
+        self._refusal = refusal if callable(refusal) else None
+
+    def request_running(self) -> bool:
+        """A request of an instance or of AT+MHTTPDLFILE has not ended."""
+        return bool(self.downloads) or any(instance.busy for instance in self.instances.values())
+
+    def check_free(self) -> None:
+        """With an executor that runs one request at a time: refuse a second one (653)."""
+        if self.one_request_at_a_time and self.request_running():
+            raise CommandError(ErrorKind.BUSY, "the module runs one request at a time")
+
+    def check_executor(self, request: Request) -> None:
+        """Refuse, before OK, a request the executor says it cannot carry."""
+        failure = self._refusal(request) if self._refusal is not None else None
+        if failure is not None:
+            raise CommandError(failure.kind, failure.detail)
+
+    def executor_tls(self, tls: Optional[TlsSettings]) -> Optional[TlsSettings]:
+        """TLS as the executor takes it: with pem_certificates, certificates of self.fs go as
+        their PEM text (the executor's module cannot read this file system); without
+        verification none are sent (they would not be used)."""
+        if tls is None or not self.pem_certificates:
+            return tls
+        if VerifyMode(tls.verify) is VerifyMode.NONE:
+            return dataclasses.replace(tls, ca=None, client_cert=None, client_key=None)
+        return dataclasses.replace(tls, ca=self._pem(tls.ca), client_cert=self._pem(tls.client_cert),
+                                   client_key=self._pem(tls.client_key))
+
+    def _pem(self, path: Optional[str]) -> Optional[str]:
+        if path is None:
+            return None
+        try:
+            return self.fs.read_bytes(path).decode("latin-1")
+        except (OSError, ValueError):
+            return path  # not written: the executor finds no such certificate either
+
+    # -- transfers (the Io of bridge.onemo.module.transfer) ---------------------------------------
+
+    def handle_event(self, token: int, event: Event, now: float) -> None:
+        transfer = self._transfers.get(token)
+        if transfer is None:
+            return  # a request already ended or terminated
+        try:
+            transfer.event(event, now)
+        except Exception:  # noqa: BLE001
+            log.exception("OneMO module side: internal error on %r", event)
+            self.guard(transfer.abort, ErrorKind.UNKNOWN)
+
+    def launch(self, transfer: Transfer) -> None:
+        if transfer.token is not None:
+            self._transfers.pop(transfer.token, None)
+        transfer.token = self.start(transfer.request)
+        self._transfers[transfer.token] = transfer
+
+    def halt(self, transfer: Transfer) -> None:
+        if transfer.token is not None:
+            self._transfers.pop(transfer.token, None)
+            self.cancel(transfer.token)
+
+    def finished(self, transfer: Transfer, ok: bool) -> None:
+        if transfer.token is not None:
+            self._transfers.pop(transfer.token, None)
+        instance = transfer.instance
+        if instance is not None and instance.transfer is transfer:
+            instance.transfer = None
+            if ok:
+                instance.request_done()
+        if self.downloads.get(transfer.httpid) is transfer:
+            del self.downloads[transfer.httpid]
+
+    def async_code(self, kind: ErrorKind) -> str:
+        return self.dialect.report_token("async", kind)
+
+    def transfers(self) -> list[Transfer]:
+        return list(self._transfers.values())

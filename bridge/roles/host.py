@@ -1,0 +1,195 @@
+"""What both host sides (bridge.onemo.host.side, bridge.neoway.host.side) do alike around their
+command queue (bridge/roles/host_commands.py): take the clock in, frame the module's bytes, hand out the
+bytes for the module and the events, pass through commands that are not the dialect's own, and
+forward their answers and unsolicited lines as raw bytes.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from collections import deque
+from contextlib import contextmanager
+from typing import Generic, Iterator, Optional, Protocol, TypeVar
+
+from bridge.at.dialect import Dialect
+from bridge.at.frames import Echo, Final, Frame, Info, Line, Prompt
+from bridge.at import NEED_DATA, ResponseFramer
+from bridge.at.encode import final_bytes, frame_bytes
+from bridge.roles.host_commands import Answer, Commands, Exchange
+from bridge.model import ErrorKind, Event, Failure, ModuleAnswer, ModuleCall, Request
+
+_PREFIX = re.compile(rb"^\s*AT([+$^#%*][A-Za-z0-9_]+)", re.I)
+
+
+class HostSide(Protocol):
+    """What the bridge engine and the library client need of a dialect's host side (bridge.onemo.host.side, bridge.neoway.host.side)."""
+
+    ready: Optional[bool]
+
+    @property
+    def idle(self) -> bool: ...
+
+    def receive_data(self, data: bytes, now: float) -> None: ...
+
+    def data_to_send(self) -> bytes: ...
+
+    def next_deadline(self) -> Optional[float]: ...
+
+    def on_time(self, now: float) -> None: ...
+
+    def submit(self, request: Request) -> int: ...
+
+    def cancel(self, token: int) -> None: ...
+
+    def take_events(self) -> list[tuple[int, Event]]: ...
+
+    def passthrough(self, command_line: bytes, data: Optional[bytes] = None) -> int: ...
+
+    def take_passthrough(self) -> list[tuple[int, bytes]]: ...
+
+    def take_unsolicited(self) -> list[bytes]: ...
+
+    def module_call(self, call: ModuleCall) -> int: ...
+
+    def take_module_answers(self) -> list[tuple[int, ModuleAnswer]]: ...
+
+
+class _Request(Protocol):
+    token: int
+
+
+JobT = TypeVar("JobT", bound=_Request)
+
+
+class HostPlumbing(Generic[JobT]):
+    """The base of a host side, whose requests (JobT) wait their turn in `_pending`: a subclass
+    says how long a command may take (:meth:`_span`), arms its own timers (:meth:`_arm`) and takes
+    the frames that are not the command queue's (:meth:`_dispatch`)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.framer = ResponseFramer(dialect, prompts=False)
+        self._commands = Commands(self.framer)
+        self._tokens = itertools.count(1)
+        self._pending: deque[JobT] = deque()
+        self._events: list[tuple[int, Event]] = []
+        self._answers: list[tuple[int, bytes]] = []
+        self._unsolicited: list[bytes] = []
+        self._module_answers: list[tuple[int, ModuleAnswer]] = []
+        self._now: Optional[float] = None
+
+    def _span(self, line: bytes) -> float:
+        """How long the module may take to answer the command `line`."""
+        raise NotImplementedError
+
+    def _arm(self, now: float) -> None:
+        """Give the timers started without a clock their deadlines."""
+        raise NotImplementedError
+
+    def _dispatch(self, frame: Frame) -> None:
+        raise NotImplementedError
+
+    # ---- the I/O loop's interface ------------------------------------------------------------
+
+    def data_to_send(self) -> bytes:
+        """Bytes to write to the module now."""
+        out = bytes(self._commands.out)
+        self._commands.out.clear()
+        return out
+
+    def take_events(self) -> list[tuple[int, Event]]:
+        """(token, event) pairs in the order they happened."""
+        events, self._events = self._events, []
+        return events
+
+    def _cancel_pending(self, token: int) -> None:
+        """End the request `token` with Failure(CANCELLED) if it still waits its turn."""
+        for job in list(self._pending):
+            if job.token == token:
+                self._pending.remove(job)
+                self._events.append((token, Failure(ErrorKind.CANCELLED, "cancelled")))
+
+    @contextmanager
+    def _clock(self, now: float) -> Iterator[None]:
+        """`now` is the time for what happens inside (timers started there get deadlines)."""
+        self._now = now
+        try:
+            self._arm(now)
+            yield
+        finally:
+            self._now = None
+
+    def _frame(self, data: bytes) -> None:
+        """Frame the module's bytes and dispatch each whole frame."""
+        self.framer.receive_data(data)
+        while True:
+            frame = self.framer.next_frame()
+            if frame is NEED_DATA:
+                return
+            self._dispatch(frame)  # type: ignore[arg-type]
+
+    def _to_commands(self, frame: Frame) -> bool:
+        """Whether `frame` was the command queue's (an echo, a prompt, a final result)."""
+        if isinstance(frame, Prompt):
+            self._commands.on_prompt(self._now)
+        elif isinstance(frame, Final):
+            self._commands.on_final(frame, self._now)
+        return isinstance(frame, (Echo, Prompt, Final))
+
+    # ---- pass-through -----------------------------------------------------------------------
+
+    def passthrough(self, command_line: bytes, data: Optional[bytes] = None) -> int:
+        """Queue a command that is not the dialect's own (b"AT+CSQ"); with `data`, the command
+        prompts and `data` is written after the prompt.  The module's whole answer comes back
+        through :meth:`take_passthrough` -- without a final result line if none came in time."""
+        token = next(self._tokens)
+        prefix = _PREFIX.match(command_line)
+        name = prefix.group(1).decode().upper() if prefix else None
+        line = command_line.rstrip(b"\r\n")
+        exchange = Exchange(line, lambda answer: self._passed(token, answer), span=self._span(line), data=data,
+                            wants=lambda frame: self._owned(frame, name))
+        self._commands.add(exchange, self._now)
+        return token
+
+    def take_passthrough(self) -> list[tuple[int, bytes]]:
+        answers, self._answers = self._answers, []
+        return answers
+
+    # ---- bring-up operations (model.ModuleOp) --------------------------------------------------
+
+    def module_call(self, call: ModuleCall) -> int:
+        """Carry out a bring-up operation with this dialect's own commands; its answer comes back
+        through :meth:`take_module_answers`.  A dialect that has no way to do `call.op` answers
+        UNSUPPORTED (subclasses override :meth:`_module_call`)."""
+        token = next(self._tokens)
+        self._module_call(token, call)
+        return token
+
+    def _module_call(self, token: int, call: ModuleCall) -> None:
+        self._module_answer(token, ModuleAnswer(False, error=ErrorKind.UNSUPPORTED))
+
+    def _module_answer(self, token: int, answer: ModuleAnswer) -> None:
+        self._module_answers.append((token, answer))
+
+    def take_module_answers(self) -> list[tuple[int, ModuleAnswer]]:
+        answers, self._module_answers = self._module_answers, []
+        return answers
+
+    def take_unsolicited(self) -> list[bytes]:
+        """URCs that are not HTTP (RING, +CEREG, +CMT with its PDU line, ...), as raw bytes."""
+        lines, self._unsolicited = self._unsolicited, []
+        return lines
+
+    def _owned(self, frame: Frame, name: Optional[str] = None) -> bool:
+        """Whether an information line answers the current command (named `name`)."""
+        if isinstance(frame, Line):
+            return frame.raw.strip().decode("latin-1") not in self.dialect.lines
+        if isinstance(frame, Info):
+            return not frame.unsolicited or (name is not None and frame.name.upper() == name)
+        return False
+
+    def _passed(self, token: int, answer: Answer) -> None:
+        raw = b"".join(frame_bytes(f, self.dialect) for f in answer.frames)
+        if answer.line is not None:
+            raw += frame_bytes(answer.line, self.dialect)
+        self._answers.append((token, raw + (final_bytes(answer.final) if answer.final else b"")))

@@ -1,0 +1,198 @@
+"""One command at a time, for both host sides (bridge.onemo.host.side, bridge.neoway.host.side):
+write a command line, feed its data after the prompt, collect its answer.
+
+An answer ends with a final result (OK, ERROR, +CME ERROR), with a line the command prints in its
+place (AT+HTTPACTION's "+HTTPACTION: SOCKET ID OPEN FAILED"; the exchange's `ends`), or with the
+exchange's timer.  An exchange `after_ok` (AT+CDNSGIP, whose result follows its OK) is not ended
+by OK: it waits on for its `ends` line, and its answer holds both.  After a timeout or an answer
+that was such a line, the queue holds for SETTLE seconds (longer while stray finals still come)
+and drops what arrives, so that a late OK is not taken for the next command's.  A "patient"
+exchange (AT+HTTPCLOSE while a response may still stream: the module answers it only afterwards)
+restarts its timer whenever the module is busy.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Union
+
+from bridge.at.frames import Final, Frame, Info
+from bridge.at import ResponseFramer
+
+SETTLE = 1.0  # seconds late answers are dropped after a timeout (or an answer by line)
+ESC = b"\x1b"
+
+
+class Timer:
+    """A timeout; started without a clock it is armed by the next call that brings one."""
+
+    def __init__(self) -> None:
+        self.span: Optional[float] = None
+        self.deadline: Optional[float] = None
+
+    def start(self, span: float, now: Optional[float]) -> None:
+        self.span = span
+        self.deadline = None if now is None else now + span
+
+    def stop(self) -> None:
+        self.span = self.deadline = None
+
+    def arm(self, now: float) -> None:
+        if self.span is not None and self.deadline is None:
+            self.deadline = now + self.span
+
+    def due(self, now: float) -> bool:
+        return self.deadline is not None and now >= self.deadline
+
+    def wake(self) -> Optional[float]:
+        """When on_time must be called: the deadline, or at once while unarmed."""
+        if self.span is None:
+            return None
+        return self.deadline if self.deadline is not None else 0.0
+
+
+@dataclass
+class Answer:
+    """A command's answer: its final result (None: none), the line that ended it in place of one
+    or, `after_ok`, after it (None: none), and the information lines it owns."""
+
+    final: Optional[Final]
+    line: Optional[Info] = None
+    frames: list[Frame] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.final is not None and self.final.result == "OK"
+
+    @property
+    def timed_out(self) -> bool:
+        return self.final is None and self.line is None
+
+    def info(self, name: str) -> Optional[Info]:
+        return next((f for f in self.frames if isinstance(f, Info) and f.name == name), None)
+
+
+def never(frame: Frame) -> bool:
+    return False
+
+
+@dataclass(eq=False)
+class Exchange:
+    line: bytes
+    done: Callable[[Answer], None]
+    span: float
+    data: Optional[Union[bytes, memoryview]] = None  # written after the prompt
+    owner: object = None
+    wants: Callable[[Frame], bool] = never  # information lines that are this command's
+    ends: Callable[[Info], bool] = never  # lines that answer the command in place of a final
+    patient: bool = False
+    after_ok: bool = False  # OK does not end it: an `ends` line after the OK does
+    ok: Optional[Final] = None  # the OK of an `after_ok` exchange, while its line is awaited
+    frames: list[Frame] = field(default_factory=list)
+    timer: Timer = field(default_factory=Timer)
+    prompted: bool = False
+
+
+class Commands:
+    def __init__(self, framer: ResponseFramer) -> None:
+        self.framer = framer
+        self.queue: deque[Exchange] = deque()
+        self.current: Optional[Exchange] = None
+        self.out = bytearray()
+        self.hold = Timer()
+
+    @property
+    def idle(self) -> bool:
+        return self.current is None and not self.queue and self.hold.span is None
+
+    def add(self, exchange: Exchange, now: Optional[float]) -> None:
+        self.queue.append(exchange)
+        self._next(now)
+
+    def drop(self, owner: object) -> None:
+        """Forget the queued (not yet written) exchanges of `owner`."""
+        self.queue = deque(e for e in self.queue if e.owner is not owner)
+
+    def offer(self, frame: Frame, now: Optional[float]) -> bool:
+        """Whether `frame` belongs to the command being answered (and, if it ends it, end it)."""
+        current = self.current
+        if current is None:
+            return False
+        if isinstance(frame, Info) and current.ends(frame):
+            if current.ok is None:
+                self.hold.start(SETTLE, now)  # a final may still follow the line: do not take it for the next
+            self._finish(Answer(current.ok, frame, current.frames), now)
+            return True
+        if current.wants(frame):
+            current.frames.append(frame)
+            return True
+        return False
+
+    def on_prompt(self, now: Optional[float]) -> bool:
+        current = self.current
+        if current is None or current.data is None or current.prompted:
+            return False
+        current.prompted = True
+        self.framer.prompts = False
+        self.out += current.data
+        current.timer.start(current.span, now)
+        return True
+
+    def on_final(self, final: Final, now: Optional[float]) -> None:
+        current = self.current
+        if current is not None and current.after_ok and final.result == "OK":
+            current.ok = current.ok or final  # the line that follows is the answer
+        elif current is not None:
+            self._finish(Answer(final, None, current.frames), now)
+        elif self.hold.span is not None:  # a late answer to a command that is over
+            self.hold.start(SETTLE, now)
+        # else a stray result: nothing asked for it
+
+    def on_activity(self, now: Optional[float]) -> None:
+        """The module is busy with a response: a patient command waits on."""
+        current = self.current
+        if current is not None and current.patient:
+            current.timer.start(current.span, now)
+
+    def on_time(self, now: float) -> None:
+        self.arm(now)
+        if self.hold.due(now):
+            self.hold.stop()
+            self._next(now)
+        current = self.current
+        if current is None or not current.timer.due(now):
+            return
+        if current.data is not None and not current.prompted:
+            self.out += ESC  # in case the module is in data mode after all
+        self.hold.start(SETTLE, now)
+        self._finish(Answer(current.ok, None, current.frames), now)
+
+    def arm(self, now: float) -> None:
+        self.hold.arm(now)
+        if self.current is not None:
+            self.current.timer.arm(now)
+
+    def wake(self) -> Optional[float]:
+        if self.current is not None:
+            return self.current.timer.wake()
+        return self.hold.wake()
+
+    def _next(self, now: Optional[float]) -> None:
+        if self.current is not None or not self.queue or self.hold.span is not None:
+            return
+        current = self.current = self.queue.popleft()
+        # An LF right after the CR that ends a command line counts as part of the line end (a
+        # module's framer, README): data that starts with LF needs the line ended by CR LF.
+        starts_with_lf = bool(current.data) and current.data[0] == 0x0A  # type: ignore[index]
+        self.out += current.line + (b"\r\n" if starts_with_lf else b"\r")
+        self.framer.prompts = current.data is not None
+        current.timer.start(current.span, now)
+
+    def _finish(self, answer: Answer, now: Optional[float]) -> None:
+        current, self.current = self.current, None
+        assert current is not None
+        self.framer.prompts = False
+        current.timer.stop()
+        current.done(answer)
+        self._next(now)
+

@@ -1,0 +1,264 @@
+"""The module side of a dialect (server role), sans-I/O: host bytes in, module bytes out.
+
+This base class frames the host's bytes, echoes, answers the 3GPP basics (common.yaml), formats
+final results and errors (AT+CMEE), runs data mode and timers, and hands requests to an executor
+through *actions* that the I/O loop carries out.  A dialect subclasses it and implements
+:meth:`ModuleSide.handle_command` (and :meth:`ModuleSide.handle_event` for its requests).
+
+Time comes in as `now` (seconds, monotonic); nothing here reads a clock, a port or a socket.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Optional, Union
+
+from bridge.at.dialect import Dialect
+from bridge.at.frames import Command, DataInput, FramingError
+from bridge.at import NEED_DATA, CommandFramer
+from bridge.model import ErrorKind, Event, ModuleAnswer, ModuleCall, Request
+
+if TYPE_CHECKING:
+    from bridge.device.hosts import HostsResolver
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    token: int
+    request: Request
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    token: int
+
+
+Action = Union[StartRequest, CancelRequest]
+_ALWAYS_LOCAL = ("E", "CMEE")  # echo and error format are the host's own, also in a bridge
+DataCallback = Callable[[bytes, str, float], None]  # data, how it ended (length, ctrl_z, esc, timeout), now
+
+
+@dataclass
+class _Timer:
+    deadline: float
+    callback: Callable[[float], None]
+
+
+@dataclass
+class Identity:
+    """What ATI, AT+CGMR, AT+CGSN and the network queries answer: the emulated module and its SIM
+    and network (a China Mobile-like LTE network).  The basics (bridge/roles/basics.py) keep it current."""
+
+    manufacturer: str = "atbridge"
+    model: str = ""
+    revision: str = "atbridge-emulator-0.1"
+    imei: str = "861234567890123"
+    serial: str = ""           # bare AT+CGSN where the model answers a serial number, not the IMEI (ML307C)
+    ip: str = "10.0.0.2"
+    csq: tuple[int, int] = (25, 99)
+    registered: bool = True   # follows `fun`: AT+CFUN=0/4 deregisters, AT+CFUN=1 registers again
+    attached: bool = True     # PS attach (AT+CGATT); follows `fun` too
+    pdp: dict[int, tuple[str, str]] = field(default_factory=lambda: {1: ("IP", "cmnet")})
+    pdp_active: set[int] = field(default_factory=lambda: {1})  # AT+CGACT: contexts activated (while attached)
+    iccid: str = "89860012345678901234"       # SIM ICCID, 20 digits (898600: China Mobile)
+    imsi: str = "460001234567890"              # AT+CIMI: MCC 460, MNC 00
+    operator: str = "CHINA MOBILE"             # AT+COPS? long alphanumeric name (format 0)
+    operator_short: str = "CMCC"               # format 1
+    plmn: str = "46000"                        # format 2 (numeric MCC+MNC)
+    act: int = 7                               # access technology of the serving cell (7: E-UTRAN)
+    tac: str = "5A1F"                          # tracking/location area code, 4 hex digits
+    cell_id: str = "0C8A2B01"                  # cell id, 8 hex digits (28-bit E-UTRAN cell)
+    fun: int = 1                               # AT+CFUN level: 0 minimum, 1 full, 4 flight mode
+    cops_mode: int = 0                         # AT+COPS <mode>: 0 automatic
+    cops_format: int = 0                       # AT+COPS <format>: 0 long, 1 short, 2 numeric
+    # Unsolicited report level <n> per registration command ("CREG", "CGREG", "CEREG"), set by
+    # AT+CREG=<n> etc.; the read form starts with it and n > 0 sends +CEREG: <stat>... on changes.
+    reg_report: dict[str, int] = field(default_factory=lambda: {"CREG": 0, "CGREG": 0, "CEREG": 0})
+    # The network's time (AT+CCLK?): wall-clock seconds since the epoch, injectable so tests can fix
+    # it (the module side itself only ever gets a monotonic `now`), and the network's time zone in
+    # quarters of an hour east of GMT (China Standard Time: +32).
+    clock: Callable[[], float] = time.time
+    time_zone: int = 32
+
+
+class ModuleSide:
+    def __init__(self, dialect: Dialect, model: Optional[str] = None, identity: Optional[Identity] = None):
+        self.dialect = dialect
+        self.profile = dialect.model(model)
+        self.identity = identity or Identity(model=self.profile.name,
+                                             manufacturer=self.profile.get("manufacturer") or Identity.manufacturer,
+                                             serial=self.profile.get("serial_number") or "")
+        self.framer = CommandFramer(dialect, auto_data_mode=False)
+        self.echo = True
+        self.cmee = 1
+        self._out = bytearray()
+        self._actions: list[Action] = []
+        self._timers: dict[str, _Timer] = {}
+        self._tokens = itertools.count(1)
+        self._on_data: Optional[DataCallback] = None
+        # In a bridge: where commands that are not the dialect's own go (the real module);
+        # their answers come back through write().  None: answer them here (emulator).
+        self.forward: Optional[Callable[[Command], None]] = None
+        # In a bridge: ask the real module a command line; the callback gets its raw answer.
+        self.query: Optional[Callable[[bytes, Callable[[bytes], None]], None]] = None
+        # A bridge: carries out a bring-up operation (model.ModuleOp) on the module behind, with that
+        # module's own commands, and calls back with its answer.  None: an emulator answers itself.
+        self.module_call: Optional[Callable[[ModuleCall, Callable[[ModuleAnswer], None]], None]] = None
+        # An emulator: the hosts map its executor resolves with, for a dialect's own DNS query
+        # (Neoway AT+CDNSGIP).  None (a bridge, or not given): such a query is answered ERROR.
+        self.resolver: Optional[HostsResolver] = None
+
+    # -- the I/O loop's interface ----------------------------------------------------------
+
+    def receive_data(self, data: bytes, now: float) -> None:
+        self.framer.receive_data(data)
+        while True:
+            frame = self.framer.next_frame()
+            if frame is NEED_DATA:
+                return
+            if isinstance(frame, DataInput):
+                self._data_arrived(frame, now)
+            elif isinstance(frame, Command):
+                self._command(frame, now)
+            elif isinstance(frame, FramingError):
+                self._framing_error(frame, now)
+
+    def data_to_send(self) -> bytes:
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def take_actions(self) -> list[Action]:
+        actions, self._actions = self._actions, []
+        return actions
+
+    def next_deadline(self) -> Optional[float]:
+        return min((t.deadline for t in self._timers.values()), default=None)
+
+    def on_time(self, now: float) -> None:
+        for name, timer in sorted(self._timers.items(), key=lambda kv: kv[1].deadline):
+            if timer.deadline <= now and self._timers.get(name) is timer:
+                del self._timers[name]
+                timer.callback(now)
+
+    def handle_event(self, token: int, event: Event, now: float) -> None:
+        """An event of the request started under `token`."""
+
+    # -- for dialects ---------------------------------------------------------------------
+
+    def handle_command(self, command: Command, now: float) -> bool:
+        """Answer a dialect command; return False if it is not one of the dialect's."""
+        return False
+
+    def write(self, data: bytes) -> None:
+        self._out += data
+
+    def line(self, text: Union[str, bytes]) -> None:
+        """An information response or URC line, framed as modules do: CR LF text CR LF."""
+        self._out += b"\r\n" + (text.encode() if isinstance(text, str) else text) + b"\r\n"
+
+    def ok(self) -> None:
+        self.line(self.dialect.final.get("ok", "OK"))
+
+    def error(self) -> None:
+        self.line(self.dialect.final.get("error", "ERROR"))
+
+    def fail(self, kind: ErrorKind) -> None:
+        """The final result this dialect gives for `kind` on a command (sync channel)."""
+        self.fail_token(self.dialect.report_token("sync", kind))
+
+    def fail_token(self, token: str) -> None:
+        if not token.isdigit():
+            self.line(token)
+            return
+        if self.cmee == 0:
+            self.error()
+            return
+        spec = self.dialect.sync_errors.get(token)
+        value = spec.text if self.cmee == 2 and spec and spec.text else token
+        self.line(f"{self.dialect.final.get('cme', '+CME ERROR')}: {value}")
+
+    def prompt_for_data(self, length: Optional[int], on_data: DataCallback, now: float,
+                        timeout: Optional[float], max_len: int = 4096) -> None:
+        """Write the prompt and read data: `length` bytes, or up to Ctrl-Z when None.  `on_data`
+        gets the data and how it ended; on the input timeout, what had arrived."""
+        self.framer.expect_data(length, max_len, after_prompt=True)
+        self._on_data = on_data
+        self._out += b"\r\n" + self.dialect.prompt.encode()
+        if timeout:
+            self.set_timer("input", now + timeout, self._input_timed_out)
+
+    def set_timer(self, name: str, deadline: float, callback: Callable[[float], None]) -> None:
+        self._timers[name] = _Timer(deadline, callback)
+
+    def cancel_timer(self, name: str) -> None:
+        self._timers.pop(name, None)
+
+    def start(self, request: Request) -> int:
+        token = next(self._tokens)
+        self._actions.append(StartRequest(token, request))
+        return token
+
+    def cancel(self, token: int) -> None:
+        self._actions.append(CancelRequest(token))
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _command(self, command: Command, now: float) -> None:
+        if self.echo:
+            self._out += command.raw + b"\r"
+        if command.name in _ALWAYS_LOCAL and self._basic(command):
+            return
+        if self.handle_command(command, now):
+            return
+        if self.forward is not None:
+            self._forward(command)
+        elif not self._basic(command):
+            self.error()
+
+    def _forward(self, command: Command) -> None:
+        """To the module behind.  Identification comes in this dialect's form (plain, or
+        "+CGMM: <value>" where the model profile lists the command under identity_prefixed):
+        the MODEL and its manufacturer (AT+CGMM/GMM/CGMI/GMI, ATI's model lines) are the profile's
+        the firmware was written for (`--host-model`), because firmware gates on them (esp-ml307
+        picks its driver by AT+CGMM); the IMEI, IMSI and revision are the module's own."""
+        from bridge.roles.basics import IDENTIFICATION, MODEL_IDENTIFICATION, identity_answer, identity_value
+
+        if self.query is None or command.form != "execute" or command.name not in IDENTIFICATION | {"I"}:
+            assert self.forward is not None
+            self.forward(command)
+        elif command.name in MODEL_IDENTIFICATION:
+            self._basic(command)
+        elif command.name == "I":  # the profile's manufacturer and model, the module's revision
+            self.query(b"AT+CGMR", lambda answer: self._identify(command, identity_value(answer, "CGMR")))
+        else:
+            prefixed = command.name in (self.profile.get("identity_prefixed") or ())
+            self.query(command.raw, lambda answer: self.write(identity_answer(answer, command.name, prefixed)))
+
+    def _identify(self, command: Command, revision: Optional[bytes]) -> None:
+        if revision is not None:
+            self.identity.revision = revision.decode(errors="replace")
+        self._basic(command)
+
+    def _framing_error(self, frame: FramingError, now: float) -> None:
+        if self.echo and frame.raw:
+            self._out += frame.raw + b"\r"
+        self.error()
+
+    def _data_arrived(self, frame: DataInput, now: float) -> None:
+        self.cancel_timer("input")
+        callback, self._on_data = self._on_data, None
+        if callback is not None:
+            callback(frame.data, frame.ended_by, now)
+
+    def _input_timed_out(self, now: float) -> None:
+        data = self.framer.end_data()
+        callback, self._on_data = self._on_data, None
+        if callback is not None:
+            callback(data, "timeout", now)
+
+    def _basic(self, command: Command) -> bool:
+        from bridge.roles.basics import answer_basic
+
+        return answer_basic(self, command)
