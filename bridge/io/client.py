@@ -14,6 +14,7 @@ used from one thread at a time.
 """
 from __future__ import annotations
 
+import io
 import queue
 import threading
 import time
@@ -103,21 +104,22 @@ class ModuleClient:
     def fetch(self, method: Union[Method, str], url: str, *, headers: Iterable[Header] = (),
               body: Optional[Body] = None, tls: Optional[TlsSettings] = None, timeouts: Optional[Timeouts] = None,
               byte_range: Optional[ByteRange] = None, keep_alive: bool = False) -> Response:
-        """The whole response to one request, body in memory; raises ModuleError on a Failure."""
+        """The whole response to one request, body in memory (held once: a BytesIO hands its buffer
+        over without a copy); raises ModuleError on a Failure."""
         request = Request(Method(str(getattr(method, "value", method)).upper()), url, list(headers), body, tls,
                           timeouts or Timeouts(), byte_range, keep_alive)
         head: Optional[ResponseHead] = None
-        parts: list[bytes] = []
+        body = io.BytesIO()
         for event in self.request(request):
             if isinstance(event, Failure):
                 raise ModuleError(event.kind, event.detail)
             if isinstance(event, ResponseHead):
                 head = event
             elif isinstance(event, BodyChunk):
-                parts.append(event.data)
+                body.write(event.data)
         if head is None:
             raise ModuleError(ErrorKind.RESPONSE_INVALID, "the response ended without a header")
-        return Response(head.status, head.reason, head.headers, b"".join(parts))
+        return Response(head.status, head.reason, head.headers, body.getvalue())
 
     def command(self, line: Union[str, bytes], data: Optional[bytes] = None) -> bytes:
         """Send a command that is not the dialect's HTTP (e.g. "AT+CSQ") and return the module's
