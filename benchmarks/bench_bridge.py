@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import h11
+
 from bridge.at.dialect import load
 from bridge.at.frames import HttpBody, Info
 from bridge.at import ResponseFramer
@@ -111,15 +113,33 @@ def passthrough_round_trips(host_link: Path, module_link: Path, rounds: int) -> 
         baseline.close()
 
 
-def download(firmware: HostEnd, host_dialect: str, server: DemoServer, size: int) -> tuple[float, bool]:
-    """Seconds for a GET of `size` bytes through the bridge, and whether the SHA-256 matched."""
+class _RawResponse:
+    """The body of a raw HTTP response fed in pieces (Neoway recvmode 1), into `digest`."""
+
+    def __init__(self, digest: "hashlib._Hash"):
+        self.digest = digest
+        self.http = h11.Connection(h11.CLIENT)
+        self.http.send(h11.Request(method="GET", target="/", headers=[("Host", "bench")]))
+        self.http.send(h11.EndOfMessage())
+
+    def feed(self, data: bytes) -> None:
+        self.http.receive_data(data)
+        while (event := self.http.next_event()) not in (h11.NEED_DATA, h11.PAUSED):
+            if isinstance(event, h11.Data):
+                self.digest.update(event.data)
+
+
+def download(firmware: HostEnd, host_dialect: str, server: DemoServer, size: int, recvmode: int = 0) -> tuple[float, bool]:
+    """Seconds for a GET of `size` bytes through the bridge, and whether the SHA-256 matched.
+    `recvmode`: how Neoway firmware takes the body (0 raw HTTP, 1 +HTTPRECV pieces)."""
     digest = hashlib.sha256()
+    pieces = _RawResponse(digest)
     framer = ResponseFramer(load(host_dialect), prompts=False)
     path = f"/stream/{size}?seed=9"
     start = time.perf_counter()
     if host_dialect == "neoway":
         firmware.transact("AT+XIIC=1")
-        firmware.transact("AT+HTTPPARA=recvmode,0")  # the body raw: a bridge run before may have left mode 1
+        firmware.transact(f"AT+HTTPPARA=recvmode,{recvmode}")  # always said: a run before may have left the other
         firmware.transact(f"AT+HTTPPARA=url,127.0.0.1{path}")
         firmware.transact(f"AT+HTTPPARA=port,{server.http_port}")
         firmware.transact("AT+HTTPSETUP", timeout=30)
@@ -136,6 +156,8 @@ def download(firmware: HostEnd, host_dialect: str, server: DemoServer, size: int
         for frame in frames:
             if isinstance(frame, HttpBody):
                 digest.update(frame.data)
+            elif isinstance(frame, Info) and frame.payload and frame.name == "+HTTPRECV":
+                pieces.feed(frame.payload)  # recvmode 1: the raw response, head and all, in pieces
             elif isinstance(frame, Info) and frame.variant == "content" and frame.payload:
                 digest.update(frame.payload)
         if any(done(f) for f in frames):

@@ -12,7 +12,8 @@ For each direction (Neoway firmware -> OneMO module, OneMO firmware -> Neoway mo
 
 The emulator, the bridge and socat are separate processes, started as a user starts them; the
 HTTP server and the scripted firmware run in this process (the same code for both passes).
-Run: python benchmarks/bench_io.py [--sizes 1,10,100] [--runs 3] [--rounds 200] [--blocks 5]
+Neoway firmware takes bodies in recvmode 0 (raw HTTP) and 1 (+HTTPRECV pieces), each measured.
+Run: python benchmarks/bench_io.py [--sizes 1,10,100] [--runs 3] [--rounds 200] [--blocks 5] [--recvmodes 0,1]
      [--tree NAME=PATH ...]   (bridges of other checkouts too, each interleaved in the same run)
 """
 from __future__ import annotations
@@ -108,7 +109,8 @@ def _mmm(values: list[float], fmt: str = "{:.2f}") -> str:
     return "/".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
 
 
-def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes: list[int], runs: int) -> dict:
+def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes: list[int], runs: int,
+               recvmode: int = 0) -> dict:
     with tempfile.TemporaryDirectory(prefix="atbridge-bench-") as tmp:
         work = Path(tmp)
         module_link = work / "module.pty"
@@ -129,7 +131,7 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                         emu_before = cpu_seconds(emulator.pid)
                         (seconds, intact), cpu, peak = _pass(
                             kind, work, module_link, host_dialect, module_dialect,
-                            lambda fw, dialect: download(fw, dialect, server, size))
+                            lambda fw, dialect: download(fw, dialect, server, size, recvmode))
                         rows[f"intact_{kind}"] &= intact
                         speeds[kind] = size / seconds / 1e6
                         rows[kind].append(speeds[kind])
@@ -189,6 +191,7 @@ def main() -> None:
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--tree", action="append", default=[], help="NAME=PATH: also the bridge of that checkout")
     parser.add_argument("--directions", default="neoway,onemo", help="host dialects to run")
+    parser.add_argument("--recvmodes", default="0,1", help="how the Neoway firmware (the bridge's or socat's) takes bodies")
     args = parser.parse_args()
     TREES["bridge"] = None
     TREES.update({name: Path(path).resolve() for name, path in (t.split("=", 1) for t in args.tree)})
@@ -203,7 +206,9 @@ def main() -> None:
             if host_dialect not in args.directions.split(","):
                 continue
             print(f"{host_dialect} firmware -> bridge -> {module_dialect} module (pass-through: {module_dialect} firmware -> socat -> the same emulator)", flush=True)
-            throughput(host_dialect, module_dialect, server, sizes, args.runs)
+            for recvmode in (int(m) for m in args.recvmodes.split(",")):
+                print(f"  Neoway recvmode {recvmode} ({'raw HTTP' if recvmode == 0 else '+HTTPRECV pieces'})", flush=True)
+                throughput(host_dialect, module_dialect, server, sizes, args.runs, recvmode)
             if not args.skip_latency:
                 latency(host_dialect, module_dialect, args.rounds, args.blocks)
     finally:
