@@ -7,16 +7,13 @@
         for event in module.request(Request(Method.GET, "http://example.com/big")):
             ...
 
-One I/O design: a reader thread blocks on the port and posts what it reads into a queue; the
-caller's thread takes from that queue, with a timeout bounded by the host side's next deadline,
-feeds the sans-I/O host side and writes what it answers.  Nothing sleeps or polls.  A client is
-used from one thread at a time.
+One I/O loop, the same as the emulator's and the bridge's (bridge.io.loop), run in the caller's
+thread: each call runs it until what it waits for has arrived, bounded by the host side's next
+deadline.  Nothing sleeps or polls.  A client is used from one thread at a time.
 """
 from __future__ import annotations
 
 import io
-import queue
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -24,11 +21,11 @@ from typing import Callable, Iterable, Iterator, Optional, Union
 
 from bridge.model import (Body, BodyChunk, ByteRange, ErrorKind, Event, Failure, Header, Method,
                     Request, ResponseEnd, ResponseHead, Timeouts, TlsSettings)
+from bridge.io.loop import Loop
 from bridge.io.ports import Port, SerialPort
 from bridge.registry import make_host_side
 from bridge.roles.host import HostSide
 
-READ_CREDITS = 8  # reads the reader thread may have queued ahead of the caller: bounds memory
 CLOSE_GRACE = 2.0  # seconds close() gives the module to finish clean-up commands (MHTTPDEL ...)
 UNSOLICITED_KEPT = 1000  # unrelated URCs kept for unsolicited(); older ones are dropped
 
@@ -78,15 +75,13 @@ class ModuleClient:
     def __init__(self, port: Port, side: HostSide) -> None:
         self.port = port
         self.side = side
-        self._inbox: "queue.Queue[bytes]" = queue.Queue()
-        self._credits = threading.Semaphore(READ_CREDITS)
+        self._loop = Loop()
+        self._loop.read_port(port, "module")
         self._events: dict[int, deque[Event]] = {}
         self._answers: dict[int, bytes] = {}
         self._unsolicited: deque[bytes] = deque(maxlen=UNSOLICITED_KEPT)
         self._gone = False  # the port has closed or failed
         self._closed = False
-        self._reader = threading.Thread(target=self._read, name=f"read-{port.name}", daemon=True)
-        self._reader.start()
         self._flush()
 
     # ---- the public API ------------------------------------------------------------------
@@ -158,9 +153,7 @@ class ModuleClient:
             self._wait(lambda: self.side.idle, time.monotonic() + CLOSE_GRACE)
         finally:
             self.port.close()
-            for _ in range(READ_CREDITS):
-                self._credits.release()  # a reader waiting for room gets to see the close
-            self._reader.join(timeout=1.0)
+            self._loop.close()
 
     def __enter__(self) -> "ModuleClient":
         return self
@@ -194,28 +187,22 @@ class ModuleClient:
     # ---- the one loop ----------------------------------------------------------------------
 
     def _wait(self, done: Callable[[], bool], limit: Optional[float] = None) -> bool:
-        """Feed the host side until `done()`; False if the port went away or `limit` passed."""
-        while not done():
-            if self._gone or (limit is not None and time.monotonic() >= limit):
-                return False
-            self._pump(limit)
-        return True
+        """Run the loop until `done()`; False if the port went away or `limit` passed first."""
+        if not self._gone:
+            self._loop.run(self._handle, self.side.next_deadline, self._on_time,
+                           until=lambda: self._gone or done(), limit=limit)
+        return done()
 
-    def _pump(self, limit: Optional[float]) -> None:
-        """One wait on the reader's queue, bounded by the next deadline, then feed and flush."""
-        wakes = [w for w in (self.side.next_deadline(), limit) if w is not None]
-        timeout = max(0.0, min(wakes) - time.monotonic()) if wakes else None
-        try:
-            data: Optional[bytes] = self._inbox.get(timeout=timeout)
-        except queue.Empty:
-            data = None
-        now = time.monotonic()
-        if data is not None:
-            self._credits.release()
+    def _handle(self, item: tuple, now: float) -> None:
+        kind, _, data = item
+        if kind == "port":
             if data:
                 self.side.receive_data(data, now)
             else:
                 self._gone = True
+        self._flush()
+
+    def _on_time(self, now: float) -> None:
         self.side.on_time(now)
         self._flush()
 
@@ -233,14 +220,6 @@ class ModuleClient:
         for token, answer in self.side.take_passthrough():
             self._answers[token] = answer
         self._unsolicited.extend(self.side.take_unsolicited())
-
-    def _read(self) -> None:
-        while True:
-            data = self.port.read()
-            self._credits.acquire()  # the caller has not caught up: let the port hold the rest
-            self._inbox.put(data)
-            if not data:
-                return
 
     def _check_open(self) -> None:
         if self._closed or self._gone:

@@ -69,6 +69,8 @@ class Loop:
         self._more_posted = False  # items were left in the queue: look again without waiting
         self._handled = True  # the sides were given something: ask for their next deadline again
         self._steady = False  # no bytes wait and every port is read: interest needs no update
+        self._due: Optional[float] = None  # the sides' next deadline, as last asked
+        self._closed = False
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -138,9 +140,11 @@ class Loop:
         self._wake()
 
     def _wake(self) -> None:
+        if self._closed:  # its descriptors may be another file's by now
+            return
         try:
             os.write(self._wake_w, b"\0")
-        except (BlockingIOError, OSError):  # already awake / closing
+        except (BlockingIOError, OSError):  # already awake / closed
             pass
 
     def stop(self) -> None:
@@ -154,43 +158,68 @@ class Loop:
     # -- the loop ----------------------------------------------------------------------
 
     def run(self, handle: Callable[[tuple, float], None], deadline: Callable[[], Optional[float]],
-            on_time: Callable[[float], None]) -> None:
-        """Until :meth:`stop`: give every port read and posted item to `handle`; fire timers
-        when one is due.  The sides' next deadline is asked for again only after they were given
-        something (a pass that only wrote bytes out cannot have changed it)."""
-        due: Optional[float] = None
+            on_time: Callable[[float], None], until: Optional[Callable[[], bool]] = None,
+            limit: Optional[float] = None) -> bool:
+        """Give every port read and posted item to `handle`; fire timers when one is due.  Without
+        `until`, runs until :meth:`stop` and then closes the loop; with it (the library, in its
+        caller's thread), returns once `until()` holds -- True -- or once `limit` (monotonic
+        seconds) has passed or the loop was stopped -- False -- and the loop stays open."""
         self._handled = True
         try:
             while not self._stop.is_set():
-                if self._handled:
-                    self._handled = False
-                    due = deadline()
-                timeout = None if due is None else max(0.0, due - time.monotonic())
-                if self._more_posted and self._backed_up is None:
-                    timeout = 0.0
-                ready = self._selector.select(timeout)
-                now = time.monotonic()
-                woken = False
-                for key, mask in ready:
-                    if key.data is None:
-                        woken = True
-                        self._read_wake_pipe()
-                    else:
-                        self._ready(key.data, mask, handle, now)
-                if self._stop.is_set():
+                if until is not None and (until() or (limit is not None and time.monotonic() >= limit)):
                     break
-                if (woken or self._more_posted) and self._backed_up is None:
-                    self._drain_posted(handle, now)
-                elif woken:
-                    self._hold_posted(handle, now)
-                if due is not None and now >= due:
-                    self._handled = True
-                    on_time(now)
-                self._update_interest()
+                self._turn(handle, deadline, on_time, limit)
         finally:
-            self._selector.close()
-            for fd in (self._wake_r, self._wake_w):
-                os.close(fd)
+            if until is None:
+                self.close()
+        return until() if until is not None else True
+
+    def _turn(self, handle: Callable[[tuple, float], None], deadline: Callable[[], Optional[float]],
+              on_time: Callable[[float], None], limit: Optional[float]) -> None:
+        """One wait in the selector and what it brought.  The sides' next deadline is asked for
+        again only after they were given something (a pass that only wrote bytes out cannot have
+        changed it)."""
+        if self._handled:
+            self._handled = False
+            self._due = deadline()
+        due = self._due
+        wake_at = min((t for t in (due, limit) if t is not None), default=None)
+        timeout = None if wake_at is None else max(0.0, wake_at - time.monotonic())
+        if self._more_posted and self._backed_up is None:
+            timeout = 0.0
+        ready = self._selector.select(timeout)
+        now = time.monotonic()
+        woken = False
+        for key, mask in ready:
+            if key.data is None:
+                woken = True
+                self._read_wake_pipe()
+            else:
+                self._ready(key.data, mask, handle, now)
+        if self._stop.is_set():
+            return
+        if (woken or self._more_posted) and self._backed_up is None:
+            self._drain_posted(handle, now)
+        elif woken:
+            self._hold_posted(handle, now)
+        if due is not None and now >= due:
+            self._handled = True
+            on_time(now)
+        self._update_interest()
+
+    def close(self) -> None:
+        """Stop, let reader threads out of their wait for credits, release the selector."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        for credits in self._credits.values():
+            for _ in range(CREDITS):
+                credits.release()
+        self._selector.close()
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)
 
     def _ready(self, source: _Source, mask: int, handle: Callable[[tuple, float], None], now: float) -> None:
         if mask & selectors.EVENT_WRITE:
