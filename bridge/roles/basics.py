@@ -1,5 +1,5 @@
 """The 3GPP / V.250 basics firmware sends before anything else, answered from the module's
-Identity (bridge/roles/module.py).  What each command takes (ranges, value tables) and its literal
+Identity (bridge/roles/identity.py).  What each command takes (ranges, value tables) and its literal
 test answer come from dialects/common.yaml; only the behaviour is here:
 
 AT, ATE, AT+CMEE, ATI, AT+CGMI/GMI, AT+CGMM/GMM, AT+CGMR/GMR, AT+CGSN/GSN, AT+CIMI, AT+CSQ, AT+CPIN?,
@@ -11,20 +11,29 @@ to firmware that asked for them (AT+CEREG=<n>, n > 0), in 27.007's formats.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional, Protocol
 
-from bridge.at.dialect import FormSpec, ParamSpec
+from bridge.at.dialect import Dialect, FormSpec, ModelProfile, ParamSpec
 from bridge.at.frames import Command, parse_int
 from bridge.model import ErrorKind
-
-if TYPE_CHECKING:
-    from bridge.roles.module import Identity, ModuleSide
+from bridge.roles.identity import Identity
+from bridge.roles.reply import Reply
 
 _MAX_DIGITS = 9  # longest numeric parameter read as a number (no 27.007 basic takes more)
 _REGISTRATION = ("CREG", "CGREG", "CEREG")
 
 
-def answer_basic(side: "ModuleSide", command: Command) -> bool:
+class Side(Reply, Protocol):
+    """What the basics use of a module side: its answers, its identity and two settings of its own."""
+
+    dialect: Dialect
+    profile: ModelProfile
+    identity: Identity
+    echo: bool
+    cmee: int
+
+
+def answer_basic(side: Side, command: Command) -> bool:
     """Answer `command` if it is a basic one; False if it is not."""
     handler = _HANDLERS.get(command.name)
     if handler is None:
@@ -33,7 +42,7 @@ def answer_basic(side: "ModuleSide", command: Command) -> bool:
     return True
 
 
-def set_registration(side: "ModuleSide", registered: bool) -> None:
+def set_registration(side: Side, registered: bool) -> None:
     """Register to / leave the network: PS attach follows, and each registration command whose
     report level is above 0 gets its unsolicited line (after the command's own answer)."""
     ident = side.identity
@@ -53,7 +62,7 @@ def _values(command: Command) -> list[str]:
     return [p.text for p in command.params]
 
 
-def _form(side: "ModuleSide", command: Command) -> Optional[FormSpec]:
+def _form(side: Side, command: Command) -> Optional[FormSpec]:
     spec = side.dialect.command(command.name or "AT")
     return spec.forms.get(command.form) if spec else None
 
@@ -72,7 +81,7 @@ def number(text: str, param: Optional[ParamSpec] = None) -> Optional[int]:
     return value
 
 
-def _numbers(side: "ModuleSide", command: Command) -> Optional[list[Optional[int]]]:
+def _numbers(side: Side, command: Command) -> Optional[list[Optional[int]]]:
     """The set form's int parameters by position (None where omitted, text kept out); None
     when one is malformed, out of range or a required one is missing."""
     form = _form(side, command)
@@ -96,7 +105,7 @@ def _numbers(side: "ModuleSide", command: Command) -> Optional[list[Optional[int
     return out
 
 
-def _test(side: "ModuleSide", command: Command) -> None:
+def _test(side: Side, command: Command) -> None:
     """The literal test answer common.yaml gives (empty: just OK)."""
     form = _form(side, command)
     if form is None:
@@ -107,18 +116,18 @@ def _test(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _refuse(side: "ModuleSide", command: Command) -> None:
+def _refuse(side: Side, command: Command) -> None:
     side.fail(ErrorKind.INVALID_PARAMETER)
 
 
 # ---- the commands ---------------------------------------------------------------------------
 
 
-def _at(side: "ModuleSide", command: Command) -> None:
+def _at(side: Side, command: Command) -> None:
     side.ok() if command.form == "execute" else side.error()
 
 
-def _echo(side: "ModuleSide", command: Command) -> None:
+def _echo(side: Side, command: Command) -> None:
     value = _values(command)[:1] or ["0"]
     if command.form not in ("set", "execute") or value[0] not in ("0", "1"):
         side.error()
@@ -127,7 +136,7 @@ def _echo(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _cmee(side: "ModuleSide", command: Command) -> None:
+def _cmee(side: Side, command: Command) -> None:
     if command.form == "read":
         side.line(f"+CMEE: {side.cmee}")
     elif command.form == "test":
@@ -139,7 +148,7 @@ def _cmee(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _identification(side: "ModuleSide", command: Command) -> None:
+def _identification(side: Side, command: Command) -> None:
     if command.form == "test":
         return _test(side, command)
     if command.form != "execute":
@@ -152,7 +161,7 @@ def _identification(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-_IDENTIFIERS: dict[str, Callable[["Identity"], str]] = {
+_IDENTIFIERS: dict[str, Callable[[Identity], str]] = {
     "CGMI": lambda i: i.manufacturer, "GMI": lambda i: i.manufacturer,
     "CGMM": lambda i: i.model, "GMM": lambda i: i.model,
     "CGMR": lambda i: i.revision, "GMR": lambda i: i.revision,
@@ -160,7 +169,7 @@ _IDENTIFIERS: dict[str, Callable[["Identity"], str]] = {
 }
 
 
-def _identity_line(side: "ModuleSide", name: str, value: str) -> None:
+def _identity_line(side: Side, name: str, value: str) -> None:
     """A plain line, as 27.007 writes it, unless the model profile lists the command under
     `identity_prefixed` (its module writes "+CGSN: <value>")."""
     prefixed = name in (side.profile.get("identity_prefixed") or ())
@@ -196,7 +205,7 @@ def identity_answer(answer: bytes, name: str, prefixed: bool) -> bytes:
     return b"\r\n".join(lines)
 
 
-def _serial_number(side: "ModuleSide", command: Command) -> None:
+def _serial_number(side: Side, command: Command) -> None:
     """AT+CGSN / AT+GSN: the IMEI; the set form <snt> as "+CGSN: <sn>" ("+GSN: <sn>")."""
     if command.form != "set":
         return _identification(side, command)
@@ -209,7 +218,7 @@ def _serial_number(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _csq(side: "ModuleSide", command: Command) -> None:
+def _csq(side: Side, command: Command) -> None:
     if command.form == "test":
         return _test(side, command)
     if command.form != "execute":
@@ -219,7 +228,7 @@ def _csq(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _cpin(side: "ModuleSide", command: Command) -> None:
+def _cpin(side: Side, command: Command) -> None:
     if command.form != "read":
         side.fail(ErrorKind.NOT_ALLOWED)
         return
@@ -227,7 +236,7 @@ def _cpin(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _cfun(side: "ModuleSide", command: Command) -> None:
+def _cfun(side: Side, command: Command) -> None:
     if command.form == "read":
         side.line(f"+CFUN: {side.identity.fun}")
     elif command.form == "test":
@@ -242,11 +251,11 @@ def _cfun(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _operator(ident: "Identity", fmt: int) -> str:
+def _operator(ident: Identity, fmt: int) -> str:
     return (ident.operator, ident.operator_short, ident.plmn)[fmt]
 
 
-def _cops(side: "ModuleSide", command: Command) -> None:
+def _cops(side: Side, command: Command) -> None:
     ident = side.identity
     if command.form == "read":
         tail = f',{ident.cops_format},"{_operator(ident, ident.cops_format)}",{ident.act}' if ident.registered else ""
@@ -260,7 +269,7 @@ def _cops(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _cops_set(side: "ModuleSide", command: Command) -> None:
+def _cops_set(side: Side, command: Command) -> None:
     ident = side.identity
     given = _numbers(side, command)
     values = _values(command)
@@ -280,7 +289,7 @@ def _cops_set(side: "ModuleSide", command: Command) -> None:
         set_registration(side, mode != 2 and ident.fun == 1)
 
 
-def _registration_fields(ident: "Identity", level: int) -> str:
+def _registration_fields(ident: Identity, level: int) -> str:
     """<stat>[,<lac/tac>,<ci>,<AcT>]: the location when the report level asks for it (n >= 2)
     and the module is registered."""
     stat = 1 if ident.registered else 0
@@ -289,7 +298,7 @@ def _registration_fields(ident: "Identity", level: int) -> str:
     return str(stat)
 
 
-def _registration(side: "ModuleSide", command: Command) -> None:
+def _registration(side: Side, command: Command) -> None:
     reports = side.identity.reg_report
     if command.form == "read":
         level = reports.get(command.name, 0)
@@ -303,7 +312,7 @@ def _registration(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _cgatt(side: "ModuleSide", command: Command) -> None:
+def _cgatt(side: Side, command: Command) -> None:
     if command.form == "read":
         side.line(f"+CGATT: {1 if side.identity.attached else 0}")
     elif command.form == "test":
@@ -318,7 +327,7 @@ def _cgatt(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _cgact(side: "ModuleSide", command: Command) -> None:
+def _cgact(side: Side, command: Command) -> None:
     ident = side.identity
     if command.form == "read":
         for cid in sorted(ident.pdp):
@@ -335,7 +344,7 @@ def _cgact(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _cgdcont(side: "ModuleSide", command: Command) -> None:
+def _cgdcont(side: Side, command: Command) -> None:
     values = _values(command)
     if command.form == "read":
         for cid, (pdp_type, apn) in sorted(side.identity.pdp.items()):
@@ -353,7 +362,7 @@ def _cgdcont(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _cgpaddr(side: "ModuleSide", command: Command) -> None:
+def _cgpaddr(side: Side, command: Command) -> None:
     ident = side.identity
     if command.form == "test":
         side.line("+CGPADDR: (%s)" % ",".join(str(c) for c in sorted(ident.pdp)))
@@ -368,7 +377,7 @@ def _cgpaddr(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-def _cclk(side: "ModuleSide", command: Command) -> None:
+def _cclk(side: Side, command: Command) -> None:
     """AT+CCLK? (27.007 8.15): the network's local time, "yy/MM/dd,hh:mm:ss+zz" (zz in quarter hours)."""
     if command.form == "test":
         return side.ok()
@@ -381,7 +390,7 @@ def _cclk(side: "ModuleSide", command: Command) -> None:
     side.ok()
 
 
-_HANDLERS: dict[str, Callable[["ModuleSide", Command], None]] = {
+_HANDLERS: dict[str, Callable[[Side, Command], None]] = {
     "": _at, "E": _echo, "CMEE": _cmee, "I": _identification, "CSQ": _csq, "CPIN": _cpin,
     **{name: _identification for name in _IDENTIFIERS}, "CGSN": _serial_number, "GSN": _serial_number,
     "CFUN": _cfun, "COPS": _cops, **{name: _registration for name in _REGISTRATION},

@@ -5,14 +5,12 @@ AT+MIPCALL=0,<cid>, the ICCID from AT+MCCID, APN and authentication with AT+CGDC
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional
 
-from bridge.at.frames import Frame, Info, parse_int
+from bridge.at.dialect import Dialect
+from bridge.at.frames import Final, Frame, Info, parse_int
 from bridge.roles.host_commands import Answer, Exchange
 from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
-
-if TYPE_CHECKING:
-    from bridge.onemo.host.side import OnemoHostSide
 
 MIPCALL = "+MIPCALL"
 MCCID = "+MCCID"
@@ -31,9 +29,13 @@ def _quoted(value: str) -> str:
 
 
 class HostBringUp:
-    def __init__(self, host: "OnemoHostSide") -> None:
-        self.host = host
-        spec = host.dialect.command("MIPCALL")
+    """Runs on the host side's command queue: `queue` takes an exchange, `span` says how long a
+    command line may take, `sync_kind` reads a final result, `answer` delivers the outcome."""
+
+    def __init__(self, dialect: Dialect, queue: Callable[[Exchange], None], span: Callable[[bytes], float],
+                 sync_kind: Callable[[Final], ErrorKind], answer: Callable[[int, ModuleAnswer], None]) -> None:
+        self._queue, self._span, self._sync_kind, self._answer = queue, span, sync_kind, answer
+        spec = dialect.command("MIPCALL")
         self.templates: dict[str, str] = dict(spec.raw.get("bring_up") or {}) if spec is not None else {}
 
     def run(self, token: int, call: ModuleCall) -> None:
@@ -74,10 +76,10 @@ class HostBringUp:
 
     def _ask(self, line: bytes, done: Callable[[Answer], None], wants: Callable[[Frame], bool] = lambda f: False,
              ends: Optional[Callable[[Info], bool]] = None) -> None:
-        exchange = Exchange(line, done, span=self.host._span(line), owner=self, wants=wants)
+        exchange = Exchange(line, done, span=self._span(line), owner=self, wants=wants)
         if ends is not None:
             exchange.ends, exchange.after_ok = ends, True
-        self.host._commands.add(exchange, self.host._now)
+        self._queue(exchange)
 
     def _link_up(self, token: int, line: bytes, cid: str) -> None:
         """Up already (4.17: then the module answers OK only, no +MIPCALL): its address; else
@@ -98,7 +100,7 @@ class HostBringUp:
     def _failed(self, answer: Answer) -> ModuleAnswer:
         if answer.final is None:
             return ModuleAnswer(False, error=ErrorKind.RESPONSE_TIMEOUT)
-        return ModuleAnswer(False, error=self.host._sync_kind(answer.final))
+        return ModuleAnswer(False, error=self._sync_kind(answer.final))
 
     def _plain(self, answer: Answer) -> ModuleAnswer:
         return ModuleAnswer(True) if answer.ok else self._failed(answer)
@@ -128,6 +130,3 @@ class HostBringUp:
         if not answer.ok or not iccid:
             return self._failed(answer) if not answer.ok else ModuleAnswer(False, error=ErrorKind.UNKNOWN)
         return ModuleAnswer(True, (iccid,))
-
-    def _answer(self, token: int, answer: ModuleAnswer) -> None:
-        self.host._module_answer(token, answer)

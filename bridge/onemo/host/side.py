@@ -369,7 +369,8 @@ class OnemoHostSide(HostPlumbing[_Job]):
         self._certs: set[str] = set()
         self._tail = b""
         self._stuck = Timer()  # a payload being read while no request's timer runs
-        self._bring_up = HostBringUp(self)
+        self._bring_up = HostBringUp(self.dialect, lambda exchange: self._commands.add(exchange, self._now),
+                                     self._span, self._sync_kind, self._module_answer)
         self._startup()
 
     # ---- the I/O loop's interface ------------------------------------------------------------

@@ -17,21 +17,25 @@ error answer.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Optional, Protocol
 
 from bridge.at.dialect import CommandSpec
 from bridge.at.frames import Command
 from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
+from bridge.onemo.module.reply import CommandReply
 from bridge.onemo.params import CommandError, parse_params
-
-if TYPE_CHECKING:
-    from bridge.onemo.module.side import OnemoModuleSide
+from bridge.roles.identity import Identity
 
 AUTOCONN_CID = 1  # the context a OneMO module connects by itself at power-on (MUECONFIG "autoconn" 1)
 
 
+class Side(CommandReply, Protocol):
+    identity: Identity
+    module_call: Optional[Callable[[ModuleCall, Callable[[ModuleAnswer], None]], None]]
+
+
 class BringUpCommands:
-    def __init__(self, side: "OnemoModuleSide") -> None:
+    def __init__(self, side: Side) -> None:
         self.side = side
         self.dns: dict[str, str] = {}  # MDNSCFG values, from the dialect file's defaults on first use
         self.auth: dict[int, tuple[str, str, str]] = {}  # AT+CGAUTH by cid: (protocol, user, password)

@@ -1,23 +1,32 @@
 """AT+MHTTPCFG (3.1): query and set the nine settings of created instances."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional, Protocol
 
 from bridge.at.dialect import CommandSpec, ParamSpec
 from bridge.at.frames import Command
 from bridge.model import ErrorKind
 from bridge.onemo.module.instance import Instance
+from bridge.onemo.module.reply import CommandReply
 from bridge.onemo.params import CommandError, bad, parse_params, with_limits
 from bridge.onemo.module.request import header_lines
-
-if TYPE_CHECKING:
-    from bridge.onemo.module.side import OnemoModuleSide
+from bridge.roles.identity import Identity
 
 PREFIX = "+MHTTPCFG"
 
 
+class Side(CommandReply, Protocol):
+    identity: Identity
+
+    def param_spec(self, command: str, name: str) -> Optional[ParamSpec]: ...
+
+    def instance(self, httpid: int) -> Instance: ...
+
+    def created(self) -> list[Instance]: ...
+
+
 class ConfigCommand:
-    def __init__(self, side: "OnemoModuleSide", spec: CommandSpec) -> None:
+    def __init__(self, side: Side, spec: CommandSpec) -> None:
         self.side = side
         self.spec = spec
         profile = side.profile

@@ -4,28 +4,57 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional, Protocol
 
-from bridge.at.dialect import CommandSpec
+from bridge.at.dialect import CommandSpec, ParamSpec
 from bridge.at.frames import Command
 from bridge.model import ByteRange, ErrorKind, Method, Request, TlsSettings
-from bridge.device.fs import PathEscapeError
-from bridge.onemo.module.instance import Instance, Pieces, Settings, parse_base
+from bridge.device.fs import ModuleFileSystem, PathEscapeError
+from bridge.onemo.module.instance import Instance, Pieces, Settings, build, parse_base, timeouts
+from bridge.onemo.module.reply import CommandReply
 from bridge.onemo.params import CommandError, bad, parse_params, present, with_limits
-from bridge.onemo.module.request import UploadStream, build, request_path, timeouts
+from bridge.onemo.module.request import UploadStream, request_path
 from bridge.onemo.module.sinks import CacheSink, DlfileSink, FileSink, FileWriter, HostSink
-from bridge.onemo.module.transfer import Sink, Transfer, urc
-
-if TYPE_CHECKING:
-    from bridge.onemo.module.side import OnemoModuleSide
+from bridge.onemo.module.tls import SslCommands
+from bridge.onemo.module.transfer import Io, Sink, Transfer, urc
 
 HTTP_FILE_DIR = "/etc/http_file/"  # where a relative <local_path> is stored (fn 26, 33)
 _RANGE = re.compile(r"bytes=\d*-\d*(,\s*\d*-\d*)*")
 _CHUNKED_METHODS = (Method.POST, Method.PUT)  # the methods whose body chunked mode streams
 
 
+class Side(CommandReply, Io, Protocol):
+    """The instances and downloads of the module side, its file system and SSL contexts, and what
+    its executor can carry (adapt_to_executor)."""
+
+    fs: ModuleFileSystem
+    ssl: SslCommands
+    instances: dict[int, Instance]
+    downloads: dict[int, Transfer]
+    packet_size: int
+    body_max: Optional[int]
+    streams_body: bool
+    local_files: bool
+
+    def param_spec(self, command: str, name: str) -> Optional[ParamSpec]: ...
+
+    def instance(self, httpid: int) -> Instance: ...
+
+    def created(self) -> list[Instance]: ...
+
+    def transfers(self) -> list[Transfer]: ...
+
+    def check_free(self) -> None: ...
+
+    def check_executor(self, request: Request) -> None: ...
+
+    def instance_tls(self, instance: Instance) -> Optional[TlsSettings]: ...
+
+    def executor_tls(self, tls: Optional[TlsSettings]) -> Optional[TlsSettings]: ...
+
+
 class HttpCommands:
-    def __init__(self, side: "OnemoModuleSide") -> None:
+    def __init__(self, side: Side) -> None:
         self.side = side
         self.profile = side.profile
         content = side.dialect.commands["MHTTPCONTENT"]
@@ -239,7 +268,7 @@ class HttpCommands:
         else:
             request.save_to = local
         self.side.check_executor(dataclasses.replace(request, body=[]) if chunked else request)
-        transfer = Transfer(self.side, instance.id, request, self._sink_maker(instance, local, writer), instance, upload)
+        transfer = Transfer(self.side, instance.id, request, self._sink_maker(instance, local, writer), upload)
         instance.transfer = transfer
         self.side.ok()
         if not held:

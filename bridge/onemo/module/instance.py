@@ -1,18 +1,16 @@
 """Per-instance state of the OneMO module side: the server an instance was created for, its
-MHTTPCFG settings, the request-specific header and content being collected, and the cache of
-cached mode."""
+MHTTPCFG settings, the request-specific header and content being collected, the cache of
+cached mode and the request in flight; and the bridge.model.Request an instance stands for."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 from urllib.parse import urlsplit
 
 from bridge.at.dialect import ParamSpec
-
-if TYPE_CHECKING:
-    from bridge.onemo.module.transfer import Transfer
-
-SCHEMES = ("http", "https")
+from bridge.model import Body, Method, Request, Timeouts, TlsSettings
+from bridge.onemo.module.request import SCHEMES, field_name, keep_alive, merged_headers
+from bridge.onemo.module.transfer import Transfer
 
 
 @dataclass(frozen=True)
@@ -108,7 +106,7 @@ class Instance:
     header: Pieces = field(default_factory=Pieces)  # MHTTPHEADER
     content: Pieces = field(default_factory=Pieces)  # MHTTPCONTENT
     cache: Cache = field(default_factory=Cache)
-    transfer: Optional["Transfer"] = None
+    transfer: Optional[Transfer] = None
 
     @property
     def busy(self) -> bool:
@@ -128,5 +126,23 @@ class Instance:
         self.content.clear()
 
 
-def field_name(line: bytes) -> bytes:
-    return line.split(b":", 1)[0].strip().lower()
+def timeouts(settings: Settings) -> Timeouts:
+    """MHTTPCFG "timeout": 0 means no limit."""
+    return Timeouts(
+        connect=settings.int("timeout", "conn_timeout") or None,
+        response=settings.int("timeout", "rsp_timeout") or None,
+        input=settings.int("timeout", "input_timeout") or None,
+    )
+
+
+def build(instance: Instance, method: Method, path: str, tls: Optional[TlsSettings], body: Optional[Body]) -> Request:
+    headers = merged_headers(instance.general, bytes(instance.header.data))
+    return Request(
+        method=method,
+        url=instance.base.url(path, tls is not None),
+        headers=headers,
+        body=body,
+        tls=tls,
+        timeouts=timeouts(instance.settings),
+        keep_alive=keep_alive(headers),
+    )

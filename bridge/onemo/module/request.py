@@ -1,5 +1,6 @@
-"""From an instance's state to a bridge.model.Request: URL, headers (general ones overridden by
-request-specific ones of the same name), TLS, timeouts, body; and where a redirect leads."""
+"""The parts of a OneMO request that do not depend on the instance it comes from: header
+fields (general ones overridden by request-specific ones of the same name), the path as typed or
+urlencoded, where a redirect leads, and the body stream of chunked mode."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,9 +9,9 @@ import string
 from typing import Iterator, Optional
 from urllib.parse import quote, urljoin, urlsplit
 
-from bridge.model import Body, Header, Method, Request, ResponseHead, Timeouts, TlsSettings
-from bridge.onemo.module.instance import SCHEMES, Instance, Settings, field_name
+from bridge.model import Header, Method, Request, ResponseHead, TlsSettings
 
+SCHEMES = ("http", "https")
 # The module frames the body itself: Content-Length, or Transfer-Encoding in chunked mode (3.1 note).
 _MODULE_FRAMING = {b"content-length", b"transfer-encoding"}
 # Left as they are by MHTTPCFG "urlencode" (3.1 and fn 25 list these, besides letters and digits).
@@ -19,6 +20,10 @@ _URLENCODE_SAFE = "-_.!~*'();/?:@&=+$,#"
 _AS_TYPED_SAFE = string.punctuation
 _REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
+
+
+def field_name(line: bytes) -> bytes:
+    return line.split(b":", 1)[0].strip().lower()
 
 
 def header_lines(data: bytes) -> list[bytes]:
@@ -45,28 +50,6 @@ def keep_alive(headers: list[Header]) -> bool:
 
 def request_path(path: bytes, urlencode: bool) -> str:
     return quote(path, safe=_URLENCODE_SAFE if urlencode else _AS_TYPED_SAFE)
-
-
-def timeouts(settings: Settings) -> Timeouts:
-    """MHTTPCFG "timeout": 0 means no limit."""
-    return Timeouts(
-        connect=settings.int("timeout", "conn_timeout") or None,
-        response=settings.int("timeout", "rsp_timeout") or None,
-        input=settings.int("timeout", "input_timeout") or None,
-    )
-
-
-def build(instance: Instance, method: Method, path: str, tls: Optional[TlsSettings], body: Optional[Body]) -> Request:
-    headers = merged_headers(instance.general, bytes(instance.header.data))
-    return Request(
-        method=method,
-        url=instance.base.url(path, tls is not None),
-        headers=headers,
-        body=body,
-        tls=tls,
-        timeouts=timeouts(instance.settings),
-        keep_alive=keep_alive(headers),
-    )
 
 
 def redirected(request: Request, head: ResponseHead) -> Optional[Request]:

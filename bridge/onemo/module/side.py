@@ -23,7 +23,8 @@ from typing import Callable, Optional
 from bridge.at.dialect import CommandSpec, Dialect, ParamSpec
 from bridge.at.frames import Command, FramingError
 from bridge.model import ErrorKind, Event, Failure, Request, TlsSettings, VerifyMode
-from bridge.roles.module import Identity, ModuleSide
+from bridge.roles.identity import Identity
+from bridge.roles.module import ModuleSide
 from bridge.device.fs import ModuleFileSystem
 from bridge.onemo.module.config import ConfigCommand
 from bridge.onemo.encoding import DecodeError, decode_input, line_charset
@@ -310,7 +311,7 @@ class OnemoModuleSide(ModuleSide):
     def finished(self, transfer: Transfer, ok: bool) -> None:
         if transfer.token is not None:
             self._transfers.pop(transfer.token, None)
-        instance = transfer.instance
+        instance = self.instances.get(transfer.httpid)
         if instance is not None and instance.transfer is transfer:
             instance.transfer = None
             if ok:

@@ -2,17 +2,15 @@
 certificates as files of the module file system, and the TlsSettings a context stands for."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from bridge.at.dialect import CommandSpec, Dialect
 from bridge.at.frames import Command
 from bridge.model import ErrorKind, TlsSettings, VerifyMode
 from bridge.device.fs import ModuleFileSystem, PathEscapeError
 from bridge.onemo.encoding import ESCAPED
+from bridge.onemo.module.reply import CommandReply
 from bridge.onemo.params import CommandError, bad, parse_params, present, with_limits
-
-if TYPE_CHECKING:
-    from bridge.onemo.module.side import OnemoModuleSide
 
 CERT_DIR = "/ssl/"
 # MSSLCFG "auth" <cert_verify> (enum cert_verify) in the request model's terms.
@@ -77,7 +75,7 @@ class SslContexts:
 class SslCommands:
     """AT+MSSLCFG and AT+MSSLCERTWR for one module side."""
 
-    def __init__(self, side: "OnemoModuleSide", fs: ModuleFileSystem) -> None:
+    def __init__(self, side: CommandReply, fs: ModuleFileSystem) -> None:
         self.side = side
         self.fs = fs
         self.contexts = SslContexts(side.dialect, frozenset(side.profile.get("ssl_settings") or ()))

@@ -6,7 +6,6 @@ from typing import Callable, Optional, Protocol
 
 from bridge.model import (BodyChunk, ErrorKind, Event, Failure, Progress, Request, ResponseEnd,
                      ResponseHead)
-from bridge.onemo.module.instance import Instance
 from bridge.onemo.module.request import MAX_REDIRECTS, UploadStream, redirected
 
 URC = "+MHTTPURC"
@@ -54,11 +53,10 @@ class Sink(Protocol):
 
 class Transfer:
     def __init__(self, io: Io, httpid: int, request: Request, make_sink: Callable[["Transfer"], Sink],
-                 instance: Optional[Instance] = None, upload: Optional[UploadStream] = None) -> None:
+                 upload: Optional[UploadStream] = None) -> None:
         self.io = io
         self.httpid = httpid
         self.request = request
-        self.instance = instance
         self.upload = upload
         self.token: Optional[int] = None
         self.over = False
