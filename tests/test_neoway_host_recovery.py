@@ -12,7 +12,7 @@ import pytest
 
 from bridge.at.dialect import load
 from bridge.model import ErrorKind, Failure, Method, Request, ResponseEnd, Timeouts
-from bridge.neoway.host.scripts import WAIT_MARGIN
+from bridge.neoway.host.context import WAIT_MARGIN
 from bridge.neoway.host.side import NeowayHostSide
 from support.hostside import body, events_of, feed, lines
 from test_neoway_host_side import (CLOSED, CLOSES, ERROR, OK, STARTUP, FakeModule, http_response, piece,

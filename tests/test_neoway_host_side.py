@@ -20,7 +20,7 @@ from bridge.at import CommandFramer
 from bridge.model import (BodyChunk, ByteRange, Connected, ErrorKind, Failure, Method, Progress, Request, ResponseEnd,
                           ResponseHead, Timeouts, TlsSettings, VerifyMode)
 from bridge.roles.host_commands import SETTLE
-from bridge.neoway.host.scripts import COMMAND_TIMEOUT, WAIT_MARGIN
+from bridge.neoway.host.context import COMMAND_TIMEOUT, WAIT_MARGIN
 from bridge.neoway.host.side import NeowayHostSide
 from support.hostside import body, cuts_for, events_of, feed, kinds, lines
 

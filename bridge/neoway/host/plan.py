@@ -168,7 +168,7 @@ def method_of(request: Request) -> str:
     return (value.value if isinstance(value, Method) else str(value)).upper()
 
 
-def plan_action(request: Request, target: Target, limits: Limits) -> Action:
+def action_for(request: Request, target: Target, limits: Limits) -> Action:
     """The AT+HTTPACTION that carries `request`; raises Fail."""
     method = method_of(request)
     headers = custom_headers(request, target)
@@ -273,14 +273,16 @@ def raw_request(method: str, target: Target, headers: list[Header], body: Option
 
 
 @dataclass(frozen=True)
-class FilePlan:
+class Download:
+    """AT+FILEHTTPACTION=<GET>,<offset>,<size>,<file>: a request saved to a module file."""
+
     offset: int
     size: int  # <size> asked for
     known: bool  # the caller gave the size (a closed byte range)
     name: str  # the module file
 
 
-def plan_file(request: Request, target: Target, limits: Limits) -> FilePlan:
+def download_for(request: Request, target: Target, limits: Limits) -> Download:
     """AT+FILEHTTPACTION=<GET>,<offset>,<size>,<file> for a download to a module file.
 
     Without a closed byte range the size asked for is the most the command takes; a resource
@@ -294,8 +296,8 @@ def plan_file(request: Request, target: Target, limits: Limits) -> FilePlan:
     span = request.byte_range
     offset = span.start if span is not None else 0
     if span is None or span.end is None:
-        return FilePlan(offset, limits.file_max, False, request.save_to)
+        return Download(offset, limits.file_max, False, request.save_to)
     size = span.end - span.start + 1
     if offset < 0 or not 1 <= size <= limits.file_max:
         raise Fail(ErrorKind.INVALID_PARAMETER, f"a range of {size} bytes; AT+FILEHTTPACTION takes 1..{limits.file_max}")
-    return FilePlan(offset, size, True, request.save_to)
+    return Download(offset, size, True, request.save_to)
