@@ -2,63 +2,7 @@
 
 Commands are checked against dialects/neoway.yaml and become requests for the executor; the
 request's events become +HTTPRECV output and the other reports (see jobs.py and files.py).
-Errors are printed with the tokens of the YAML's errors.report table (reports.py).
-
-Behaviour the manual leaves open, as decided here:
-
-- The data link starts down, as on a fresh N58 (`link_up=True`: up from power-on): AT+XIIC=1
-  (N58) or AT$MYNETACT=0,1 (N720) brings it up; AT+XIIC=0 or AT+CGATT=0 takes it down.  The
-  bring-up commands of chapters 4 and 6 (XIIC, CCID, NETAPN, XGAUTH, DNSSERVER): bringup.py.  HTTPSETUP without it: ERROR; HTTPACTION: "+HTTPACTION: SOCKET ID OPEN FAILED";
-  FILEHTTPACTION: +CME ERROR: 1001; HTTPGET: ERROR.
-- HTTPSETUP resolves, connects and (HTTPS) handshakes for real, sending nothing (probe.py): OK,
-  or ERROR when any of it fails.  A second HTTPSETUP while the link is up: ERROR.
-- HTTPACTION sends on the connection HTTPSETUP opened (or connects again); OK is given once the
-  request has gone out (RequestSent; from an executor that cannot tell, with the response head),
-  as the manual's transcripts show, and the commands after it are served while the response is
-  awaited; in place of OK "+HTTPACTION: SOCKET ID OPEN FAILED" (no socket),
-  "+HTTPSEND: ERROR" (send failed) or "+HTTPACTION: OPERATION EXPIRED" (data after '>' late);
-  HTTPSACTION answers ERROR for all three.  A response timeout, a close mid-body or a broken
-  response: OK, what arrived, then +HTTPCLOSED (+HTTPSCLOSED).
-- Without keepalive the link closes after each response ("+HTTPCLOSED: HTTP Link Closed") and
-  the next HTTPACTION needs HTTPSETUP again; with keepalive=1 it stays up until the server
-  closes it or AT+HTTPCLOSE.
-- A command that has not been answered yet (HTTPSETUP, HTTPACTION, HTTPCLOSE while a response
-  streams) holds the commands after it until it is, as a module's UART buffer does.
-- HTTPACTION=2 without <type>: 0 (x-www-form-urlencoded).  Raw requests (mode 99): rawrequest.py.
-- HTTPGET downloads to DOWNLOAD_FILES[secure]; <type> 1 (zip) is unsupported: the download runs,
-  then "+HTTPGETRPT: 21" (decompression failed).  One report per command: the last stage
-  reached (10, 30, or the failure 11[,<status>] / 21 / 31).  HTTPGETSTAT? is 0 while running.
-- FILEHTTPACTION needs the data link (else +CME ERROR: 1001) and the HTTP link (else ERROR);
-  parameter errors are +CME ERROR: 53.  GET writes the range to the optional 4th parameter's
-  file or FILE_GET_DEFAULT, overwriting it.  POST sends the first <length> bytes of the file.
-  Each transfer uses its own connection and leaves the link as it was.
-- In recvmode 0 the response is unframed bytes: while one streams, commands are held (as while
-  a command is unanswered) and bytes from elsewhere (:meth:`write`: in a bridge, the answers of
-  forwarded commands and the module's unrelated URCs) wait until it has ended, so that they
-  cannot land inside the body.  In recvmode 1 they go out between two pieces.
-- AT+CDNSGIP="<name>" (N58 firmware's DNS query, outside chapter 9): OK, then +CDNSGIP from the
-  executor's hosts map, at once (dns.py); 0,3 without the data link, 0,8 for a name it lacks.
-
-In a bridge (:attr:`forward` set: the executor is another dialect's module, with a file system
-of its own):
-
-- HTTPSETUP's connect-only request is answered by the host side of the module behind; a OneMO
-  module connects with each request, so it says Connected at once and a connect fault shows at
-  HTTPACTION ("+HTTPACTION: SOCKET ID OPEN FAILED"; HTTPSACTION: ERROR).
-
-- HTTPSCFG's certificate and key files are read from this side's file system and handed on as
-  PEM (a DER certificate is converted); HTTPSSETUP answers ERROR when a file it needs cannot be
-  read, as the emulator does.  With authmode 0 no CA goes along.
-- HTTPGET streams the body through the bridge into DOWNLOAD_FILES[secure] of this side's file
-  system, so that the MD5 check reads the bytes that really arrived.
-- FILEHTTPACTION GET saves into the other module's file system (its download-to-file command);
-  POST reads the file from this side's.
-- With keepalive 1, HTTPACTION's requests say "Connection: keep-alive": a module keeps its
-  connection only when the request asks for it.
-- AT+CGATT=<state> goes to the module as a query: the data link follows what it accepted.
-- AT+XIIC, AT+CCID, AT+NETAPN, AT+XGAUTH become the model's bring-up operations (ModuleOp),
-  carried out by the module behind with its own commands (bringup.py).
-- AT+CDNSGIP (the N58's DNS query) is answered ERROR: the module behind is not asked.
+What it decides where the manual leaves room, alone and in a bridge: docs/design.md.
 """
 from __future__ import annotations
 

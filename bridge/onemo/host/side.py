@@ -1,25 +1,7 @@
-"""The OneMO host side (client role), sans-I/O: requests of the shared model become OneMO
-commands, and the module's answers and URCs become the model's events.
-
-Bytes from the module go in with :meth:`OnemoHostSide.receive_data`, bytes for the module come
-out of :meth:`OnemoHostSide.data_to_send`, time goes in with :meth:`OnemoHostSide.on_time`.
-Nothing here reads a port or a clock and nothing sleeps.  Public calls that carry no `now`
-(:meth:`~OnemoHostSide.submit`, :meth:`~OnemoHostSide.passthrough`, ...) start their timers at
-the next call that does; :meth:`~OnemoHostSide.next_deadline` says "at once" until then.
-
-One command is outstanding at a time (:class:`~bridge.roles.host_commands.Commands`, shared with the
-Neoway host side, as is the plumbing of :class:`~bridge.roles.host.HostPlumbing`).  Each request
-runs as a script (a generator) that yields the commands it needs, in order, and waits for URCs
-where the protocol says so; the URCs of its instance are turned into events by
-:class:`_Reception`.  What the manual states as tables (method codes, error codes, ranges,
-data-mode sizes) is read from dialects/onemo.yaml.  The module is never trusted: what does not
-add up fails the request with a :class:`~bridge.model.Failure`, never an exception; a module that
-stops answering times out.
-
-An instance whose request ended well is kept for the next request to the same server with the same
-TLS settings (only changed MHTTPCFG settings are sent); a failed one is stopped and deleted.  A
-length-framed payload that stops short is given up on the response deadline
-(ResponseFramer.abandon_payload), and frames that cannot be used are logged and dropped.
+"""The OneMO host side (client role), sans-I/O: requests of the shared model become OneMO commands,
+and the module's answers and URCs become the model's events.  Bytes go in with receive_data and
+out with data_to_send, time with on_time; each request runs as a script of commands, one command
+outstanding at a time.  Tables come from dialects/onemo.yaml; decisions: docs/design.md.
 """
 from __future__ import annotations
 

@@ -1,18 +1,8 @@
 """The OneMO module side (server role): AT+MHTTP* commands in, requests out, +MHTTPURC back.
 
-Commands are checked against dialects/onemo.yaml before anything happens; a refusal is answered
-with the code the dialect reports for its ErrorKind.  Nothing raises out of this class: a bug
-in a handler is answered with the "unknown error" code and the side keeps serving.
-
-In a bridge the executor is the host side of another dialect, which may not do everything the
-network executor does; :meth:`OnemoModuleSide.adapt_to_executor` reads what it declares.  Behind
-a Neoway module: a second request while one runs is refused with 653; content is collected up
-to the 2048 bytes AT+HTTPACTION carries (then 23) and chunked-mode content is held until
-<eof> 0; a request the module cannot carry is refused before OK; downloads to files are written
-into this side's file system from the body; certificates and keys written with AT+MSSLCERTWR /
-AT+MSSLKEYWR go to the executor as PEM text in TlsSettings.ca/client_cert/client_key (its host side
-writes them to its module's file system); an executor that cannot use them refuses the request
-before OK -- a request is never sent unverified instead.
+Commands are checked against dialects/onemo.yaml before anything happens; nothing raises out of
+this class.  In a bridge, adapt_to_executor reads what the executor behind can do; what is
+refused then, and why: docs/design.md.
 """
 from __future__ import annotations
 
