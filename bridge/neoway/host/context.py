@@ -13,7 +13,7 @@ from bridge.at.frames import Info
 from bridge.model import Request
 from bridge.roles.host_commands import Answer, never
 from bridge.neoway.host.errors import ErrorTable
-from bridge.neoway.host.plan import Family, Limits
+from bridge.neoway.host.tables import Family, Limits
 
 COMMAND_TIMEOUT = 10.0  # commands the YAML gives no timeout (ATE0, AT+XIIC?, pass-through)
 COMMAND_FLOOR = 2.0  # the least any command gets: the YAML's 300 ms is the module's, not the UART's and host's

@@ -1,109 +1,31 @@
 """What a request of the shared model asks of a Neoway module: the target as HTTPPARA values, which
 AT+HTTPACTION mode carries it (with the raw request built by h11 for mode 99), or which
-AT+FILEHTTPACTION downloads it to a module file.  The tables (mode and type codes, lengths,
-timeouts) come from dialects/neoway.yaml through :class:`Limits`.
+AT+FILEHTTPACTION downloads it to a module file.  Nothing here talks to a module; a request that
+cannot be carried raises :class:`~bridge.neoway.host.errors.Fail` before any command is sent.
 
-Mode choice: GET and HEAD without headers or body go as modes 0 and 1, a GET of a closed byte
-range as "0,<offset>,<size>"; a POST whose body is bytes (not a stream) of 1..2048 and whose only header is
+Mode choice (codes and limits from :class:`~bridge.neoway.host.tables.Limits`): GET and HEAD
+without headers or body go as modes 0 and 1, a GET of a closed byte range as
+"0,<offset>,<size>"; a POST whose body is bytes (not a stream) of 1..2048 and whose only header is
 a Content-Type the YAML's post types name goes as mode 2; everything else (PUT, DELETE, custom
 headers, credentials, open ranges, streamed bodies) goes as a raw request in mode 99, at most 2048
-bytes with its head.  A streamed body is collected first and framed chunked in the raw request.  Nothing here talks to a module; a request that cannot be carried raises
-:class:`~bridge.neoway.host.errors.Fail` before any command is sent.
+bytes with its head.  A streamed body is collected first and framed chunked.
 """
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import dataclass
 from typing import Iterable, Optional, Union
 
 import h11
 
 from bridge import http as hosttarget
-from bridge.at.dialect import Dialect
 from bridge.model import ErrorKind, Header, Method, Request
 from bridge.neoway.host.errors import Fail
+from bridge.neoway.host.tables import Family, Limits
 
 CRLF = b"\r\n"
 _FRAMING = ("content-length", "transfer-encoding")  # the request's framing is ours (or the module's)
 _BODY_METHODS = ("POST", "PUT")  # these say Content-Length: 0 when they have no body
-
-
-# ---- the YAML's tables ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Family:
-    """The HTTP or the HTTPS command family: AT+HTTPPARA or AT+HTTPSPARA, +HTTPRECV or +HTTPSRECV."""
-
-    secure: bool
-
-    @property
-    def tag(self) -> str:
-        return "HTTPS" if self.secure else "HTTP"
-
-    def command(self, verb: str) -> str:
-        return self.tag + verb  # PARA, SETUP, ACTION, CLOSE
-
-    @property
-    def file_action(self) -> str:
-        return f"FILE{self.tag}ACTION"
-
-    def urc(self, verb: str) -> str:
-        return f"+{self.tag}{verb}"  # RECV, CLOSED, CLOSE
-
-
-FAMILIES = (Family(False), Family(True))
-
-
-@dataclass(frozen=True)
-class Limits:
-    action_modes: dict[str, str]  # "GET" / "HEAD" / "POST" / "OPEN_MODE" -> <mode>
-    post_types: dict[str, str]  # MIME type (lower case) -> <type>
-    data_max: int  # bytes after '>' of AT+HTTPACTION (POST body or raw request)
-    url_max: dict[bool, int]  # per family
-    file_max: int  # <size> of AT+FILEHTTPACTION
-    file_get: str  # <mode> GET of AT+FILEHTTPACTION
-    timeouts: dict[str, float]  # command name -> seconds
-    ssl_versions: dict[str, str]  # "tls1.2" -> <sslversion>
-    cfg_types: frozenset[str]  # <type> of AT+HTTPSCFG
-    file_write: bool = False  # the YAML declares AT+FSWF: a certificate given as PEM can be written to the module
-
-    @classmethod
-    def read(cls, dialect: Dialect) -> "Limits":
-        enums, commands = dialect.enums, dialect.commands
-        for family in FAMILIES:
-            for verb in ("PARA", "SETUP", "ACTION", "CLOSE"):
-                assert family.command(verb) in commands, f"neoway.yaml declares no {family.command(verb)}"
-            for verb in ("RECV", "CLOSED", "CLOSE"):
-                assert family.urc(verb) in dialect.frames, f"neoway.yaml declares no {family.urc(verb)}"
-        rule = commands["HTTPACTION"].forms["set"].data_mode
-        file_size = commands["FILEHTTPACTION"].forms["set"].params[2]
-        return cls(
-            action_modes={_first_word(text): code for code, text in enums["action_mode"].items()},
-            post_types={text.lower(): code for code, text in enums["post_type"].items()},
-            data_max=rule.max_len if rule else 2048,
-            url_max={f.secure: commands[f.command("PARA")].forms["set"].params[1].max_len or 2048 for f in FAMILIES},
-            file_max=file_size.range[1] if file_size.range else 524288,
-            file_get=next(code for code, text in enums["file_mode"].items() if _first_word(text) == "GET"),
-            timeouts={name: float(spec.timeout) for name, spec in commands.items() if spec.timeout},
-            ssl_versions={_version_key(text): code for code, text in enums["sslversion"].items()},
-            cfg_types=frozenset(enums["https_cfg_type"]),
-            file_write="FSWF" in commands,
-        )
-
-
-def _first_word(text: str) -> str:
-    return re.split(r"[\s:(]", text.strip(), maxsplit=1)[0].upper()
-
-
-def _version_key(text: str) -> str:
-    return text.replace(" ", "").replace("v", "").replace("V", "").lower()
-
-
-def version_code(limits: Limits, version: str) -> Optional[str]:
-    """The <sslversion> of "TLSv1.2" (or "TLS1.2"), None if the module has none."""
-    return limits.ssl_versions.get(_version_key(version))
 
 
 # ---- command lines -------------------------------------------------------------------------
@@ -286,7 +208,7 @@ def download_for(request: Request, target: Target, limits: Limits) -> Download:
     """AT+FILEHTTPACTION=<GET>,<offset>,<size>,<file> for a download to a module file.
 
     Without a closed byte range the size asked for is the most the command takes; a resource
-    that fills it may be longer (see the host side's docstring)."""
+    that fills it may be longer (docs/design.md, "Neoway host side")."""
     if method_of(request) != "GET" or request.body is not None or custom_headers(request, target):
         raise Fail(ErrorKind.UNSUPPORTED, "AT+FILEHTTPACTION sends a plain GET: no other method, header or body")
     if request.append:

@@ -14,8 +14,9 @@ from bridge.roles.host_commands import Answer, Exchange, Timer
 from bridge.neoway.host import scripts
 from bridge.neoway.host.context import CONNECTED, Cmd, Link, Spans
 from bridge.neoway.host.errors import ErrorTable, Fail
-from bridge.neoway.host.plan import Action, Download, Family, Limits, Target, action_for, download_for, method_of, target_of
+from bridge.neoway.host.plan import Action, Download, Target, action_for, download_for, method_of, target_of
 from bridge.neoway.host.reception import Reception
+from bridge.neoway.host.tables import Family, Limits
 from bridge.neoway.host.tls import tls_options
 
 

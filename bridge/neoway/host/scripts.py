@@ -30,7 +30,8 @@ from bridge.roles.host_commands import Answer
 from bridge.neoway.host import tls as tls_setup
 from bridge.neoway.host.context import CONNECTED, WAIT, Cmd, Context, Op, Script
 from bridge.neoway.host.errors import Fail
-from bridge.neoway.host.plan import FAMILIES, Action, Bare, Download, Family, Target, at
+from bridge.neoway.host.plan import Action, Bare, Download, Target, at
+from bridge.neoway.host.tables import FAMILIES, Family
 
 SETUP_FAIL = "+HTTPSETUP: FAIL"  # errors.sync: the kind of a failed HTTPSETUP, whatever it prints
 SOCKET_FAILED = "+HTTPACTION: SOCKET ID OPEN FAILED"  # errors.async: no socket (a kept link went down)

@@ -20,8 +20,9 @@ from bridge.roles.host_commands import Answer, Exchange, Timer
 from bridge.neoway.host.errors import Fail
 from bridge.at.encode import frame_bytes
 from bridge.neoway.host.context import COMMAND_FLOOR, Cmd
-from bridge.neoway.host.plan import FAMILIES, Download, Family, action_for, download_for, target_of
+from bridge.neoway.host.plan import Download, action_for, download_for, target_of
 from bridge.neoway.host.run import Job, RequestRunner
+from bridge.neoway.host.tables import FAMILIES, Family
 from bridge.neoway.host.tls import tls_options
 
 DIALECT = "neoway"
@@ -47,7 +48,8 @@ class NeowayHostSide(RequestRunner):
 
     Start-up (ATE0, AT+CMEE=1, HTTPCLOSE/HTTPSCLOSE, the data link, recvmode 1) is queued at construction;
     :attr:`ready` is None until it has run, then True (or False when the module did not answer
-    ATE0).  Requests wait for it, then run one at a time.
+    ATE0).  Requests wait for it, then run one at a time in the base class,
+    :class:`~bridge.neoway.host.run.RequestRunner`; this class routes the module's output to them.
     """
 
     def __init__(self, dialect: Optional[Dialect] = None, model: Optional[str] = None, *,

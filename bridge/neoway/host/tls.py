@@ -11,7 +11,8 @@ from bridge.model import ErrorKind, TlsSettings, VerifyMode
 from bridge.roles.host_commands import Answer
 from bridge.neoway.host.context import Cmd, Context, Op
 from bridge.neoway.host.errors import Fail
-from bridge.neoway.host.plan import Limits, at, version_code
+from bridge.neoway.host.plan import at
+from bridge.neoway.host.tables import Limits, version_code
 
 AUTHMODE = {VerifyMode.NONE: 0, VerifyMode.SERVER: 1, VerifyMode.MUTUAL: 2}  # enum authmode
 FSWF_WAIT_MS = 10000  # AT+FSWF <time>: how long the module waits for the data after the prompt
