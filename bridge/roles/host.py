@@ -6,6 +6,7 @@ forward their answers and unsolicited lines as raw bytes.
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from collections import deque
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from bridge.at.encode import final_bytes, frame_bytes
 from bridge.roles.host_commands import Answer, Commands, Exchange
 from bridge.model import ErrorKind, Event, Failure, ModuleAnswer, ModuleCall, Request
 
+log = logging.getLogger(__name__)
 _PREFIX = re.compile(rb"^\s*AT([+$^#%*][A-Za-z0-9_]+)", re.I)
 
 
@@ -77,6 +79,7 @@ class HostPlumbing(Generic[JobT]):
         self._unsolicited: list[bytes] = []
         self._module_answers: list[tuple[int, ModuleAnswer]] = []
         self._now: Optional[float] = None
+        self._left_unframed = 0  # framer.buffered when the last framing stopped
 
     def _span(self, line: bytes) -> float:
         """How long the module may take to answer the command `line`."""
@@ -121,11 +124,20 @@ class HostPlumbing(Generic[JobT]):
 
     def _frame(self, data: bytes) -> None:
         """Frame the module's bytes and dispatch each whole frame."""
+        if self.framer.buffered != self._left_unframed:  # bytes dropped by a payload abandoned
+            self._commands.forget_fence()
+        if data:
+            self._commands.heard(self._now)
         self.framer.receive_data(data)
         while True:
+            buffered = self.framer.buffered
             frame = self.framer.next_frame()
             if frame is NEED_DATA:
+                self._left_unframed = self.framer.buffered
                 return
+            if self._commands.predates(frame, buffered - self.framer.buffered):  # type: ignore[arg-type]
+                log.info("dropped %r: its line began before the command it would answer was written", frame)
+                continue
             self._dispatch(frame)  # type: ignore[arg-type]
 
     def _to_commands(self, frame: Frame) -> bool:

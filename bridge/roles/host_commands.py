@@ -9,6 +9,12 @@ that was such a line, the queue holds for SETTLE seconds (longer while stray fin
 and drops what arrives, so that a late OK is not taken for the next command's.  A "patient"
 exchange (AT+HTTPCLOSE while a response may still stream: the module answers it only afterwards)
 restarts its timer whenever the module is busy.
+
+A module writes a line at once, and every answer begins with CR LF.  So a line the module had
+begun, and left unended for SETTLE seconds, before the command was written (a fragment of earlier
+output from a module that reset or misbehaved, which the CR of the answer's own CR LF ends) is
+not part of that command's answer: if it frames as a final result or an unknown line,
+:meth:`Commands.predates` tells the owner to drop it (a URC in it is still a URC).
 """
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
-from bridge.at.frames import Final, Frame, Info
+from bridge.at.frames import Final, Frame, Info, Line
 from bridge.at import ResponseFramer
 
 SETTLE = 1.0  # seconds late answers are dropped after a timeout (or an answer by line)
@@ -100,6 +106,11 @@ class Commands:
         self.current: Optional[Exchange] = None
         self.out = bytearray()
         self.hold = Timer()
+        self._heard: Optional[float] = None  # when the module's last bytes arrived
+        # Bytes buffered ahead of a stale line the module had begun when the current command
+        # was written (None: no such line): the frame that takes more than these is that line's.
+        self._before_open_line: Optional[int] = None
+        self._fence_unarmed = False  # a command was written without a clock: look at the next
 
     @property
     def idle(self) -> bool:
@@ -127,6 +138,27 @@ class Commands:
             current.frames.append(frame)
             return True
         return False
+
+    def heard(self, now: Optional[float]) -> None:
+        """The module's bytes arrived at `now`."""
+        if now is not None:
+            self._heard = now
+
+    def forget_fence(self) -> None:
+        """The framer skipped bytes by itself (a payload abandoned): the count is off, drop it."""
+        self._before_open_line = None
+
+    def predates(self, frame: Frame, consumed: int) -> bool:
+        """Whether `frame`, which took `consumed` bytes of the framer's buffer, is a final result
+        or an unknown line in a line begun before the current command was written: not part of
+        its answer, to be dropped."""
+        if self._before_open_line is None:
+            return False
+        self._before_open_line -= consumed
+        if self._before_open_line >= 0:  # a frame ahead of that line
+            return False
+        self._before_open_line = None
+        return isinstance(frame, (Final, Line))
 
     def on_prompt(self, now: Optional[float]) -> bool:
         current = self.current
@@ -168,6 +200,9 @@ class Commands:
         self._finish(Answer(current.ok, None, current.frames), now)
 
     def arm(self, now: float) -> None:
+        if self._fence_unarmed:  # no bytes have arrived since the write: the buffer is as it was
+            self._fence_unarmed = False
+            self._fence(now)
         self.hold.arm(now)
         if self.current is not None:
             self.current.timer.arm(now)
@@ -185,8 +220,19 @@ class Commands:
         # module's framer, README): data that starts with LF needs the line ended by CR LF.
         starts_with_lf = bool(current.data) and current.data[0] == 0x0A  # type: ignore[index]
         self.out += current.line + (b"\r\n" if starts_with_lf else b"\r")
+        self._before_open_line = None
+        self._fence_unarmed = now is None
+        if now is not None:
+            self._fence(now)
         self.framer.prompts = current.data is not None
         current.timer.start(current.span, now)
+
+    def _fence(self, now: float) -> None:
+        """A command was written at `now`: note a stale line left open before it."""
+        open_line = self.framer.open_line
+        stale = self._heard is None or now - self._heard >= SETTLE
+        if open_line and stale:
+            self._before_open_line = self.framer.buffered - open_line
 
     def _finish(self, answer: Answer, now: Optional[float]) -> None:
         current, self.current = self.current, None
