@@ -116,10 +116,12 @@ class Exchange(Job):
     def _ended(self, now: float) -> None:
         self._answer(now)
         self.side.emit(self.writer.end())
-        if self.request.keep_alive:  # a ConnectionClosed may follow, or nothing: over now
-            self.lingers = self.channel.settings.keepalive
-            self._finish(now, closed=not self.channel.settings.keepalive)
-        # else the executor closes the connection and says so next
+        # Over now.  A kept-alive link stays up (a ConnectionClosed may follow, or nothing); any
+        # other closes with its response, as the manual's transcripts show ("The server
+        # disconnects with the module after it finishes responding"), whether or not the
+        # executor says so next -- a ConnectionClosed after this finds no job.
+        self.lingers = self.request.keep_alive and self.channel.settings.keepalive
+        self._finish(now, closed=not self.lingers)
 
     def _closed(self, now: float) -> None:
         if self.lingers:  # the server closed a kept-alive link after its response

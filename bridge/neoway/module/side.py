@@ -16,7 +16,7 @@ from typing import Callable, Optional, Union
 from bridge.roles.basics import MODEL_IDENTIFICATION
 from bridge.at.dialect import CommandSpec, Dialect
 from bridge.at.frames import Command, FramingError
-from bridge.model import ByteRange, ErrorKind, Event, Method, Request, Timeouts, TlsSettings, VerifyMode
+from bridge.model import ByteRange, ErrorKind, Event, Failure, Method, Request, Timeouts, TlsSettings, VerifyMode
 from bridge.roles.module import Identity, ModuleSide
 from bridge.device.fs import ModuleFileSystem, PathEscapeError
 from bridge.neoway.module.channel import Channel, Settings, TlsConfig
@@ -64,6 +64,9 @@ class NeowayModuleSide(ModuleSide):
         self.setup_timeout = self._timeout("HTTPSETUP")      # connect + handshake
         self.response_timeout = self._timeout("HTTPACTION")  # silence from the server
         self.input_timeout = self._timeout("HTTPACTION")     # data after '>'
+        # The longest a request's executor may stay silent: connect, then silence from the server
+        # (the executor's own bounds, from the same timeouts); past it the module side ends it.
+        self.silence_bound = self.setup_timeout + self.response_timeout
         self._routes = self._build_routes()
         self._jobs: dict[int, Job] = {}
         self._busy = False
@@ -97,6 +100,8 @@ class NeowayModuleSide(ModuleSide):
             return
         try:
             job.on_event(event, now)
+            if self._jobs.get(token) is job and self._holds_commands(job):
+                self._watch(job, now)
         except Exception:  # a bug must not stop the module: report the link as gone
             log.exception("neoway: event %r of request %d", event, token)
             job.lingers = False
@@ -159,6 +164,7 @@ class NeowayModuleSide(ModuleSide):
                 self._framing_error(frame, now)
 
     def job_done(self, job: Job, now: float) -> None:
+        self.cancel_timer(f"silence {job.token}")
         if not job.lingers:
             self._jobs.pop(job.token, None)
         channel = job.channel
@@ -297,7 +303,7 @@ class NeowayModuleSide(ModuleSide):
             except (OSError, ValueError):
                 self.fail(ErrorKind.TLS_FAILED)
                 return
-        self._run(Probe(self, channel), probe_request(url, self._tls(channel), self.setup_timeout))
+        self._run(Probe(self, channel), probe_request(url, self._tls(channel), self.setup_timeout), now)
         self._busy = True
 
     def _link_refusal(self, channel: Channel, url: Optional[str]) -> Optional[ErrorKind]:
@@ -326,7 +332,7 @@ class NeowayModuleSide(ModuleSide):
             return
         self._busy = True
         if plan.data_length is None:
-            self._exchange(channel, self._action_request(channel, plan, b""))
+            self._exchange(channel, self._action_request(channel, plan, b""), now)
             return
         on_data = functools.partial(self._action_data, channel, plan)
         self.prompt_for_data(plan.data_length, on_data, now, self.input_timeout, plan.data_length)
@@ -342,7 +348,7 @@ class NeowayModuleSide(ModuleSide):
             self.fail(ErrorKind.INVALID_PARAMETER)
             self.answered(now)
             return
-        self._exchange(channel, request)
+        self._exchange(channel, request, now)
 
     def _action_request(self, channel: Channel, plan: ActionPlan, data: bytes) -> Request:
         if plan.raw:
@@ -358,11 +364,11 @@ class NeowayModuleSide(ModuleSide):
         body = data if plan.method is Method.POST else None
         return self._request(channel, plan.method, headers, body, byte_range=plan.byte_range)
 
-    def _exchange(self, channel: Channel, request: Request) -> None:
+    def _exchange(self, channel: Channel, request: Request, now: float) -> None:
         prefix = self.reports.name("+HTTPRECV", channel.secure)
         writer = RecvWriter(prefix, channel.settings.recvmode, request.method.value, self.piece_max)
         request.report_sent = True  # OK once it has gone out: other commands are served meanwhile
-        channel.job = self._run(Exchange(self, channel, request, writer), request)
+        channel.job = self._run(Exchange(self, channel, request, writer), request, now)
 
     def _request(self, channel: Channel, method: Method, headers: Optional[list[tuple[str, str]]] = None,
                  body: Optional[bytes] = None, byte_range: Optional[ByteRange] = None,
@@ -382,6 +388,7 @@ class NeowayModuleSide(ModuleSide):
         if channel.job is not None:  # a response is still arriving: answer when it has
             channel.close_waiting = True
             self._busy = True
+            self._watch(channel.job, now)
             return
         self._answer_close(channel)
 
@@ -411,7 +418,7 @@ class NeowayModuleSide(ModuleSide):
         else:
             request = self._request(channel, Method.GET, save_to=path)
         download = Download(self, channel, path, decompress or "0", md5, stream=self.bridged)
-        channel.download = self._run(download, request)
+        channel.download = self._run(download, request, now)
         channel.get_state = ("0", None)
         self.ok()
 
@@ -491,7 +498,7 @@ class NeowayModuleSide(ModuleSide):
             self.fail_token(self.reports.cme(refusal))
             return
         request = self._file_request(channel, plan, path)
-        channel.job = self._run(FileTransfer(self, channel, plan.mode, plan.length), request)
+        channel.job = self._run(FileTransfer(self, channel, plan.mode, plan.length), request, now)
         self.ok()
 
     def _file_refusal(self, channel: Channel, plan: FilePlan, path: str) -> Optional[ErrorKind]:
@@ -570,11 +577,39 @@ class NeowayModuleSide(ModuleSide):
 
     # ---- helpers ----------------------------------------------------------------------------------
 
-    def _run(self, job: Job, request: Request) -> Job:
+    def _run(self, job: Job, request: Request, now: float) -> Job:
         for token, old in list(self._jobs.items()):  # a kept-alive exchange's link is superseded
             if old.lingers and old.channel is job.channel:
                 del self._jobs[token]
         job.token = self.start(request)
         self._jobs[job.token] = job
+        if self._holds_commands(job):
+            self._watch(job, now)
         return job
+
+    @staticmethod
+    def _holds_commands(job: Job) -> bool:
+        """Whether the firmware's commands may wait on `job`: HTTPSETUP's and HTTPACTION's (its
+        OK, a recvmode-0 response), and any with an HTTPCLOSE waiting on it.  A file transfer
+        or download alone holds nothing, and may upload or run for longer than the bound."""
+        if job.lingers:
+            return False
+        return isinstance(job, (Probe, Exchange)) or (job.channel.close_waiting and job.channel.job is job)
+
+    def _watch(self, job: Job, now: float) -> None:
+        """(Re)start the silence bound of a job that holds commands: see :meth:`_silent`."""
+        self.set_timer(f"silence {job.token}", now + self.silence_bound, functools.partial(self._silent, job.token))
+
+    def _silent(self, token: int, now: float) -> None:
+        """The executor has said nothing about a request for longer than its own connect and
+        response timeouts allow: its link is gone (a real N58 has no state that waits for ever),
+        and so is what waited on it -- a recvmode-0 response, an HTTPCLOSE, the held commands."""
+        job = self._jobs.get(token)
+        if job is None or job.lingers:
+            return
+        log.info("neoway: no word on request %d for %.0f s; ending it", token, self.silence_bound)
+        self.cancel(token)
+        answered = isinstance(job, Exchange) and job.is_answered
+        kind = ErrorKind.RESPONSE_TIMEOUT if answered else ErrorKind.CONNECT_TIMEOUT
+        self.handle_event(token, Failure(kind, "no word from the executor"), now)
 
