@@ -4,9 +4,11 @@ jumping, into every framer, both module sides (with an in-memory executor), both
 request in flight) and the bridge engine in both directions.
 
 Each target keeps its state across a batch of inputs; after every batch its clock runs past every
-deadline and `AT` must still get `OK` (framers: `AT` / `OK` must still frame).  A crash is any
-exception; a hang is an input that takes longer than --hang seconds (stopped by SIGALRM).  Crashes are
-grouped by exception and place, reproduced on a fresh target and shrunk.
+deadline and `AT` must still get `OK` (framers: `AT` / `OK` must still frame), else the batch is
+wedged.  A crash is any exception; a hang is an input that takes longer than --hang seconds (stopped
+by SIGALRM).  Crashes are grouped by exception and place, reproduced on a fresh target and shrunk;
+a wedged batch is cut down to the fewest of its inputs that wedge a fresh target, each shrunk.  Any
+crash, hang, wedged batch or logged traceback fails the run (exit status 1).
 
 Run (full size):  python benchmarks/fuzz.py --inputs 1000000 --seed 1
 CI size:          tests/test_fuzz_sansio.py (2,000 inputs per target)
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -233,6 +236,15 @@ class Executor:
         return events + [ResponseEnd(len(body))]
 
 
+def _fresh_fs(root: str) -> ModuleFileSystem:
+    """An empty module file system at `root`: files an earlier batch wrote do not carry over, so
+    that a finding replays on a fresh target."""
+    if Path(root).is_dir():  # (the fuzzer's own temporary directory)
+        shutil.rmtree(root)
+        Path(root).mkdir()
+    return ModuleFileSystem(root)
+
+
 def _answers_ok(out: bytes) -> bool:
     return b"OK\r\n" in out
 
@@ -257,7 +269,7 @@ class ModuleSideTarget(Target):
         self.reset()
 
     def reset(self) -> None:
-        self.side = make_module_side(self.dialect, ModuleFileSystem(self.root))
+        self.side = make_module_side(self.dialect, _fresh_fs(self.root))
         self.now = 1.0
         self.executor = Executor(random.Random(0))
 
@@ -356,7 +368,7 @@ class EngineTarget(Target):
         self.reset()
 
     def reset(self) -> None:
-        self.engine = BridgeEngine(make_module_side(self.dialect, ModuleFileSystem(self.root)), make_host_side(self.module_dialect))
+        self.engine = BridgeEngine(make_module_side(self.dialect, _fresh_fs(self.root)), make_host_side(self.module_dialect))
         self.now = 1.0
 
     def feed(self, data: bytes, rng: random.Random) -> None:
@@ -420,8 +432,21 @@ class Stats:
     slowest: float = 0.0
     unique: dict[str, Crash] = field(default_factory=dict)
     hang_inputs: list[tuple[bytes, int]] = field(default_factory=list)
-    wedge_inputs: list[tuple[Optional[bytes], int, bytes]] = field(default_factory=list)  # (None: several inputs needed)
+    wedges: list["Wedge"] = field(default_factory=list)
     logged: int = 0  # inputs after which a traceback was logged
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.crashes or self.hangs or self.wedged or self.logged)
+
+
+@dataclass
+class Wedge:
+    """Inputs of a wedged batch that wedge a fresh target when fed in this order: (input, seed,
+    module bytes fed with it); empty if the batch did not wedge a fresh target again."""
+
+    batch: int
+    inputs: list[tuple[bytes, int, bytes]]
 
 
 def _key(exc: BaseException) -> str:
@@ -447,11 +472,18 @@ class Alarm:
         raise Hang()
 
 
-def _reproduce(make: Callable[[], Target], data: bytes, seed: int, key: str, hang: float) -> bool:
+def _feed_rng(seed: int, pool: list[bytes]) -> random.Random:
+    """The generator an input's feed() got: seeded with its seed, after mutate() drew the input."""
+    rng = random.Random(seed)
+    mutate(rng, rng.choice(pool), pool)
+    return rng
+
+
+def _reproduce(make: Callable[[], Target], pool: list[bytes], data: bytes, seed: int, key: str, hang: float) -> bool:
     target = make()
     try:
         with Alarm(hang):
-            target.feed(data, random.Random(seed))
+            target.feed(data, _feed_rng(seed, pool))
     except Hang:
         return False
     except Exception as exc:  # noqa: BLE001 - any exception is a finding
@@ -461,8 +493,8 @@ def _reproduce(make: Callable[[], Target], data: bytes, seed: int, key: str, han
     return False
 
 
-def _shrink(make: Callable[[], Target], data: bytes, seed: int, key: str, hang: float, budget: int = 300) -> bytes:
-    """Delete pieces while the same crash still happens (bounded)."""
+def _shrink(still_fails: Callable[[bytes], bool], data: bytes, budget: int = 300) -> bytes:
+    """Delete pieces of `data` while it still fails (bounded)."""
     size = max(1, len(data) // 2)
     tries = 0
     while size >= 1 and tries < budget:
@@ -470,7 +502,7 @@ def _shrink(make: Callable[[], Target], data: bytes, seed: int, key: str, hang: 
         while pos < len(data) and tries < budget:
             candidate = data[:pos] + data[pos + size:]
             tries += 1
-            if _reproduce(make, candidate, seed, key, hang):
+            if still_fails(candidate):
                 data, shrunk = candidate, True
             else:
                 pos += size
@@ -522,8 +554,8 @@ def _fuzz_target(make: Callable[[], Target], pool: list[bytes], inputs: int, see
         if (index + 1) % BATCH == 0 or index + 1 == inputs:
             if not _recovers(target, hang):
                 stats.wedged += 1
-                if shrink and len(stats.wedge_inputs) < 3:
-                    stats.wedge_inputs.append(_wedging_input(make, batch, hang))
+                if shrink and len(stats.wedges) < 3:
+                    stats.wedges.append(Wedge(index // BATCH, _wedging_inputs(make, pool, batch, hang)))
             target.reset()
             batch = []
     stats.seconds = time.perf_counter() - start
@@ -531,9 +563,9 @@ def _fuzz_target(make: Callable[[], Target], pool: list[bytes], inputs: int, see
     for crash in stats.unique.values():
         if crash.logged:
             continue
-        crash.standalone = _reproduce(make, crash.data, crash.seed, crash.key, hang)
+        crash.standalone = _reproduce(make, pool, crash.data, crash.seed, crash.key, hang)
         if shrink and crash.standalone:
-            crash.minimal = _shrink(make, crash.data, crash.seed, crash.key, hang)
+            crash.minimal = _shrink(lambda data, c=crash: _reproduce(make, pool, data, c.seed, c.key, hang), crash.data)
     return stats
 
 
@@ -551,18 +583,51 @@ def _note_logged(stats: Stats, target: Target, logged: Logged, data: bytes, seed
     logged.records.clear()
 
 
-def _wedging_input(make: Callable[[], Target], batch: list[tuple[bytes, int]], hang: float) -> tuple[Optional[bytes], int, bytes]:
-    """The first input of a wedged batch that wedges a fresh target alone, shortest first found."""
-    for data, seed in batch:
-        target = make()
-        try:
-            with Alarm(hang):
-                target.feed(data, random.Random(seed))
-        except (Hang, Exception):  # noqa: BLE001 - reported as a crash already
-            continue
-        if not _recovers(target, hang):
-            return data, seed, target.extra
-    return None, batch[0][1], b""
+def _replay_wedges(make: Callable[[], Target], pool: list[bytes], inputs: list[tuple[bytes, int]], hang: float,
+                   extras: Optional[list[bytes]] = None) -> bool:
+    """Whether `inputs`, fed in order to a fresh target, leave it without OK for AT (a crash or
+    hang on the way resets it, as in the run); `extras` collects each input's module bytes."""
+    target = make()
+    try:
+        for data, seed in inputs:
+            try:
+                with Alarm(hang):
+                    target.feed(data, _feed_rng(seed, pool))
+            except (Hang, Exception):  # noqa: BLE001 - reported as a crash or hang already
+                target.reset()
+            if extras is not None:
+                extras.append(target.extra)
+        return not _recovers(target, hang)
+    finally:
+        target.close()
+
+
+def _wedging_inputs(make: Callable[[], Target], pool: list[bytes], batch: list[tuple[bytes, int]], hang: float,
+                    budget: int = 200) -> list[tuple[bytes, int, bytes]]:
+    """The fewest inputs of a wedged batch that still wedge a fresh target, in their order (delta
+    debugging, at most `budget` replays), each then shrunk; [] if the batch does not replay."""
+    if not _replay_wedges(make, pool, batch, hang):
+        return []
+    inputs, parts, tries = list(batch), 2, 0
+    while len(inputs) > 1 and tries < budget:
+        size = -(-len(inputs) // parts)
+        for start in range(0, len(inputs), size):
+            tries += 1
+            rest = inputs[:start] + inputs[start + size:]
+            if _replay_wedges(make, pool, rest, hang):
+                inputs, parts = rest, max(parts - 1, 2)
+                break
+        else:
+            if parts >= len(inputs):
+                break
+            parts = min(len(inputs), parts * 2)
+    for i, (data, seed) in enumerate(inputs):
+        def still_wedges(candidate: bytes, i: int = i, seed: int = seed) -> bool:
+            return _replay_wedges(make, pool, inputs[:i] + [(candidate, seed)] + inputs[i + 1:], hang)
+        inputs[i] = (_shrink(still_wedges, data, budget=100), seed)
+    extras: list[bytes] = []
+    _replay_wedges(make, pool, inputs, hang, extras)
+    return [(data, seed, extra) for (data, seed), extra in zip(inputs, extras)]
 
 
 def _recovers(target: Target, hang: float) -> bool:
@@ -599,6 +664,8 @@ def report(all_stats: list[Stats], out=sys.stdout) -> None:
           f"{sum(s.hangs for s in all_stats):>6} {sum(s.wedged for s in all_stats):>7}", file=out)
     print("(crashes: exceptions out of the target; logged: inputs after which it logged a caught traceback;"
           " wedged: batches of %d after which AT got no OK)" % BATCH, file=out)
+    failing = [s.target for s in all_stats if s.failed]
+    print(f"result: {'FAIL (' + ', '.join(failing) + ')' if failing else 'PASS'}", file=out)
     for s in all_stats:
         for crash in s.unique.values():
             print(f"\n== {crash.target}: {crash.key} (x{crash.count}"
@@ -611,11 +678,17 @@ def report(all_stats: list[Stats], out=sys.stdout) -> None:
             print("   " + "\n   ".join(crash.trace.strip().splitlines()[-8:]), file=out)
         for data, seed in s.hang_inputs:
             print(f"\n== {s.target}: hang (seed {seed}): {data[:400]!r}", file=out)
-        for data, seed, extra in s.wedge_inputs:
-            what = "needs several inputs of the batch" if data is None else f"{len(data)} bytes: {data[:600]!r}"
-            print(f"\n== {s.target}: AT got no OK after a batch; one input that does it (seed {seed}): {what}", file=out)
-            if extra:
-                print(f"   with module bytes ({len(extra)}): {extra[:600]!r}", file=out)
+        for wedge in s.wedges:
+            if not wedge.inputs:
+                print(f"\n== {s.target}: AT got no OK after batch {wedge.batch}; the batch does not do it to a fresh target",
+                      file=out)
+                continue
+            print(f"\n== {s.target}: AT got no OK after batch {wedge.batch}; {len(wedge.inputs)} of its inputs do it to a"
+                  " fresh target, in this order:", file=out)
+            for data, seed, extra in wedge.inputs:
+                print(f"   seed {seed}, {len(data)} bytes: {data[:600]!r}", file=out)
+                if extra:
+                    print(f"      with module bytes ({len(extra)}): {extra[:600]!r}", file=out)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -640,7 +713,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             results.append(stats)
         print()
         report(results)
-    return 1 if any(s.crashes or s.hangs for s in results) else 0
+    return 1 if any(s.failed for s in results) else 0
 
 
 if __name__ == "__main__":
