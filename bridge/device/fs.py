@@ -2,11 +2,16 @@
 
 Module paths look like "/test.txt", "test.txt", "/etc/http_file/x" or "certs/ca.pem";
 all of them live under `root`.  No path may leave the root: ".." components, NUL
-bytes and symlinks that lead outside are refused with :class:`PathEscapeError`.
+bytes and symlinks that lead outside are refused with :class:`PathEscapeError`, and so are
+control characters (a name is shown in listings and logs).  A well-formed name the file system
+cannot hold -- a name over NAME_MAX bytes, a path deeper than DEPTH_MAX folders or longer than
+PATH_MAX bytes, a symbolic-link loop -- is refused with :class:`UnusablePathError` (a
+PathEscapeError too), before anything is created, so no host call raises on it later.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,6 +24,19 @@ class PathEscapeError(ValueError):
     def __init__(self, path: str, why: str) -> None:
         super().__init__(f"module path {path!r} refused: {why}")
         self.path = path
+
+
+class UnusablePathError(PathEscapeError):
+    """A well-formed module path the file system cannot hold (too long, too deep, a link loop)."""
+
+
+# Host limits, checked before any call that would fail on them: Linux's NAME_MAX (one name) and
+# a path well inside PATH_MAX (4096) with the root in front; the depth also bounds the recursion
+# of host tree walks (pathlib's mkdir(parents=True), shutil.rmtree) far below Python's limit.
+NAME_MAX = 255
+PATH_MAX = 1024
+DEPTH_MAX = 64
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ModuleFileSystem:
@@ -38,23 +56,37 @@ class ModuleFileSystem:
     # ---- path mapping ---------------------------------------------------------
 
     def resolve(self, path: str) -> Path:
-        """The host path for module path `path`; raises :class:`PathEscapeError`."""
+        """The host path for module path `path`; raises :class:`PathEscapeError` (or its
+        :class:`UnusablePathError`)."""
         parts = self._parts(path)
         candidate = self.root.joinpath(*parts)
-        real = candidate.resolve(strict=False)
+        try:
+            real = candidate.resolve(strict=False)
+        except (RuntimeError, OSError):  # Python < 3.13 raises RuntimeError on a link loop
+            raise UnusablePathError(_shown(path), "a symbolic-link loop") from None
         if real != self.root and self.root not in real.parents:
-            raise PathEscapeError(path, "it leads outside the module file system")
+            raise PathEscapeError(_shown(path), "it leads outside the module file system")
+        if len(real.parts) - len(self.root.parts) > DEPTH_MAX or len(os.fsencode(real)) > len(os.fsencode(self.root)) + PATH_MAX:
+            raise UnusablePathError(_shown(path), "it leads too deep (through a link)")
         return real
 
     @staticmethod
     def _parts(path: str) -> list[str]:
         if not isinstance(path, str):
-            raise PathEscapeError(repr(path), "a module path must be a string")
+            raise PathEscapeError(_shown(repr(path)), "a module path must be a string")
         if "\x00" in path:
-            raise PathEscapeError(path, "it contains a NUL byte")
+            raise PathEscapeError(_shown(path), "it contains a NUL byte")
+        if _CONTROL.search(path):
+            raise PathEscapeError(_shown(path), "it contains a control character")
+        if len(path.encode("utf-8", "surrogateescape")) > PATH_MAX:
+            raise UnusablePathError(_shown(path), f"longer than {PATH_MAX} bytes")
         parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
         if ".." in parts:
-            raise PathEscapeError(path, "'..' is not allowed")
+            raise PathEscapeError(_shown(path), "'..' is not allowed")
+        if len(parts) > DEPTH_MAX:
+            raise UnusablePathError(_shown(path), f"deeper than {DEPTH_MAX} folders")
+        if any(len(p.encode("utf-8", "surrogateescape")) > NAME_MAX for p in parts):
+            raise UnusablePathError(_shown(path), f"a name longer than {NAME_MAX} bytes")
         return parts
 
     # ---- files ----------------------------------------------------------------
@@ -117,3 +149,8 @@ class ModuleFileSystem:
 
     def __repr__(self) -> str:
         return f"ModuleFileSystem({str(self.root)!r})"
+
+
+def _shown(path: str) -> str:
+    """A path as an error message quotes it: at most 64 characters (a log line stays short)."""
+    return path if len(path) <= 64 else path[:61] + "..."

@@ -13,7 +13,7 @@ from bridge.net.connection import Conn
 from bridge.net.failure import Exchange, Fail, deadline, io_kind, remaining
 from bridge.net.request import Job
 
-_CONTENT_RANGE = re.compile(r"bytes\s+(?:\d+-\d+|\*)/(\d+)", re.IGNORECASE)
+_CONTENT_RANGE = re.compile(r"bytes\s+(?:[0-9]{1,18}-[0-9]{1,18}|\*)/([0-9]{1,18})(?![0-9])", re.IGNORECASE)  # ASCII, bounded: int() of 5000 digits raises
 
 
 def read_head(conn: Conn, job: Job) -> h11.Response:

@@ -12,7 +12,7 @@ from bridge.model import ErrorKind
 from bridge.onemo.encoding import ASCII, has_bare_quote
 
 Value = Union[int, str, None]
-_INT = re.compile(r"\d{1,9}")
+_INT = re.compile(r"[0-9]{1,9}")  # ASCII digits only: \d takes "１" (fullwidth) and "٣", which no module reads as numbers
 
 
 class CommandError(Exception):

@@ -9,7 +9,7 @@ from typing import Callable, Optional, Protocol
 from bridge.at.dialect import CommandSpec, ParamSpec
 from bridge.at.frames import Command
 from bridge.model import ByteRange, ErrorKind, Method, Request, TlsSettings
-from bridge.device.fs import ModuleFileSystem, PathEscapeError
+from bridge.device.fs import ModuleFileSystem, PathEscapeError, UnusablePathError
 from bridge.onemo.module.instance import Instance, Pieces, Settings, build, parse_base, timeouts
 from bridge.onemo.module.reply import CommandReply
 from bridge.onemo.params import CommandError, bad, parse_params, present, with_limits
@@ -19,7 +19,7 @@ from bridge.onemo.module.tls import SslCommands
 from bridge.onemo.module.transfer import Io, Sink, Transfer, urc
 
 HTTP_FILE_DIR = "/etc/http_file/"  # where a relative <local_path> is stored (fn 26, 33)
-_RANGE = re.compile(r"bytes=\d*-\d*(,\s*\d*-\d*)*")
+_RANGE = re.compile(r"bytes=[0-9]*-[0-9]*(,[ \t]*[0-9]*-[0-9]*)*")  # ASCII: a header value must encode
 _CHUNKED_METHODS = (Method.POST, Method.PUT)  # the methods whose body chunked mode streams
 
 
@@ -91,7 +91,9 @@ class HttpCommands:
             stored = HTTP_FILE_DIR + text
         try:
             resolved = self.side.fs.resolve(stored)
-        except PathEscapeError as exc:
+        except UnusablePathError as exc:  # well-formed, but no file can be opened there: 658
+            raise CommandError(ErrorKind.FILE_OPEN_FAILED, str(exc)) from None
+        except PathEscapeError as exc:  # malformed ('..', NUL, control characters): a parameter error
             raise bad(str(exc)) from None
         if resolved == self.side.fs.root:
             raise bad("<local_path> names no file")
@@ -369,6 +371,6 @@ class HttpCommands:
         try:
             path = self.side.fs.resolve(local)
             size = path.stat().st_size if path.is_file() else 0
-        except OSError as exc:  # a name the file system refuses (over 255 bytes, a symlink loop)
-            raise CommandError(ErrorKind.INVALID_PARAMETER, f"cannot use {local[:64]!r}: {exc.strerror}") from None
+        except (OSError, PathEscapeError) as exc:  # refused by the host after all (a link changed meanwhile)
+            raise CommandError(ErrorKind.FILE_OPEN_FAILED, f"cannot use {local[:64]!r}: {exc}") from None
         return ByteRange(size) if size else None

@@ -11,6 +11,7 @@ import re
 from collections import deque
 from typing import BinaryIO, Optional
 
+from bridge.at.frames import parse_int
 from bridge.model import ErrorKind, Method, Progress, ResponseHead
 from bridge.device.fs import ModuleFileSystem, PathEscapeError
 from bridge.onemo.encoding import ASCII, encode_output
@@ -18,7 +19,7 @@ from bridge.onemo.module.instance import Cache
 from bridge.onemo.module.transfer import Transfer, urc
 
 CRLF = b"\r\n"
-_CONTENT_RANGE = re.compile(r"bytes\s+(?:\d+-\d+|\*)/(\d+)", re.IGNORECASE)
+_CONTENT_RANGE = re.compile(r"bytes\s+(?:[0-9]{1,18}-[0-9]{1,18}|\*)/([0-9]{1,18})(?![0-9])", re.IGNORECASE)  # ASCII, bounded: int() of 5000 digits raises
 
 
 def body_framing(head: ResponseHead, method: Method) -> tuple[int, bool]:
@@ -191,7 +192,8 @@ class FileWriter:
             return
         names = {name.lower(): value.strip() for name, value in head.headers}
         length = names.get("content-length", "")
-        self.total = int(length) if "transfer-encoding" not in names and length.isdigit() else None
+        total = parse_int(length) if "transfer-encoding" not in names else None  # "²" or "-1": no total
+        self.total = total if total is not None and total >= 0 else None
         entity = _CONTENT_RANGE.match(names.get("content-range", ""))
         self.entity = int(entity.group(1)) if entity else None
         try:
