@@ -55,6 +55,8 @@ class _Source:
     fd: int  # -1: read by a thread
     events: int = 0  # what the selector waits for now
     eof: bool = False
+    credits: Optional[threading.Semaphore] = None  # a threaded reader's items not yet handled
+    forgotten: bool = False  # forget_port(): what its reader thread still posts is dropped
 
 
 class Loop:
@@ -62,8 +64,10 @@ class Loop:
         self._queue: "queue.Queue[tuple]" = queue.Queue()
         self._stop = threading.Event()
         self._requests: dict[tuple[object, int], _Running] = {}
-        self._credits: dict[str, threading.Semaphore] = {}
         self._sources: list[_Source] = []
+        # the credits of every reader thread still running (forgotten ports' too): close() frees them
+        self._reader_credits: dict[int, threading.Semaphore] = {}
+        self._readers_lock = threading.Lock()
         self._held: "deque[tuple]" = deque()  # posted items kept back while a port is over OUT_HIGH
         self._backed_up: Optional[_Source] = None  # a port over OUT_HIGH (its producers wait)
         self._more_posted = False  # items were left in the queue: look again without waiting
@@ -91,21 +95,43 @@ class Loop:
         self._sources.append(source)
         self._steady = False
         if source.fd < 0:
-            self._read_in_thread(port, tag)
+            self._read_in_thread(source)
         self._update_interest()
 
-    def _read_in_thread(self, port: Port, tag: str) -> None:
-        credits = self._credits[tag] = threading.Semaphore(CREDITS)
+    def forget_port(self, port: Port) -> None:
+        """Stop reading and writing `port` (call it from the loop thread, before closing a port
+        that failed).  Nothing it delivers from now on reaches the handler -- not even a late b""
+        from its reader thread, which would otherwise end a port reopened under the same tag."""
+        for source in [s for s in self._sources if s.port is port]:
+            self._sources.remove(source)
+            source.forgotten = True
+            if source.fd >= 0 and source.events:
+                self._register(source, 0)
+        if self._backed_up is not None and self._backed_up.port is port:
+            self._backed_up = None
+        self._steady = False
+
+    def _read_in_thread(self, source: _Source) -> None:
+        credits = source.credits = threading.Semaphore(CREDITS)
+        with self._readers_lock:
+            self._reader_credits[id(source)] = credits
 
         def run() -> None:
-            while not self._stop.is_set():
-                data = port.read()
-                credits.acquire()  # the loop has not caught up: stop reading, let the port hold it
-                self.post(("port", tag, data))
-                if not data:
-                    return
+            try:
+                while not self._stop.is_set() and not source.forgotten:
+                    try:
+                        data = source.port.read()
+                    except Exception:  # noqa: BLE001 - a port that fails in its read is lost, like one that closed
+                        data = b""
+                    credits.acquire()  # the loop has not caught up: stop reading, let the port hold it
+                    self.post(("port", source.tag, data, source))
+                    if not data:
+                        return
+            finally:
+                with self._readers_lock:
+                    self._reader_credits.pop(id(source), None)
 
-        threading.Thread(target=run, name=f"read-{tag}", daemon=True).start()
+        threading.Thread(target=run, name=f"read-{source.tag}", daemon=True).start()
 
     def start_request(self, owner: object, token: int, request: Request, executor: RequestExecutor) -> None:
         """Run `request` in a worker thread; its events come back as ("event", owner, token, event)."""
@@ -214,7 +240,9 @@ class Loop:
             return
         self._closed = True
         self._stop.set()
-        for credits in self._credits.values():
+        with self._readers_lock:
+            waiting = list(self._reader_credits.values())
+        for credits in waiting:
             for _ in range(CREDITS):
                 credits.release()
         self._selector.close()
@@ -308,7 +336,7 @@ class Loop:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if item[0] == "port" and backed_up is not None and item[1] == backed_up.tag and not self._held:
+            if item[0] == "port" and backed_up is not None and item[3] is backed_up and not self._held:
                 self._dispatch(item, handle, now)
             else:
                 self._held.append(item)
@@ -318,11 +346,16 @@ class Loop:
         if item[0] == "done":
             self._requests.pop((item[1], item[2]), None)
             return
+        if item[0] == "port":  # from a reader thread: ("port", tag, data, source)
+            source = item[3]
+            source.credits.release()
+            if not source.forgotten:
+                self._handled = True
+                handle(item[:3], now)
+            return
         self._handled = True
         handle(item, now)
-        if item[0] == "port":
-            self._credits[item[1]].release()
-        elif item[0] == "event" and isinstance(item[3], (BodyChunk, Progress)):
+        if item[0] == "event" and isinstance(item[3], (BodyChunk, Progress)):
             running = self._requests.get((item[1], item[2]))
             if running is not None:
                 running.credits.release()

@@ -35,7 +35,7 @@ class PortKeeper:
         """The port failed: stop reading it, close it, and plan the first attempt to reopen."""
         self.lost = True
         self.say(f"{self.tag} port {self.port.name} lost" + ("; reopening" if self.reopen else ""))
-        forget_port(loop, self.port)
+        loop.forget_port(self.port)
         try:
             self.port.close()
         except Exception as exc:  # a port that failed may fail closing too; it is gone either way
@@ -69,27 +69,6 @@ class PortKeeper:
             print(f"atbridge: {text}", file=self.log, flush=True)
         except (OSError, ValueError):
             pass
-
-
-def forget_port(loop: Loop, port: Port) -> None:
-    """Stop `loop` reading and writing `port` (before it is closed).  The loop has no call for
-    this yet (asked of bridge/io/loop.py's owner); until it has, this reaches into its sources."""
-    forget = getattr(loop, "forget_port", None)
-    if forget is not None:
-        forget(port)
-        return
-    for source in list(loop._sources):  # noqa: SLF001 -- see the docstring
-        if source.port is not port:
-            continue
-        loop._sources.remove(source)
-        if source.fd >= 0 and source.events:
-            try:
-                loop._selector.unregister(source.fd)
-            except (KeyError, ValueError, OSError):
-                pass
-        source.events = 0
-    if loop._backed_up is not None and loop._backed_up.port is port:
-        loop._backed_up = None
 
 
 def _short(exc: BaseException) -> str:
