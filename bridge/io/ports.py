@@ -12,10 +12,15 @@ Two ways to use a port:
   A port without a descriptor (rfc2217) is read by a thread blocked in :meth:`Port.read` and
   written by a thread of its own.
 
+A remote port that drops (an RFC 2217 server gone, a reset link) is lost the ordinary way: a write
+that fails in the writer thread is logged as one line and ends the port's reads with b"" -- no
+thread dies with a traceback.
+
 Nothing here polls or sleeps.
 """
 from __future__ import annotations
 
+import logging
 import os
 import select
 import threading
@@ -24,7 +29,9 @@ from typing import Callable, Optional, Protocol
 
 import serial
 
-from bridge.io.rfc2217 import Rfc2217Serial
+from bridge.io.rfc2217 import Rfc2217Serial, short_reason
+
+log = logging.getLogger(__name__)
 
 READ_SIZE = 65536  # the most one read_ready() returns
 PTY_READ = 4095  # the most one read of a pty master gives (its line discipline's buffer)
@@ -205,10 +212,13 @@ class SerialPort(_DescriptorIO):
         self._writer: Optional[threading.Thread] = None
         self._room = threading.Condition()
         self._writing = 0
+        self._failed = False  # the writer thread found the link broken
 
     def read(self) -> bytes:
         if self._fd >= 0:
             return super().read()
+        if self._failed:
+            return b""
         try:
             first = self._serial.read(1)  # blocks until a byte (rfc2217: a whole block) arrives
             if not first:
@@ -237,7 +247,7 @@ class SerialPort(_DescriptorIO):
                 super().write(data)
             return
         with self._room:
-            if not self._closed.is_set():
+            if not self._closed.is_set() and not self._failed:  # a broken link takes nothing more
                 self._out += data
                 self._room.notify()
 
@@ -255,10 +265,30 @@ class SerialPort(_DescriptorIO):
                     return
                 data, self._writing = bytes(self._out), len(self._out)
                 self._out.clear()
-            self._write_pyserial(data)
+            try:
+                self._write_pyserial(data)
+            except (serial.SerialException, OSError, TypeError) as exc:
+                self._lost(exc)
+                wake()
+                return
             with self._room:
                 self._writing = 0
             wake()
+
+    def _lost(self, exc: BaseException) -> None:
+        """The writer thread found the link broken: one line in the log, nothing more to write,
+        and the reads end (b"") -- the loop's ordinary path for a port that is gone."""
+        log.warning("%s: write failed (%s); the port is lost", self.name, short_reason(exc))
+        with self._room:
+            self._failed = True
+            self._out.clear()
+            self._writing = 0
+        for end in ("abort", "cancel_read"):  # rfc2217: end the link; others: wake a blocked read
+            try:
+                getattr(self._serial, end)()
+                break
+            except (AttributeError, NotImplementedError, OSError, serial.SerialException):
+                continue
 
     def _write_pyserial(self, data: bytes) -> None:
         if self._closed.is_set():

@@ -1,12 +1,17 @@
 """pyserial's RFC 2217 client (`rfc2217://host:port`), reading in blocks instead of byte by byte;
-bridge/io/ports.py opens it for an rfc2217:// URL."""
+bridge/io/ports.py opens it for an rfc2217:// URL.  A remote that drops ends the reader thread
+(one log line if a telnet answer failed), never with a traceback; closing does not stall."""
 from __future__ import annotations
 
+import logging
 import queue
 import socket
+import threading
 from typing import Optional
 
 from serial import rfc2217
+
+log = logging.getLogger(__name__)
 
 READ_SIZE = 65536  # the most one recv of the TCP link takes (a queued block)
 
@@ -17,6 +22,13 @@ class Rfc2217Serial(rfc2217.Serial):
     bytes operations, and the queue is bounded so a slow reader flow-controls the TCP link."""
 
     QUEUED = 64  # blocks of at most 64 KiB
+
+    def open(self) -> None:
+        super().open()
+        # pyserial leaves its 5 s connect timeout on the socket: a remote that takes longer than
+        # that to accept more data (flow control, a slow serial line behind it) made write() fail
+        # as if the link had dropped.  Blocking sends wait for it; close() and abort() end a recv.
+        self._socket.settimeout(None)
 
     def _telnet_read_loop(self) -> None:
         self._read_buffer.maxsize = self.QUEUED
@@ -31,11 +43,25 @@ class Rfc2217Serial(rfc2217.Serial):
                     break
                 if not data:
                     break
-                block = parser.feed(data)
+                try:
+                    block = parser.feed(data)  # may answer an option: a write that fails if the link dropped
+                except Exception as exc:  # noqa: BLE001 - pyserial's handlers raise whatever they meet
+                    if self.is_open:
+                        log.warning("%s: RFC 2217 link failed (%s); the port is lost", self.name, short_reason(exc))
+                    break
                 if block and not self._put(block):
                     return
         finally:
             self._put(None)
+
+    def abort(self) -> None:
+        """End the link from any thread: the reader thread ends, and read() returns b"" (closed)."""
+        sock = self._socket
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def _put(self, item: Optional[bytes]) -> bool:
         """Queue `item`; False once the port closed meanwhile."""
@@ -49,13 +75,25 @@ class Rfc2217Serial(rfc2217.Serial):
         return False
 
     def close(self) -> None:
+        """pyserial's close, without its 0.3 s sleep "for quick reconnects" and its 7 s join: the
+        loop thread closes a lost port, and must not stall.  Shutting the socket down ends the
+        reader thread's recv at once."""
         self.is_open = False
         try:
             while True:
                 self._read_buffer.get_nowait()  # room for the reader thread to notice the close
         except (queue.Empty, AttributeError):
             pass
-        super().close()
+        sock, self._socket = self._socket, None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(1)
 
 
 class _TelnetParser:
@@ -111,3 +149,9 @@ def _doubled_iac_before(data: bytes, at: int) -> bool:
     """Is the IAC at `at` the second half of an escaped (doubled) IAC?"""
     run = len(data[:at]) - len(data[:at].rstrip(rfc2217.IAC))
     return run % 2 == 1
+
+
+def short_reason(exc: BaseException) -> str:
+    """An error as one short line of a log."""
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
