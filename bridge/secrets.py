@@ -5,10 +5,13 @@ masking of a byte stream line by line.
 - :func:`mask_line` -- one complete line (or any bytes) with every credential replaced by ``***``:
   secret header values (to the end of the line: Digest values hold quotes), the same inside
   HEX-encoded data (OneMO input format 1), passwords in URL userinfo, query parameters named like
-  tokens or keys, and PEM blocks (certificates, private keys: only their length and a hash stay).
+  tokens or keys, the password of the data-link commands (SECRET_PARAMS: AT+CGAUTH, AT+XGAUTH,
+  AT+NETAPN, AT+MIPCALL, AT$MYNETCON, and the read answers that repeat it), and PEM blocks
+  (certificates, private keys: only their length and a hash stay).
 - :class:`StreamMasker` -- one direction of a byte stream: it masks whole lines however the stream
   was cut into reads, and replaces the body of a certificate or key write (AT+MSSLCERTWR /
   AT+MSSLKEYWR data mode) with its length and hash.
+(bridge/at/masking.py masks decoded frames with these, for `atbridge decode`.)
 
 Every regular expression here is linear on any input: no nested quantifiers.
 """
@@ -18,6 +21,7 @@ import hashlib
 import re
 from typing import Optional
 
+
 MASK = b"***"
 
 # The one list: exact names, and patterns every name is also checked against (lower case).
@@ -26,6 +30,18 @@ SECRET_HEADER_NAMES = frozenset({
     "private-token", "x-amz-security-token", "token", "x-auth-token", "x-csrf-token", "password",
 })
 SECRET_NAME_PATTERN = r"[\w-]*-token|[\w-]*-key|[\w-]*secret[\w-]*"
+
+# The one list of commands whose parameters carry a data-link password: command (or answer)
+# name -> (position of the password, the value the parameter before it must have, if any).  The
+# password is each command's last parameter; from it to the end of the line is masked.  User names
+# stay readable: the manuals call them user names, the password the credential.
+SECRET_PARAMS: dict[str, tuple[int, Optional[str]]] = {
+    "+CGAUTH": (3, None),        # 27.007 10.1.31 AT+CGAUTH=<cid>,<auth_prot>,<userid>,<password> (OneMO 4.13)
+    "+XGAUTH": (3, None),        # N58 4.21 AT+XGAUTH=<cid>,<auth>,<name>,<pwd>
+    "+NETAPN": (2, None),        # N58 6.1 AT+NETAPN=<apn>,<username>,<password>; its read answer repeats them
+    "+MIPCALL": (3, None),       # AT+MIPCALL=1,<apn>,<user>,<password> (the older OneMO/Fibocom form)
+    "$MYNETCON": (2, "USERPWD"),  # N720 AT$MYNETCON=<cid>,"USERPWD","<user>,<pwd>": both in one value
+}
 
 _NAMES = "|".join(re.escape(name) for name in sorted(SECRET_HEADER_NAMES, key=len, reverse=True))
 _NAME_RE = re.compile(rf"(?i)(?:{_NAMES}|{SECRET_NAME_PATTERN})")
@@ -39,6 +55,18 @@ _PEM_BEGIN = b"-----BEGIN "
 _PEM_END = re.compile(rb"-----END [A-Z0-9 ]{1,64}-----")
 # A certificate or key write whose data follows the ">" prompt: the data is <length> bytes.
 _CERT_WRITE = re.compile(rb'(?i)AT\+MSSL(?:CERT|KEY)WR="[^"\r\n]{0,64}",\d{1,6},(\d{1,6})[ \t]*\r')
+
+def _secret_param_pattern(name: str, position: int, before: Optional[str]) -> "re.Pattern[bytes]":
+    """`name=` or `name:` (spaced as V.250 allows) and the parameters before the password (counted
+    by every comma, also one inside quotes: a comma in a user name masks more, never less), then
+    the rest of the line."""
+    lead = rb"(?:[^,\r\n]*,){%d}" % (position - 1)
+    lead += rb"[^,\r\n]*," if before is None else rb'[ \t]*"?' + re.escape(before.encode()) + rb'"?[ \t]*,'
+    spaced = rb"[ \t]*".join(re.escape(bytes([c])) for c in name.encode())  # V.250: spaces are ignored
+    return re.compile(rb"(?i)(" + spaced + rb"[ \t]*(?:=|:[ \t]*)" + lead + rb")[^\r\n]+")
+
+
+_SECRET_PARAMS = [_secret_param_pattern(name, *where) for name, where in SECRET_PARAMS.items()]
 
 HOLD_MAX = 16384  # bytes of an unterminated line held back for masking before it is written anyway
 _LINE_END = re.compile(rb"[\r\n]")
@@ -67,6 +95,8 @@ def _unhex_masked(match: "re.Match[bytes]") -> bytes:
 def _mask_plain(data: bytes) -> bytes:
     data = _PEM.sub(lambda m: digest(m.group(0)), data)
     data = _HEADER.sub(lambda m: m.group(1) + MASK, data)
+    for pattern in _SECRET_PARAMS:
+        data = pattern.sub(lambda m: m.group(1) + MASK, data)
     data = _USERINFO.sub(lambda m: m.group(1) + MASK, data)
     return _QUERY.sub(lambda m: m.group(1) + MASK, data)
 
@@ -195,3 +225,20 @@ def _last_line_end(data: bytes) -> int:
 def _first_line_end(data: bytes) -> int:
     match = _LINE_END.search(data)
     return -1 if match is None else match.start()
+
+
+def secret_param(name: str) -> Optional[tuple[int, Optional[str]]]:
+    """SECRET_PARAMS' entry for a command or answer named `name` ("CGAUTH", "+NETAPN", "$MYNETCON")."""
+    return SECRET_PARAMS.get(name) or SECRET_PARAMS.get("+" + name)
+
+
+def mask_json(value: object) -> object:
+    """A JSON value (a model event as a trace records it) with its credentials masked: a
+    [name, value] pair of strings is a header, every other string is masked as text."""
+    if isinstance(value, dict):
+        return {key: mask_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        if len(value) == 2 and all(isinstance(item, str) for item in value):
+            return [value[0], MASK.decode() if is_secret_header(value[0]) else mask_text(value[1])]
+        return [mask_json(item) for item in value]
+    return mask_text(value) if isinstance(value, str) else value
