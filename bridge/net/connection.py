@@ -88,6 +88,8 @@ class Pool:
 def connect(job: Job, resolver: HostsResolver, allow_net: Networks, read_size: int) -> Conn:
     """A new connection for `job`, within its connect timeout."""
     until = deadline(job.request.timeouts.connect)
+    if job.deadline is not None:  # a retry: within what is left of the request's response time
+        until = job.deadline if until is None else min(until, job.deadline)
     try:
         addresses = resolver.resolve(job.url.host)
     except HostNotFound as exc:

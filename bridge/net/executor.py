@@ -27,7 +27,7 @@ from bridge.device.hosts import HostsResolver
 from bridge.model import Connected, ConnectionClosed, ErrorKind, Event, Failure, Request, RequestSent, ResponseEnd
 from bridge.net import receive
 from bridge.net.connection import Conn, Pool, connect
-from bridge.net.failure import STALE_KINDS, Exchange, Fail, Stale
+from bridge.net.failure import STALE_KINDS, Exchange, Fail, Stale, remaining
 from bridge.net.request import Body, Job, parse_url, request_head
 from bridge.net.send import send
 from bridge.net.tls import CaSource, tls_context, tls_key
@@ -123,6 +123,7 @@ class NetworkExecutor:
             except Stale as stale:
                 if ex.cancelled or not job.body.replayable:
                     raise stale.failure from None
+                remaining(job.deadline, ErrorKind.RESPONSE_TIMEOUT, "waiting for the response")  # none left: no retry
         if request.connect_only:
             yield from self._connect_only(conn, job)
             return
@@ -160,7 +161,7 @@ class NetworkExecutor:
                 yield RequestSent()
             response = receive.read_head(conn, job)
         except Fail as failure:
-            stale = reused and not conn.received_any and failure.kind in STALE_KINDS
+            stale = reused and not conn.received_any and failure.kind in STALE_KINDS and not failure.waited
             if stale and not job.ex.cancelled:
                 raise Stale(failure) from None
             raise

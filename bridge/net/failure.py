@@ -14,12 +14,14 @@ STALE_KINDS = (ErrorKind.SEND_FAILED, ErrorKind.CONNECTION_CLOSED)
 
 
 class Fail(Exception):
-    """Internal: ends the exchange with one Failure event."""
+    """Internal: ends the exchange with one Failure event.  `waited`: a timeout ran out first (a
+    stale pooled connection fails at once, never by timing out)."""
 
-    def __init__(self, kind: ErrorKind, detail: str) -> None:
+    def __init__(self, kind: ErrorKind, detail: str, waited: bool = False) -> None:
         super().__init__(detail)
         self.kind = kind
         self.detail = detail
+        self.waited = waited
 
 
 class Stale(Exception):

@@ -19,10 +19,11 @@ _CONTENT_RANGE = re.compile(r"bytes\s+(?:[0-9]{1,18}-[0-9]{1,18}|\*)/([0-9]{1,18
 def read_head(conn: Conn, job: Job) -> h11.Response:
     if job.early is not None:
         return job.early
-    until = deadline(job.request.timeouts.response)
+    if job.deadline is None:  # once per request: a retry on a fresh connection gets what is left
+        job.deadline = deadline(job.request.timeouts.response)
 
     def timeout() -> Optional[float]:
-        return remaining(until, ErrorKind.RESPONSE_TIMEOUT, "waiting for the response head")
+        return remaining(job.deadline, ErrorKind.RESPONSE_TIMEOUT, "waiting for the response head")
 
     while True:
         event = _next_event(conn, job.ex, timeout, "before sending a response")
@@ -98,7 +99,7 @@ def _recv(conn: Conn, ex: Exchange, timeout: Optional[float]) -> bytes:
         conn.sock.settimeout(timeout)
         data = conn.sock.recv(conn.read_size)
     except TimeoutError:
-        raise Fail(ErrorKind.RESPONSE_TIMEOUT, f"no data from the server for {timeout:.3g} s") from None
+        raise Fail(ErrorKind.RESPONSE_TIMEOUT, f"no data from the server for {timeout:.3g} s", waited=True) from None
     except OSError as exc:
         raise Fail(io_kind(exc, ErrorKind.CONNECTION_CLOSED), f"receive failed: {exc}") from None
     if data:

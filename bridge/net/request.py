@@ -126,6 +126,11 @@ class Job:
     key: tuple  # of the keep-alive pool: (scheme, host, port, TLS settings)
     ex: Exchange
     early: Optional[h11.Response] = None  # a final response head that came while the body was being sent
+    # When the response must have begun: set when the request first waits for its head, and kept
+    # for a retry after a stale pooled connection -- a module's response time (Neoway HTTPACTION:
+    # 30 s) is the request's, not each connection's.  A server that closes a kept connection
+    # unanswered just before it (an idle timeout of about 30 s) doubled it to 60 s.
+    deadline: Optional[float] = None
 
     @property
     def method(self) -> str:

@@ -87,6 +87,6 @@ def _sendall(conn: Conn, job: Job, data: Union[bytes, memoryview, None]) -> None
         conn.sock.settimeout(job.request.timeouts.response)
         conn.sock.sendall(data)
     except TimeoutError:
-        raise Fail(ErrorKind.SEND_FAILED, "send timed out: the server is not reading") from None
+        raise Fail(ErrorKind.SEND_FAILED, "send timed out: the server is not reading", waited=True) from None
     except OSError as exc:
         raise Fail(io_kind(exc, ErrorKind.SEND_FAILED), f"send failed: {exc}") from None
