@@ -86,7 +86,7 @@ def test_common_test_answers_agree_with_the_set_ranges(command):
     """The literal test answer (what the emulators print) names the range the set form accepts."""
     spec = load("common").command(command)
     low, high = spec.forms["set"].params[0].range
-    assert spec.forms["test"].response == f"+{command}: ({low}-{high})"
+    assert spec.forms["test"].answer == f"+{command}: ({low}-{high})"
 
 
 def test_every_common_command_is_answered_by_the_basics():
@@ -96,3 +96,51 @@ def test_every_common_command_is_answered_by_the_basics():
 
     declared = {"" if name == "AT" else name for name in load("common").commands}
     assert declared == set(_HANDLERS)
+
+
+# ---- the schema's meanings, families and exact answers (dialects/SCHEMA.md) -------------------
+
+
+@pytest.mark.parametrize("source, complaint", [
+    ('enums: {m: {"1": {text: "GET", means: "Method.FETCH"}}}', r"enums\.m\.1\.means: 'Method\.FETCH': Method has no member 'FETCH'"),
+    ('enums: {m: {"1": {text: "x", means: "Colour.RED"}}}', r"enums\.m\.1\.means: 'Colour\.RED': no model type 'Colour'"),
+    ('enums: {m: {"1": {text: "x", means: "sideways"}}}', r"enums\.m\.1\.means: 'sideways' is no model member"),
+    ('enums: {m: {"1": {text: "a", means: true}, "2": {text: "b", means: true}}}', r"enums\.m: '2' and '1' both mean True|enums\.m: '1' and '2' both mean True"),
+    ('commands: {X: {forms: {test: {answer: "+Y: (0-1)", responses: ["+X"]}}}}', r"commands\.X\.forms\.test\.answer: line '\+Y: \(0-1\)' does not start with a prefix of `responses`"),
+    ('commands: {X: {forms: {test: {answer: "0-1 and more prose"}}}}', r"commands\.X\.forms\.test\.answer: line '0-1 and more prose'"),
+    ('commands: {X: {forms: {execute: {}}, error_means: "+X: FAIL"}}', r"commands\.X\.error_means: '\+X: FAIL' is not declared"),
+    ('commands: {X: {forms: {execute: {}}}}\nfamilies: {commands: {"X": "XS"}}', r"families\.commands\.X: 'XS' is not declared"),
+    ('urcs: {"+A": {fields: ["t"]}, "+AS": {fields: ["t"]}}\nfamilies: {lines: {"+A": "+AS"}, tokens: {"+A: x": "+AS: y"}}',
+     r"families\.tokens\.\+A: x: '\+A: x' is not declared"),
+    ('families: {verbs: {}}', r"families: unknown keys \['verbs'\]"),
+])
+def test_a_fault_in_the_new_keys_names_file_key_path_and_problem(source, complaint):
+    with pytest.raises(DialectError, match=r"bad\.yaml: " + complaint):
+        parse("bad", yaml.safe_load(source), "bad.yaml")
+
+
+def test_meanings_map_both_ways():
+    from bridge.model import Method, VerifyMode
+
+    neoway, onemo = load("neoway"), load("onemo")
+    assert neoway.means("action_mode").token(Method.HEAD) == "1" and neoway.means("action_mode").token("raw_request") == "99"
+    assert onemo.means("method").token(Method.HEAD) == "5" and onemo.means("method").meaning("3") is Method.PUT
+    for dialect, enum in ((neoway, "authmode"), (onemo, "cert_verify")):  # both manuals: 0 none, 1 server, 2 mutual
+        assert [dialect.means(enum).meaning(code) for code in ("0", "1", "2")] == list(VerifyMode)
+    assert neoway.means("keepalive").token(True) == "1" and neoway.means("onoff").meaning("0") is False  # common's too
+    with pytest.raises(DialectError, match=r"dialects/neoway\.yaml: enums\.post_type: .*`means`"):
+        neoway.means("post_type")
+
+
+def test_every_neoway_http_command_has_its_https_twin():
+    neoway = load("neoway")
+    families = neoway.families
+    assert {families.command(name, True) for name in families.commands} == {
+        "HTTPSPARA", "HTTPSSETUP", "HTTPSACTION", "HTTPSCLOSE", "HTTPSGET", "HTTPSGETSTAT", "FILEHTTPSACTION"}
+    assert families.token("+HTTPCLOSED: HTTP Link Closed", True) == "+HTTPSCLOSED: HTTPS Link Closed"
+    assert families.token("+HTTPSCLOSED: HTTPS Link Closed", False) == "+HTTPCLOSED: HTTP Link Closed"
+    assert families.token("+HTTPGETRPT: 31", True) == "+HTTPSGETRPT: 31"
+    assert families.token("+HTTPSEND: ERROR", True) is None  # 9.13: HTTPSACTION knows only OK / ERROR
+    assert families.token("+FILEHTTPSTAT: 0,1413", True) == "+FILEHTTPSTAT: 0,1413"  # no family of its own
+    assert families.plain_line("+HTTPSSETUP") == "+HTTPSETUP" and families.secure_of("HTTPSGET") is True
+    assert not load("onemo").families

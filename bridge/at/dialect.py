@@ -1,7 +1,9 @@
 """Load and validate the dialect definitions in `dialects/*.yaml` (schema: dialects/SCHEMA.md).
 
 The files ship inside the package as `bridge.dialects`.  Loading checks the structure and
-fails with a :class:`DialectError` naming the file, the key path and what is wrong.
+fails with a :class:`DialectError` naming the file, the key path and what is wrong.  Longer than
+~400 lines because it is the schema: one shape and one checker per key; the checks of `means:`
+and `families:` live with their mappers (meaning.py, families.py).
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from typing import Any, Optional
 
 import yaml
 
+from bridge.at.families import Families, parse_families
+from bridge.at.meaning import EnumMeanings, parse_enum
 from bridge.model import ErrorKind
 
 COMMON = "common"
@@ -39,6 +43,7 @@ class ParamSpec:
     default: Optional[str] = None
     values: dict[str, str] = field(default_factory=dict)
     text: str = ""
+    enum: Optional[str] = None  # the name of the enum `values` come from
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,9 @@ class DataModeSpec:
 class FormSpec:
     name: str
     params: tuple[ParamSpec, ...] = ()
-    response: Optional[str] = None
+    response: Optional[str] = None  # prose: what the answer looks like
     responses: tuple[str, ...] = ()
+    answer: Optional[str] = None  # the exact answer lines ("\n" between them; "": OK only)
     data_mode: Optional[DataModeSpec] = None
 
 
@@ -70,6 +76,7 @@ class CommandSpec:
     settings: dict[str, tuple[ParamSpec, ...]] = field(default_factory=dict)
     models: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    error_means: Optional[str] = None  # the error token a bare ERROR to this command stands for
 
     def param_index(self, form: str, name: str) -> Optional[int]:
         spec = self.forms.get(form)
@@ -151,9 +158,18 @@ class Dialect:
     models: dict[str, ModelProfile]
     default_model: Optional[str]
     timeouts: dict[str, float] = field(default_factory=dict)
+    meanings: dict[str, EnumMeanings] = field(default_factory=dict)
+    families: Families = field(default_factory=Families)
 
     def command(self, name: str) -> Optional[CommandSpec]:
         return self.commands.get(name.upper())
+
+    def means(self, enum: str) -> EnumMeanings:
+        """What the values of enum `enum` mean in the model (bridge/at/meaning.py)."""
+        found = self.meanings.get(enum)
+        if found is None:
+            raise DialectError(f"dialects/{self.name}.yaml: enums.{enum}: no such enum, or none of its values says what it `means`")
+        return found
 
     def model(self, name: Optional[str] = None) -> ModelProfile:
         key = name or self.default_model
@@ -241,7 +257,7 @@ def _param(ctx: _Ctx, node: Any, path: str, enums: dict[str, dict[str, str]]) ->
     return ParamSpec(
         name=str(name), type=ptype, quoted=quoted, optional=bool(node.get("optional", False)),
         range=tuple(bounds) if bounds else None, max_len=int(max_len) if max_len is not None else None,
-        default=default, values=values, text=str(node.get("text", "")),
+        default=default, values=values, text=str(node.get("text", "")), enum=node.get("enum"),
     )
 
 
@@ -299,10 +315,11 @@ def _command(ctx: _Ctx, name: str, node: Any, path: str, enums: dict[str, dict[s
         form = ctx.mapping(form, fpath, required=False)
         params = _params(ctx, form.get("params"), f"{fpath}.params", enums)
         response = form.get("response")
+        responses = ctx.strings(form.get("responses"), f"{fpath}.responses")
         forms[form_name] = FormSpec(
             name=form_name, params=params,
-            response=str(response) if response is not None else None,
-            responses=ctx.strings(form.get("responses"), f"{fpath}.responses"),
+            response=str(response) if response is not None else None, responses=responses,
+            answer=_answer(ctx, form.get("answer"), f"{fpath}.answer", responses),
             data_mode=_data_mode(ctx, form.get("data_mode"), f"{fpath}.data_mode", params),
         )
     settings = {}
@@ -315,7 +332,19 @@ def _command(ctx: _Ctx, name: str, node: Any, path: str, enums: dict[str, dict[s
         name=name, title=str(node.get("title", "")), section=str(node.get("section", "")),
         forms=forms, timeout=timeout, settings=settings,
         models=ctx.strings(node.get("models"), f"{path}.models"), raw=node,
+        error_means=ctx.text(node.get("error_means"), f"{path}.error_means", required=False),
     )
+
+
+def _answer(ctx: _Ctx, node: Any, path: str, responses: tuple[str, ...]) -> Optional[str]:
+    """An exact answer: lines that each start with a prefix the form declares under `responses`
+    (prose goes under `response`)."""
+    text = ctx.text(node, path, required=False)
+    for line in filter(None, (text or "").split("\n")):
+        prefix = line.partition(":")[0]
+        if prefix not in responses or ":" not in line:
+            raise ctx.fail(path, f"line {line!r} does not start with a prefix of `responses` ({', '.join(responses) or 'none'}) and ':'")
+    return text
 
 
 def _shape(ctx: _Ctx, node: Any, path: str) -> ShapeSpec:
@@ -431,8 +460,11 @@ def available() -> list[str]:
 def parse(name: str, data: Any, file: str) -> Dialect:
     ctx = _Ctx(file)
     root = ctx.mapping(data, "(top)")
-    enums = {key: ctx.string_table(value, f"enums.{key}") if not _has_rich_values(value) else _rich_table(value)
-             for key, value in ctx.mapping(root.get("enums"), "enums", required=False).items()}
+    enums, meanings = {}, {}
+    for key, value in ctx.mapping(root.get("enums"), "enums", required=False).items():
+        enums[key], means = parse_enum(ctx, value, f"enums.{key}")
+        if means:
+            meanings[key] = EnumMeanings(f"{file}: enums.{key}", means)
     commands = {key.upper(): _command(ctx, key.upper(), value, f"commands.{key}", enums)
                 for key, value in ctx.mapping(root.get("commands"), "commands", required=False).items()}
     frames = {}
@@ -448,29 +480,34 @@ def parse(name: str, data: Any, file: str) -> Dialect:
     report = _report(ctx, errors["report"], "errors.report", sync, asyn) if "report" in errors else {}
     models, default_model = _models(ctx, root.get("models"), "models", commands)
     timeouts = {k: float(ctx.number(v, f"timeouts.{k}") or 0) for k, v in ctx.mapping(root.get("timeouts"), "timeouts", required=False).items()}
+    families = parse_families(ctx, root.get("families"), "families", {"commands": commands, "lines": frames, "tokens": {**sync, **asyn}})
+    for key, spec in commands.items():
+        if spec.error_means is not None and spec.error_means not in sync and spec.error_means not in asyn:
+            raise ctx.fail(f"commands.{key}.error_means", f"{spec.error_means!r} is not declared under errors.sync or errors.async")
     return Dialect(
         name=name, title=str(root.get("title", name)), manual=str(root.get("manual", "")),
         line_max=int(root.get("line_max", 8192)), payload_max=int(root.get("payload_max", 1 << 20)),
         prompt=str(root.get("prompt", ">")), enums=enums, commands=commands, frames=frames,
         lines=ctx.strings(root.get("lines"), "lines"), final=final, sync_errors=sync, async_errors=asyn,
         report=report, models=models, default_model=default_model, timeouts=timeouts,
+        meanings=meanings, families=families,
     )
 
 
-def _has_rich_values(node: Any) -> bool:
-    return isinstance(node, dict) and any(isinstance(v, dict) for v in node.values())
-
-
-def _rich_table(node: dict) -> dict[str, str]:
-    return {str(k): str(v.get("text", "")) if isinstance(v, dict) else str(v) for k, v in node.items()}
+_FINAL_KEYS = ("ok", "error", "cme")
 
 
 def _with_common(dialect: Dialect, common: Dialect) -> Dialect:
-    """Commands, frames and lines of common.yaml, under the dialect's own."""
+    """Commands, frames, lines, enums and final results of common.yaml, under the dialect's own."""
     dialect.commands = {**common.commands, **dialect.commands}
     dialect.frames = {**common.frames, **dialect.frames}
     dialect.lines = tuple(dict.fromkeys(common.lines + dialect.lines))
     dialect.final = {**common.final, **dialect.final}
+    dialect.enums = {**common.enums, **dialect.enums}
+    dialect.meanings = {**common.meanings, **dialect.meanings}
+    missing = [key for key in _FINAL_KEYS if key not in dialect.final]
+    if missing:
+        raise DialectError(f"dialects/{dialect.name}.yaml: errors.final: missing {missing} (nor in common.yaml)")
     return dialect
 
 

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 from bridge.at.dialect import Dialect, FrameSpec, ShapeSpec
+from bridge.at.meaning import EnumMeanings
 from bridge.at.frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
 from bridge.at.framer import TERMINATOR, Framer
 from bridge.at.commands import parse_command
 from bridge.at.params import ParamSyntaxError, split_params
 from bridge.at.rawhttp import RawHttpResponse
+from bridge.model import Method
 
 _PREFIX = re.compile(rb"\+[A-Za-z0-9$#^_]++[ \t]*+:")
 _PREFIX_PROBE = 48  # a prefix is shorter than this
@@ -290,9 +292,9 @@ class ResponseFramer(Framer):
 
     def _final(self, text: str) -> Optional[Final]:
         final = self.dialect.final
-        if text == final.get("ok", "OK"):
+        if text == final["ok"]:
             return Final("OK")
-        if text == final.get("error", "ERROR"):
+        if text == final["error"]:
             return Final("ERROR")
         match = _CME.match(text)
         if match is None:
@@ -344,13 +346,27 @@ class ResponseFramer(Framer):
         return info
 
     def _note_echo(self, text: str) -> None:
-        """An echoed HTTPACTION=1 tells that the raw response coming is a HEAD response."""
+        """An echoed request command tells whether the raw response coming answers a HEAD: the
+        command whose parameter is an enum meaning Methods (Neoway AT+HTTPACTION=<mode>)."""
         try:
             command = parse_command(text, self.dialect)
         except ParamSyntaxError:
             return
-        if command.name.endswith("HTTPACTION") and command.params:
-            self.http_method = "HEAD" if command.params[0].text == "1" else "GET"
+        found = method_param(self.dialect, command.name)
+        if found is not None and len(command.params) > found[0]:
+            meaning = found[1].meaning(command.params[found[0]].text.strip())
+            self.http_method = "HEAD" if meaning is Method.HEAD else "GET"
+
+
+def method_param(dialect: Dialect, name: str) -> Optional[tuple[int, EnumMeanings]]:
+    """(position, meanings) of the set-form parameter of command `name` whose enum means Methods."""
+    spec = dialect.command(name)
+    form = spec.forms.get("set") if spec else None
+    for index, param in enumerate(form.params if form else ()):
+        means = dialect.meanings.get(param.enum or "")
+        if means is not None and means.of_type(Method):
+            return index, means
+    return None
 
 
 _NOT_FRAMED = object()

@@ -102,7 +102,7 @@ class BridgeEngine:
         self._forwarded.clear()
 
     def _error_answer(self) -> bytes:
-        return b"\r\n" + self.module_side.dialect.final.get("error", "ERROR").encode() + b"\r\n"
+        return b"\r\n" + self.module_side.dialect.final["error"].encode() + b"\r\n"
 
     # -- bytes out ---------------------------------------------------------------------
 

@@ -2,16 +2,17 @@
 URC payloads (MHTTPCFG "encoding").  Data typed after the ">" prompt is always raw and never
 passes through here.
 
-The format codes are the keys of the dialect's `input_format` / `output_format` enums.
+The format codes are the values of onemo.yaml's `input_format` enum that mean ascii, hex and
+escaped (`output_format` has the first two alike).
 """
 from __future__ import annotations
 
 import re
 from typing import Union
 
-ASCII = 0
-HEX = 1
-ESCAPED = 2
+from bridge.at.dialect import load
+
+ASCII, HEX, ESCAPED = (int(load("onemo").means("input_format").token(word)) for word in ("ascii", "hex", "escaped"))
 
 _ESCAPE = re.compile(rb"\\(x[0-9A-Fa-f]{2}|[0-7]{1,3}|.)", re.S)
 _SIMPLE = {b"r": b"\r", b"n": b"\n", b"t": b"\t", b"a": b"\a", b"b": b"\b", b"f": b"\f", b"v": b"\v",

@@ -106,12 +106,12 @@ def _numbers(side: Side, command: Command) -> Optional[list[Optional[int]]]:
 
 
 def _test(side: Side, command: Command) -> None:
-    """The literal test answer common.yaml gives (empty: just OK)."""
+    """The exact answer common.yaml gives the command's form (`answer:`; empty: just OK)."""
     form = _form(side, command)
     if form is None:
         side.fail(ErrorKind.INVALID_PARAMETER)
         return
-    for text in filter(None, (form.response or "").split("\n")):
+    for text in filter(None, (form.answer or "").split("\n")):
         side.line(text)
     side.ok()
 
@@ -128,11 +128,12 @@ def _at(side: Side, command: Command) -> None:
 
 
 def _echo(side: Side, command: Command) -> None:
-    value = _values(command)[:1] or ["0"]
-    if command.form not in ("set", "execute") or value[0] not in ("0", "1"):
+    onoff = side.dialect.means("onoff")
+    value = _values(command)[:1] or [onoff.token(False)]  # bare ATE is ATE0
+    if command.form not in ("set", "execute") or value[0] not in onoff:
         side.error()
         return
-    side.echo = value[0] == "1"
+    side.echo = onoff.meaning(value[0]) is True
     side.ok()
 
 
@@ -214,7 +215,8 @@ def _serial_number(side: Side, command: Command) -> None:
         return _refuse(side, command)
     imei = side.identity.imei
     serial = side.identity.serial or imei  # <snt> 0: the serial number (ML307C: not the IMEI)
-    side.line(f"+{command.name}: " + {0: serial, 1: imei, 2: imei[:14] + "01", 3: "01"}[given[0] or 0])
+    identities = {"serial_number": serial, "imei": imei, "imeisv": imei[:14] + "01", "software_version": "01"}
+    side.line(f"+{command.name}: " + identities[str(side.dialect.means("cgsn_snt").meaning(str(given[0] or 0)))])
     side.ok()
 
 
@@ -232,8 +234,7 @@ def _cpin(side: Side, command: Command) -> None:
     if command.form != "read":
         side.fail(ErrorKind.NOT_ALLOWED)
         return
-    side.line("+CPIN: READY")
-    side.ok()
+    _test(side, command)  # READY: the exact answer common.yaml gives
 
 
 def _cfun(side: Side, command: Command) -> None:
@@ -261,7 +262,8 @@ def _cops(side: Side, command: Command) -> None:
         tail = f',{ident.cops_format},"{_operator(ident, ident.cops_format)}",{ident.act}' if ident.registered else ""
         side.line(f"+COPS: {ident.cops_mode}{tail}")
     elif command.form == "test":
-        side.line(f'+COPS: (2,"{ident.operator}","{ident.operator_short}","{ident.plmn}",{ident.act}),,(0-4),(0-2)')
+        modes, formats = (f"({p.range[0]}-{p.range[1]})" for p in side.dialect.commands["COPS"].forms["set"].params[:2] if p.range)
+        side.line(f'+COPS: (2,"{ident.operator}","{ident.operator_short}","{ident.plmn}",{ident.act}),,{modes},{formats}')
     elif command.form == "set":
         return _cops_set(side, command)
     else:

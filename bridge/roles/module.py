@@ -123,10 +123,10 @@ class ModuleSide:
         self._out += b"\r\n" + (text.encode() if isinstance(text, str) else text) + b"\r\n"
 
     def ok(self) -> None:
-        self.line(self.dialect.final.get("ok", "OK"))
+        self.line(self.dialect.final["ok"])
 
     def error(self) -> None:
-        self.line(self.dialect.final.get("error", "ERROR"))
+        self.line(self.dialect.final["error"])
 
     def fail(self, kind: ErrorKind) -> None:
         """The final result this dialect gives for `kind` on a command (sync channel)."""
@@ -141,7 +141,7 @@ class ModuleSide:
             return
         spec = self.dialect.sync_errors.get(token)
         value = spec.text if self.cmee == 2 and spec and spec.text else token
-        self.line(f"{self.dialect.final.get('cme', '+CME ERROR')}: {value}")
+        self.line(f"{self.dialect.final['cme']}: {value}")
 
     def prompt_for_data(self, length: Optional[int], on_data: DataCallback, now: float,
                         timeout: Optional[float], max_len: int = 4096) -> None:

@@ -75,7 +75,7 @@ class Spans:
         return max(self.timeouts.get(name, COMMAND_TIMEOUT), self.floor)
 
     def setup(self, request: Request, family: Family) -> float:
-        return max(self.timeouts.get(family.command("SETUP"), 0.0), request.timeouts.connect or 0.0) + WAIT_MARGIN
+        return max(self.timeouts.get(family.command("HTTPSETUP"), 0.0), request.timeouts.connect or 0.0) + WAIT_MARGIN
 
     def silence(self, request: Request, family: Family) -> float:
         """Between two reports of a response (and until the first).  A response timeout of the
@@ -84,13 +84,13 @@ class Spans:
         own = self._shorter(request, family)
         if own is not None:
             return own
-        return max(self.timeouts.get(family.command("ACTION"), 0.0), request.timeouts.response or 0.0) + WAIT_MARGIN
+        return max(self.timeouts.get(family.command("HTTPACTION"), 0.0), request.timeouts.response or 0.0) + WAIT_MARGIN
 
     def busy(self, family: Family) -> float:
         """How long a module still busy with a request may leave a command unanswered: as long as
         its HTTPACTION may take (connect, then its own response time; see :meth:`action`),
         whatever the request's shorter response timeout was."""
-        setup, action = (self.timeouts.get(family.command(verb), 0.0) for verb in ("SETUP", "ACTION"))
+        setup, action = (self.timeouts.get(family.command(verb), 0.0) for verb in ("HTTPSETUP", "HTTPACTION"))
         return setup + action + 2 * WAIT_MARGIN
 
     def action(self, request: Request, family: Family) -> float:
@@ -103,7 +103,7 @@ class Spans:
 
     def _shorter(self, request: Request, family: Family) -> Optional[float]:
         own = request.timeouts.response
-        module = self.timeouts.get(family.command("ACTION"), 0.0)
+        module = self.timeouts.get(family.command("HTTPACTION"), 0.0)
         return float(own) if own and module and own < module else None
 
 

@@ -71,7 +71,7 @@ def target_of(url: str, limits: Limits) -> Target:
         raise Fail(ErrorKind.URL_INVALID, str(exc)) from None
     if len(target.url_value.encode()) > limits.url_max[target.tls]:
         raise Fail(ErrorKind.URL_INVALID, f"the url is longer than the {limits.url_max[target.tls]} bytes "
-                                          f"{target.family.command('PARA')} takes")
+                                          f"{target.family.command('HTTPPARA')} takes")
     return target
 
 
@@ -112,7 +112,7 @@ def action_for(request: Request, target: Target, limits: Limits) -> Action:
     if len(raw) > limits.data_max:
         raise Fail(ErrorKind.INVALID_PARAMETER,
                    f"the raw request is {len(raw)} bytes; AT+HTTPACTION=99 takes at most {limits.data_max}")
-    return Action(method, (int(modes["OPEN_MODE"]), len(raw)), raw)
+    return Action(method, (int(limits.raw_mode), len(raw)), raw)
 
 
 def _post_type(headers: list[Header], limits: Limits) -> Optional[str]:

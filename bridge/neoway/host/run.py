@@ -87,8 +87,7 @@ class RequestRunner(HostPlumbing[Job]):
 
     def _closed_kind(self, family: Family) -> ErrorKind:
         """The YAML's kind of the closing URC ("+HTTPCLOSED: HTTP Link Closed") before a response is whole."""
-        prefix = family.urc("CLOSED") + ":"
-        return next((s.kind for t, s in self.dialect.async_errors.items() if t.startswith(prefix)), ErrorKind.CONNECTION_CLOSED)
+        return self.errors.first_kind("+HTTPCLOSED") or ErrorKind.CONNECTION_CLOSED
 
     def _restart_reception(self, job: Job) -> None:
         job.reception = Reception(job.reception.method, job.reception.closed_kind)
@@ -128,7 +127,7 @@ class RequestRunner(HostPlumbing[Job]):
             return
         what = cmd.line[:60].decode("latin-1")
         if answer.timed_out and not cmd.tolerate_silence:
-            setup = job.target is not None and cmd.line == f"AT+{job.target.family.command('SETUP')}".encode()
+            setup = job.target is not None and cmd.line == f"AT+{job.target.family.command('HTTPSETUP')}".encode()
             kind = ErrorKind.CONNECT_TIMEOUT if setup else ErrorKind.RESPONSE_TIMEOUT  # HTTPSETUP connects
             self._fail(job, kind, f"no answer to {what}")
         elif not answer.ok and not cmd.tolerate:

@@ -33,17 +33,12 @@ from bridge.neoway.host.errors import Fail
 from bridge.neoway.host.plan import Action, Bare, Download, Target, at
 from bridge.neoway.host.tables import FAMILIES, Family
 
-SETUP_FAIL = "+HTTPSETUP: FAIL"  # errors.sync: the kind of a failed HTTPSETUP, whatever it prints
-SOCKET_FAILED = "+HTTPACTION: SOCKET ID OPEN FAILED"  # errors.async: no socket (a kept link went down)
-RECVMODE_FRAMED = 1  # enum recvmode: "+HTTPRECV: <length>,<data>"
-KEEPALIVE = {False: 0, True: 1}  # enum keepalive
 MYNETACT = "$MYNETACT"  # N720's data link command; not in neoway.yaml (its profile only names it)
 DNS_QUERY = "CDNSGIP"  # neoway.yaml: the N58's DNS query; its result is a +CDNSGIP line after OK
 DNS_REPORT = "+CDNSGIP"
-_XIIC_UP = "1"  # +XIIC: <state>: 1 = link up
 _RESOLVED = "1"  # +CDNSGIP: <result>: 1 = resolved
 _MYNETACT_UP = re.compile(rb"\$MYNETACT:\s*\d+\s*,\s*1\b")
-_ACTION_LINES = ("ACTION", "SEND", "SETUP")  # +HTTPACTION: / +HTTPSEND: / +HTTPSETUP: in place of OK
+_ACTION_LINES = ("+HTTPACTION", "+HTTPSEND", "+HTTPSETUP")  # lines in place of OK
 
 
 # ---- start-up ------------------------------------------------------------------------------
@@ -58,18 +53,19 @@ def startup(ctx: Context) -> Generator[Op, Optional[Answer], bool]:
     yield Cmd(b"AT+CMEE=1", tolerate=True)
     for family in ctx.families:  # before recvmode: HTTPCLOSE clears the HTTPPARA settings
         yield close(ctx, family)
-    yield from (_mynetact() if ctx.data_link == MYNETACT else _xiic())
+    yield from (_mynetact() if ctx.data_link == MYNETACT else _xiic(ctx.limits.link_up))
     for family in ctx.families:
-        answer = yield Cmd(at(family.command("PARA"), Bare("recvmode"), RECVMODE_FRAMED), tolerate=True)
+        answer = yield Cmd(at(family.command("HTTPPARA"), Bare("recvmode"), ctx.limits.framed), tolerate=True)
         if answer is not None and answer.ok:
-            ctx.link.params[family.secure]["recvmode"] = RECVMODE_FRAMED
+            ctx.link.params[family.secure]["recvmode"] = ctx.limits.framed
     return True
 
 
-def _xiic() -> Generator[Op, Optional[Answer], None]:
+def _xiic(up: str) -> Generator[Op, Optional[Answer], None]:
+    """`up`: the +XIIC <state> of a link that is up (enum link_state)."""
     answer = yield Cmd(b"AT+XIIC?", tolerate=True)
     info = answer.info("+XIIC") if answer is not None else None
-    if info is None or (info.get("state") or "").strip() != _XIIC_UP:
+    if info is None or (info.get("state") or "").strip() != up:
         yield Cmd(b"AT+XIIC=1", tolerate=True)
         yield Cmd(b"AT+XIIC?", tolerate=True)  # for the log: the link may take a moment
 
@@ -102,7 +98,7 @@ def exchange(ctx: Context, request: Request, target: Target, action: Action, tls
         on_retry()
         yield from _set_up(ctx, request, target, key)
         answer = yield _action(ctx, request, target, action)
-    _check(ctx, answer, "AT+" + target.family.command("ACTION"))
+    _check(ctx, answer, "AT+" + target.family.command("HTTPACTION"))
     yield WAIT
 
 
@@ -122,14 +118,14 @@ def download(ctx: Context, request: Request, target: Target, plan: Download, tls
     yield from _prepare(ctx, request, target, tls, key)
     if not ctx.link.up:
         yield from _set_up(ctx, request, target, key)
-    yield Cmd(at(target.family.file_action, int(mode), plan.offset, plan.size, plan.name))
+    yield Cmd(at(target.family.command("FILEHTTPACTION"), int(mode), plan.offset, plan.size, plan.name))
     yield WAIT
 
 
 def close(ctx: Context, family: Family) -> Cmd:
     """AT+HTTPCLOSE (AT+HTTPSCLOSE): the link goes down and its HTTPPARA settings are cleared."""
     ctx.link.closed(family, cleared=True)
-    return Cmd(f"AT+{family.command('CLOSE')}".encode(), tolerate=True)
+    return Cmd(f"AT+{family.command('HTTPCLOSE')}".encode(), tolerate=True)
 
 
 def _prepare(ctx: Context, request: Request, target: Target, tls: tuple, key: tuple) -> Generator[Op, Optional[Answer], None]:
@@ -143,10 +139,10 @@ def _prepare(ctx: Context, request: Request, target: Target, tls: tuple, key: tu
 
 
 def _params(ctx: Context, target: Target, keep_alive: bool) -> Generator[Op, Optional[Answer], None]:
-    para = target.family.command("PARA")
+    para = target.family.command("HTTPPARA")
     cache = ctx.link.params[target.tls]
-    settings = (("url", target.url_value), ("port", target.port), ("keepalive", KEEPALIVE[keep_alive]),
-                ("recvmode", RECVMODE_FRAMED))
+    settings = (("url", target.url_value), ("port", target.port), ("keepalive", int(ctx.limits.keepalive.token(keep_alive))),
+                ("recvmode", ctx.limits.framed))
     for name, value in settings:
         if cache.get(name) != value:
             cache.pop(name, None)
@@ -183,25 +179,26 @@ def _refused(answer: Answer) -> bool:
 
 
 def _setup_cmd(ctx: Context, request: Request, family: Family) -> Cmd:
-    line_name = family.urc("SETUP")
+    line_name = family.urc("+HTTPSETUP")
     ends = lambda info: info.name == line_name and ctx.errors.line_kind(info) is not None  # noqa: E731
-    return Cmd(f"AT+{family.command('SETUP')}".encode(), span=ctx.spans.setup(request, family), tolerate=True, ends=ends)
+    return Cmd(f"AT+{family.command('HTTPSETUP')}".encode(), span=ctx.spans.setup(request, family), tolerate=True, ends=ends)
 
 
 def _setup_failure(ctx: Context, answer: Answer, family: Family) -> tuple[ErrorKind, str]:
-    what = f"AT+{family.command('SETUP')}"
+    what = f"AT+{family.command('HTTPSETUP')}"
     if answer.line is not None:
         return ctx.errors.line_kind(answer.line) or ErrorKind.UNKNOWN, f"{what}: {answer.line.raw.decode('latin-1')}"
     assert answer.final is not None
-    if answer.final.result == "ERROR":  # DNS or connect (English manual), the same as +HTTPSETUP: FAIL
-        return ctx.errors.token_kind(SETUP_FAIL), f"{what}: ERROR (name lookup or connect failed)"
+    if answer.final.result == "ERROR":  # DNS or connect (English manual): neoway.yaml's `error_means`
+        return ctx.errors.command_error_kind(family.command("HTTPSETUP")), f"{what}: ERROR (name lookup or connect failed)"
     return ctx.errors.final_kind(answer.final), f"{what}: {answer.final}"
 
 
 def _lookup_or_connect(ctx: Context, kind: ErrorKind, host: str) -> bool:
     """A setup failure that does not say whether the lookup or the connect failed, for a host name
     the module's DNS query can be asked about."""
-    return kind is ctx.errors.token_kind(SETUP_FAIL) and ctx.dns_query and not _is_ip_literal(host)
+    setup_failed = ctx.errors.command_error_kind("HTTPSETUP")
+    return kind is setup_failed and ctx.dns_query and not _is_ip_literal(host)
 
 
 def _is_ip_literal(host: str) -> bool:
@@ -241,9 +238,9 @@ def _diagnose(ctx: Context, request: Request, target: Target) -> Generator[Op, O
 
 def _action(ctx: Context, request: Request, target: Target, action: Action) -> Cmd:
     family = target.family
-    names = {f.urc(verb) for f in FAMILIES for verb in _ACTION_LINES}
+    names = {f.urc(prefix) for f in FAMILIES for prefix in _ACTION_LINES} - {None}
     ends = lambda info: info.name in names and ctx.errors.line_kind(info) is not None  # noqa: E731
-    line = at(family.command("ACTION"), *action.params)
+    line = at(family.command("HTTPACTION"), *action.params)
     return Cmd(line, action.data, ctx.spans.action(request, family), tolerate=True, ends=ends, receives=True)
 
 
@@ -251,7 +248,7 @@ def _link_lost(ctx: Context, answer: Optional[Answer]) -> bool:
     if answer is None or answer.ok:
         return False
     if answer.line is not None:
-        return ctx.errors.line_kind(answer.line) is ctx.errors.token_kind(SOCKET_FAILED)
+        return ctx.errors.line_kind(answer.line) is ErrorKind.CONNECT_FAILED  # no socket: the kept link is gone
     return answer.final is not None and answer.final.result == "ERROR"
 
 

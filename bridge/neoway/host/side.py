@@ -27,8 +27,6 @@ from bridge.neoway.host.tls import tls_options
 
 DIALECT = "neoway"
 FILE_STAT = "+FILEHTTPSTAT"
-FILE_OK = "1"  # enum file_stat: succeeded
-_FILE_STATS = ("0", "1")  # enum file_stat keys: a second field that is neither is an <errcode>
 _RawFrame = Union[HttpHead, HttpBody, HttpEnd]
 _LENGTH = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() takes "²", which int() refuses
 log = logging.getLogger(__name__)
@@ -56,6 +54,7 @@ class NeowayHostSide(RequestRunner):
                  command_floor: float = COMMAND_FLOOR) -> None:
         super().__init__(dialect if dialect is not None else load(DIALECT), command_floor)
         self.profile = self.dialect.model(model)
+        self._file_stat = self.dialect.means("file_stat")  # a second field not in it is an <errcode>
         missing = self.profile.get("commands_missing") or []
         self.data_link = scripts.MYNETACT if "XIIC" in missing else "XIIC"
         self.families = tuple(f for f in FAMILIES if not f.secure or self.profile.get("ssl", True))
@@ -63,10 +62,10 @@ class NeowayHostSide(RequestRunner):
         self._ops = host_bringup.templates(self.dialect, frozenset(n for n in self.dialect.commands if not self._has(n)))
         self._calls: list[_Call] = []
         self._ours = self._own_reports()
-        self._recv = {f.urc("RECV"): f for f in FAMILIES}
-        self._closed = {f.urc("CLOSED"): f for f in FAMILIES}
+        self._recv = {f.urc("+HTTPRECV"): f for f in FAMILIES}
+        self._closed = {f.urc("+HTTPCLOSED"): f for f in FAMILIES}
         # answers to our AT+HTTPCLOSE and (late) AT+CDNSGIP: nothing for a request in them
-        self._close_reports = frozenset(f.urc("CLOSE") for f in FAMILIES)  # "+HTTPCLOSE: HTTP Link Closed"
+        self._close_reports = frozenset(f.urc("+HTTPCLOSE") for f in FAMILIES)  # "+HTTPCLOSE: HTTP Link Closed"
         self._late_answers = frozenset({scripts.DNS_REPORT})
         self._raw = False  # the framer is inside a raw (recvmode 0) HTTP response
         self._stuck = Timer()  # the framer inside a payload no request waits for: its deadline
@@ -291,7 +290,7 @@ class NeowayHostSide(RequestRunner):
     def _module_gave_up(self, job: Job, family: Family) -> bool:
         """Whether the module's own response time (HTTPACTION's) has run since the request went out
         (less the command floor: the UART's and the host's latency)."""
-        own = self.spans.timeouts.get(family.command("ACTION"), 0.0)
+        own = self.spans.timeouts.get(family.command("HTTPACTION"), 0.0)
         start = job.answered_at
         return bool(own) and start is not None and self._now is not None and self._now - start >= own - self.spans.floor
 
@@ -331,10 +330,10 @@ class NeowayHostSide(RequestRunner):
         if job is None or job.over or job.file is None or not job.answered:
             return
         second, length = info.get("stat_or_errcode") or "", info.get("length")
-        if length is None and second.strip() not in _FILE_STATS:  # <stat>,<errcode>
+        if length is None and second.strip() not in self._file_stat:  # <stat>,<errcode>
             kind = self.errors.line_kind(info) or self.errors.code_kind(second) or ErrorKind.UNKNOWN
             self._fail(job, kind, info.raw.decode("latin-1"))
-        elif second.strip() != FILE_OK:
+        elif self._file_stat.meaning(second.strip()) != "succeeded":
             self._fail(job, self.errors.line_kind(info) or ErrorKind.UNKNOWN, info.raw.decode("latin-1"))
         else:
             digits = (length or "").strip()

@@ -4,32 +4,35 @@ lengths, TLS versions and timeouts of the commands (:class:`Limits`).
 """
 from __future__ import annotations
 
-import re
+import functools
 from dataclasses import dataclass
 from typing import Optional
 
-from bridge.at.dialect import Dialect
+from bridge.at.dialect import Dialect, load
+from bridge.at.families import Families
+from bridge.at.meaning import EnumMeanings
+from bridge.model import Method
+
+
+@functools.lru_cache(maxsize=None)
+def _families() -> Families:
+    return load("neoway").families
 
 
 @dataclass(frozen=True)
 class Family:
-    """The HTTP or the HTTPS command family: AT+HTTPPARA or AT+HTTPSPARA, +HTTPRECV or +HTTPSRECV."""
+    """The HTTP or the HTTPS command family: AT+HTTPPARA or AT+HTTPSPARA, +HTTPRECV or +HTTPSRECV
+    (the twins of neoway.yaml's `families`)."""
 
     secure: bool
 
-    @property
-    def tag(self) -> str:
-        return "HTTPS" if self.secure else "HTTP"
+    def command(self, name: str) -> str:
+        """The family's twin of the HTTP command `name` ("HTTPPARA")."""
+        return _families().command(name, self.secure)
 
-    def command(self, verb: str) -> str:
-        return self.tag + verb  # PARA, SETUP, ACTION, CLOSE
-
-    @property
-    def file_action(self) -> str:
-        return f"FILE{self.tag}ACTION"
-
-    def urc(self, verb: str) -> str:
-        return f"+{self.tag}{verb}"  # RECV, CLOSED, CLOSE
+    def urc(self, prefix: str) -> Optional[str]:
+        """The family's twin of the HTTP line `prefix` ("+HTTPRECV"); None: it has none."""
+        return _families().line(prefix, self.secure)
 
 
 FAMILIES = (Family(False), Family(True))
@@ -37,7 +40,8 @@ FAMILIES = (Family(False), Family(True))
 
 @dataclass(frozen=True)
 class Limits:
-    action_modes: dict[str, str]  # "GET" / "HEAD" / "POST" / "OPEN_MODE" -> <mode>
+    action_modes: dict[str, str]  # "GET" / "HEAD" / "POST" -> <mode>
+    raw_mode: str  # <mode> of a raw request (OPEN_MODE)
     post_types: dict[str, str]  # MIME type (lower case) -> <type>
     data_max: int  # bytes after '>' of AT+HTTPACTION (POST body or raw request)
     url_max: dict[bool, int]  # per family
@@ -46,34 +50,33 @@ class Limits:
     timeouts: dict[str, float]  # command name -> seconds
     ssl_versions: dict[str, str]  # "tls1.2" -> <sslversion>
     cfg_types: frozenset[str]  # <type> of AT+HTTPSCFG
+    authmode: EnumMeanings  # <authmode> of AT+HTTPSCFG: VerifyMode
+    keepalive: EnumMeanings  # <keepalive> of AT+HTTPPARA: bool
+    framed: int  # <recvmode> of AT+HTTPPARA that frames the response in pieces
+    link_up: str  # +XIIC <state> of a data link that is up
     file_write: bool = False  # the YAML declares AT+FSWF: a certificate given as PEM can be written to the module
 
     @classmethod
     def read(cls, dialect: Dialect) -> "Limits":
         enums, commands = dialect.enums, dialect.commands
-        for family in FAMILIES:
-            for verb in ("PARA", "SETUP", "ACTION", "CLOSE"):
-                assert family.command(verb) in commands, f"neoway.yaml declares no {family.command(verb)}"
-            for verb in ("RECV", "CLOSED", "CLOSE"):
-                assert family.urc(verb) in dialect.frames, f"neoway.yaml declares no {family.urc(verb)}"
         rule = commands["HTTPACTION"].forms["set"].data_mode
         file_size = commands["FILEHTTPACTION"].forms["set"].params[2]
+        modes = dialect.means("action_mode")
         return cls(
-            action_modes={_first_word(text): code for code, text in enums["action_mode"].items()},
+            action_modes={method.value: code for code, method in modes.of_type(Method).items()},
+            raw_mode=modes.token("raw_request"),
             post_types={text.lower(): code for code, text in enums["post_type"].items()},
             data_max=rule.max_len if rule else 2048,
-            url_max={f.secure: commands[f.command("PARA")].forms["set"].params[1].max_len or 2048 for f in FAMILIES},
+            url_max={f.secure: commands[f.command("HTTPPARA")].forms["set"].params[1].max_len or 2048 for f in FAMILIES},
             file_max=file_size.range[1] if file_size.range else 524288,
-            file_get=next(code for code, text in enums["file_mode"].items() if _first_word(text) == "GET"),
+            file_get=dialect.means("file_mode").token(Method.GET),
             timeouts={name: float(spec.timeout) for name, spec in commands.items() if spec.timeout},
             ssl_versions={_version_key(text): code for code, text in enums["sslversion"].items()},
             cfg_types=frozenset(enums["https_cfg_type"]),
+            authmode=dialect.means("authmode"), keepalive=dialect.means("keepalive"),
+            framed=int(dialect.means("recvmode").token("framed")), link_up=dialect.means("link_state").token(True),
             file_write="FSWF" in commands,
         )
-
-
-def _first_word(text: str) -> str:
-    return re.split(r"[\s:(]", text.strip(), maxsplit=1)[0].upper()
 
 
 def _version_key(text: str) -> str:

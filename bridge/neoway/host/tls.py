@@ -14,7 +14,6 @@ from bridge.neoway.host.errors import Fail
 from bridge.neoway.host.plan import at
 from bridge.neoway.host.tables import Limits, version_code
 
-AUTHMODE = {VerifyMode.NONE: 0, VerifyMode.SERVER: 1, VerifyMode.MUTUAL: 2}  # enum authmode
 FSWF_WAIT_MS = 10000  # AT+FSWF <time>: how long the module waits for the data after the prompt
 
 
@@ -25,7 +24,7 @@ def tls_options(limits: Limits, tls: Optional[TlsSettings]) -> tuple[tuple[str, 
     code = version_code(limits, tls.version) if tls.version else max(versions.values(), key=int)
     if code is None:
         raise Fail(ErrorKind.UNSUPPORTED, f"TLS version {tls.version}; the module knows {', '.join(versions)}")
-    options: list[tuple[str, Union[int, str]]] = [("sslversion", int(code)), ("authmode", AUTHMODE[VerifyMode(tls.verify)])]
+    options: list[tuple[str, Union[int, str]]] = [("sslversion", int(code)), ("authmode", int(limits.authmode.token(VerifyMode(tls.verify))))]
     for option, value in _cert_values(tls):
         if _is_pem(value) and not limits.file_write:
             raise Fail(ErrorKind.UNSUPPORTED, f"{option}: Neoway modules take certificate file names; put the PEM in the module's file system")

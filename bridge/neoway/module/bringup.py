@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Callable, Protocol, Union
 
-from bridge.at.dialect import CommandSpec
+from bridge.at.dialect import CommandSpec, Dialect
 from bridge.at.frames import Command
 from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
 from bridge.roles.module import Identity
@@ -27,11 +27,13 @@ from bridge.neoway.module.channel import Channel
 from bridge.neoway.module.datalink import NO_ADDRESS, XIIC_SPACES, DataLink
 from bridge.neoway.params import ParamError, checked
 
-LINK_UP, LINK_DOWN = "1", "0"
-NO_AUTH = "0"
+_MODEL_UP = "1"  # ModuleOp.LINK_STATE's <state> for a link that is up (bridge.model)
+_MODEL_CID = "1"  # the context ModuleOp.LINK_UP / LINK_DOWN are asked for: Neoway has one data link
+_MODEL_PAP = "1"  # ModuleOp.SET_AUTH's PAP (bridge.model), AT+XGAUTH's default
 
 
 class Side(Protocol):
+    dialect: Dialect
     identity: Identity
     link: DataLink
     channels: dict[bool, Channel]
@@ -55,7 +57,12 @@ class BringUp:
         self.auth: dict[str, tuple[str, str, str]] = {}
         self.dns = [NO_ADDRESS, NO_ADDRESS]
         self._calls = 0                          # operations the module behind has not answered yet
-        self.recv = ("1", "0")                   # AT+RECVMODE <n>,<mode>: the N58's defaults
+        self.recv = self._recv_defaults()        # AT+RECVMODE <n>,<mode>: the N58's power-on state
+
+    def _recv_defaults(self) -> tuple[str, str]:
+        spec = self.side.dialect.command("RECVMODE")
+        n, mode = (param.default or "" for param in spec.forms["set"].params) if spec else ("", "")
+        return n, mode
 
     # ---- AT+XIIC --------------------------------------------------------------------------------
 
@@ -64,21 +71,22 @@ class BringUp:
             self._call(ModuleOp.LINK_STATE, (), now, self._state_read)
             return
         (action,) = checked(command, spec)
-        if action == LINK_UP:
-            self._call(ModuleOp.LINK_UP, ("1",), now, self._came_up)
+        if self.side.dialect.means("link_state").meaning(action or "") is True:
+            self._call(ModuleOp.LINK_UP, (_MODEL_CID,), now, self._came_up)
         else:
-            self._call(ModuleOp.LINK_DOWN, ("1",), now, self._went_down)
+            self._call(ModuleOp.LINK_DOWN, (_MODEL_CID,), now, self._went_down)
 
     def _state_read(self, answer: ModuleAnswer) -> None:
         link = self.side.link
         if answer.ok and answer.values:
-            up = answer.values[0].strip() == LINK_UP
+            up = answer.values[0].strip() == _MODEL_UP
             link.requested = up
             if up:  # what AT+XIIC? says is what HTTPSETUP goes by
                 self.side.identity.attached = True
                 if len(answer.values) > 1 and answer.values[1].strip():
                     self.side.identity.ip = answer.values[1].strip()
-        self.side.line(f"+XIIC:{XIIC_SPACES}{LINK_UP if link.up else LINK_DOWN},{link.address}")
+        state = self.side.dialect.means("link_state").token(link.up)
+        self.side.line(f"+XIIC:{XIIC_SPACES}{state},{link.address}")
         self.side.ok()
 
     def _came_up(self, answer: ModuleAnswer) -> None:
@@ -119,18 +127,18 @@ class BringUp:
         self.apn = (apn, user, password)
         if user or password:  # the user and password go with it, as PAP (AT+XGAUTH's default)
             self._call(ModuleOp.SET_APN, (apn,), now, lambda answer: self._call(
-                ModuleOp.SET_AUTH, ("1", user, password), now, self._set))
+                ModuleOp.SET_AUTH, (_MODEL_PAP, user, password), now, self._set))
         else:
             self._call(ModuleOp.SET_APN, (apn,), now, self._set)
 
     def xgauth(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
         if command.form == "test":
-            self.side.line(spec.forms["test"].response or "")
+            self.side.line(spec.forms["test"].answer or "")
             self.side.ok()
             return
         cid, auth, name, password = checked(command, spec)
         assert cid is not None and auth is not None
-        if auth != NO_AUTH and (name is None or password is None):
+        if self.side.dialect.means("pdp_auth").meaning(auth) != "none" and (name is None or password is None):
             raise ParamError("AT+XGAUTH: <name> and <pwd> go with PAP and CHAP")
         self.auth[cid] = (auth, name or "", password or "")
         self._call(ModuleOp.SET_AUTH, (auth, name or "", password or ""), now, self._set)
@@ -145,12 +153,12 @@ class BringUp:
 
     def recvmode(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
         if command.form in ("read", "test"):
-            text = f"+RECVMODE: {self.recv[0]},{self.recv[1]}" if command.form == "read" else spec.forms["test"].response
+            text = f"+RECVMODE: {self.recv[0]},{self.recv[1]}" if command.form == "read" else spec.forms["test"].answer
             self.side.line(text or "")
         else:
             n, mode = checked(command, spec)
-            assert n is not None
-            self.recv = (n, mode or "0")
+            assert n is not None and mode is not None
+            self.recv = (n, mode)
         self.side.ok()
 
     # ---- identity answers of the module behind, in the N58's "+NAME: value" form -------------------

@@ -9,11 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
+from bridge.at.dialect import Dialect, load
+from bridge.http import DEFAULT_PORTS
 from bridge.model import TlsSettings, VerifyMode
 from bridge.neoway.module.url import Target
 
-DEFAULT_PORTS = {False: 80, True: 443}
-_VERIFY = {"0": VerifyMode.NONE, "1": VerifyMode.SERVER, "2": VerifyMode.MUTUAL}  # enum authmode
+
+def _code(enum: str, meaning: object) -> str:
+    """The code of neoway.yaml's enum `enum` that means `meaning`: a power-on value."""
+    return load("neoway").means(enum).token(meaning)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -23,7 +27,7 @@ class Settings:
     target: Optional[Target] = None
     port: Optional[int] = None
     keepalive: bool = False
-    recvmode: str = "0"
+    recvmode: str = field(default_factory=lambda: _code("recvmode", "raw"))  # the manual's default
 
 
 @dataclass
@@ -31,16 +35,18 @@ class TlsConfig:
     """AT+HTTPSCFG values (the type names are the keys of enum https_cfg_type)."""
 
     sslversion: str = "3"   # TLS1.2: the manual gives no default
-    authmode: str = "0"
+    authmode: str = field(default_factory=lambda: _code("authmode", VerifyMode.NONE))
     ciphersuite: str = ""   # stored and reported; Python's ssl negotiates its own suites
     cacert: str = ""
     clientcert: str = ""
     clientkey: str = ""
 
-    def settings(self, versions: dict[str, str]) -> TlsSettings:
-        """TlsSettings for the executor; `versions` is enum sslversion_offered ("3" -> "TLS1.2"):
-        the lowest version offered, not a pin."""
-        verify = _VERIFY[self.authmode]
+    def settings(self, dialect: Dialect) -> TlsSettings:
+        """TlsSettings for the executor: the version from enum sslversion_offered ("3" -> "TLS1.2",
+        the lowest version offered, not a pin), the verification from what enum authmode means."""
+        versions = dialect.enums["sslversion_offered"]
+        verify = dialect.means("authmode").meaning(self.authmode)
+        assert isinstance(verify, VerifyMode), f"neoway.yaml: authmode {self.authmode!r} means no VerifyMode"
         mutual = verify is VerifyMode.MUTUAL
         if mutual and not self.clientcert:
             verify = VerifyMode.SERVER  # "authenticate the client if the server asks": nothing to offer
@@ -64,7 +70,7 @@ class Channel:
     link_up: bool = False
     job: Optional[Any] = None        # the request on the link (HTTPACTION / FILEHTTPACTION)
     download: Optional[Any] = None   # a running HTTPGET
-    get_state: tuple[str, Optional[str]] = ("0", None)  # last +HTTPGETSTAT <state_type>[,<err_code>]
+    get_state: tuple[str, Optional[str]] = field(default_factory=lambda: (_code("get_state", "unknown"), None))  # last +HTTPGETSTAT
     close_waiting: bool = False      # HTTPCLOSE arrived while a response was streaming
 
     @property
@@ -78,5 +84,5 @@ class Channel:
             return None
         if path is not None:
             target = replace(target, path=path)
-        port = self.settings.port or target.port or DEFAULT_PORTS[self.secure]
+        port = self.settings.port or target.port or DEFAULT_PORTS[self.scheme]
         return target.url(self.scheme, port)

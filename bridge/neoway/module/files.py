@@ -13,17 +13,12 @@ from __future__ import annotations
 import hashlib
 from typing import BinaryIO, Iterator, Optional
 
-from bridge.model import BodyChunk, ErrorKind, Event, Failure, ResponseEnd, ResponseHead
+from bridge.model import BodyChunk, ErrorKind, Event, Failure, Method, ResponseEnd, ResponseHead
 from bridge.device.fs import ModuleFileSystem
 from bridge.neoway.module.channel import Channel
 from bridge.neoway.module.jobs import Job, Side
 
 BLOCK = 64 * 1024
-FILE_OK = "1"             # <stat> "download/upload succeeded" (enum file_stat)
-DOWNLOADED = "10"         # <state_type> values (enum get_state)
-VERIFIED = "30"
-STATES = (DOWNLOADED, VERIFIED)
-ZIP = "1"                 # <type> zip (enum decompress_type): unsupported
 
 
 def _ok(status: Optional[int]) -> bool:
@@ -64,8 +59,9 @@ class FileTransfer(Job):
             self.status = event.status
         elif isinstance(event, ResponseEnd):
             if _ok(self.status):
-                done = event.body_length if self.mode == "0" else self.length
-                self._report(f"+FILEHTTPSTAT: {self.mode},{FILE_OK},{done}", now)
+                means = self.side.reports.dialect.means
+                done = event.body_length if means("file_mode").meaning(self.mode) is Method.GET else self.length
+                self._report(f"+FILEHTTPSTAT: {self.mode},{means('file_stat').token('succeeded')},{done}", now)
             else:
                 self._report(self.side.reports.file_stat(self.mode, ErrorKind.HTTP_STATUS), now)
         elif isinstance(event, Failure):
@@ -127,12 +123,13 @@ class Download(Job):
             self._file = None
 
     def _downloaded(self, now: float) -> None:
-        if self.decompress == ZIP:
+        means = self.side.reports.dialect.means
+        if means("decompress_type").meaning(self.decompress) == "zip":  # unsupported
             self._failed(ErrorKind.DECOMPRESS_FAILED, now)
         elif self.md5 is None:
-            self._report(DOWNLOADED, None, now)
+            self._report(means("get_state").token("downloaded"), None, now)
         elif self._digest() == self.md5.lower():
-            self._report(VERIFIED, None, now)
+            self._report(means("get_state").token("verified"), None, now)
         else:
             self._failed(ErrorKind.VERIFY_FAILED, now)
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from bridge.at.meaning import EnumMeanings
 from bridge.model import ByteRange, Method
 from bridge.neoway.params import ParamError, in_enum, parse_int
 
-GET, HEAD, POST, RAW = "0", "1", "2", "99"  # enum action_mode
-FILE_GET, FILE_POST = "0", "1"              # enum file_mode
-DEFAULT_POST_TYPE = "0"                     # x-www-form-urlencoded when <type> is left out
+DEFAULT_POST_MIME = "application/x-www-form-urlencoded"  # when <type> is left out, as an HTML form posts
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,8 @@ class ActionPlan:
 
 @dataclass(frozen=True)
 class FilePlan:
-    mode: str
+    mode: str                                # <mode> as given
+    method: Method                           # what it means: GET into a file, or POST of one
     length: int                              # bytes to GET (<size>) or to POST (<length>)
     name: Optional[str]                      # the module file (None: the default download file)
     byte_range: Optional[ByteRange] = None
@@ -36,32 +36,36 @@ class FilePlan:
 
 
 def plan_action(mode: Optional[str], first: Optional[str], second: Optional[str], max_len: int,
-                post_types: dict[str, str]) -> ActionPlan:
-    """AT+HTTPACTION=<mode>[,<length>[,<type>]] / =<mode>[,<offset>,<size>]; raises ParamError."""
-    if mode == GET and first is None and second is None:
+                post_types: dict[str, str], modes: EnumMeanings) -> ActionPlan:
+    """AT+HTTPACTION=<mode>[,<length>[,<type>]] / =<mode>[,<offset>,<size>]; raises ParamError.
+    `modes`: what enum action_mode's values mean."""
+    meaning = modes.meaning(mode or "")
+    if meaning is Method.GET and first is None and second is None:
         return ActionPlan(Method.GET)
-    if mode == GET and first is not None and second is not None:
+    if meaning is Method.GET and first is not None and second is not None:
         return ActionPlan(Method.GET, byte_range=_span(first, second))
-    if mode == HEAD and first is None:
+    if meaning is Method.HEAD and first is None:
         return ActionPlan(Method.HEAD)
-    if mode == POST and first is not None:
-        mime = post_types[in_enum(second or DEFAULT_POST_TYPE, post_types, "type")]
+    if meaning is Method.POST and first is not None:
+        default = next((code for code, mime in post_types.items() if mime == DEFAULT_POST_MIME), None)
+        mime = post_types[in_enum(second or default, post_types, "type")]
         return ActionPlan(Method.POST, parse_int(first, 1, max_len), content_type=mime)
-    if mode == RAW and first is not None and second is None:
+    if meaning == "raw_request" and first is not None and second is None:
         return ActionPlan(Method.GET, parse_int(first, 1, max_len), raw=True)  # the method comes with the data
     raise ParamError(f"AT+HTTPACTION={mode}: wrong parameters for this mode")
 
 
 def plan_file(mode: Optional[str], first: Optional[str], second: Optional[str], name: Optional[str], size_max: int,
-              post_types: dict[str, str]) -> FilePlan:
-    """AT+FILEHTTPACTION=0,<offset>,<size>[,<file>] / =1,<length>,<type>,<file>; raises ParamError."""
-    assert first is not None and second is not None
-    if mode == FILE_GET:
-        return FilePlan(mode, parse_int(second, 1, size_max), name or None, byte_range=_span(first, second))
+              post_types: dict[str, str], modes: EnumMeanings) -> FilePlan:
+    """AT+FILEHTTPACTION=0,<offset>,<size>[,<file>] / =1,<length>,<type>,<file>; raises ParamError.
+    `modes`: what enum file_mode's values mean."""
+    assert first is not None and second is not None and mode is not None
+    if modes.meaning(mode) is Method.GET:
+        return FilePlan(mode, Method.GET, parse_int(second, 1, size_max), name or None, byte_range=_span(first, second))
     if not name:
         raise ParamError("a POST needs <dir&filename>")
     mime = post_types[in_enum(second, post_types, "type")]
-    return FilePlan(FILE_POST, parse_int(first, 1, size_max), name, content_type=mime)
+    return FilePlan(mode, Method.POST, parse_int(first, 1, size_max), name, content_type=mime)
 
 
 def _span(offset: str, size: str) -> ByteRange:

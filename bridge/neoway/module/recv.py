@@ -12,6 +12,9 @@ differ from the server's.  Everything else is passed through as received.
 """
 from __future__ import annotations
 
+import functools
+
+from bridge.at.dialect import load
 from bridge.model import ResponseHead
 
 CRLF = b"\r\n"
@@ -24,10 +27,16 @@ def _chunked(head: ResponseHead, method: str) -> bool:
     return has_body and "chunked" in coding.lower()
 
 
+@functools.lru_cache(maxsize=None)
+def _framed() -> str:
+    """The <recvmode> that frames a response in pieces (neoway.yaml enum recvmode)."""
+    return load("neoway").means("recvmode").token("framed")
+
+
 class RecvWriter:
     def __init__(self, prefix: str, recvmode: str, method: str, piece_max: int = 4096) -> None:
         self.prefix = prefix.encode()
-        self.pieces = recvmode == "1"
+        self.pieces = recvmode == _framed()
         self.method = method
         self.piece_max = piece_max
         self._held = b""       # recvmode 1: the head, waiting for the first body bytes

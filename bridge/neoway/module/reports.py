@@ -1,68 +1,53 @@
-"""Which line reports what, read from neoway.yaml (errors.report, errors.sync/async, urcs).
+"""Which line reports what, read from neoway.yaml (errors.report, errors.sync/async, families).
 
-The YAML's report table speaks for the HTTP family.  The HTTPS family has the same lines with
-"HTTPS" in them where the dialect declares such a prefix (+HTTPSCLOSED, +HTTPSCLOSE,
-+HTTPSGETRPT, +HTTPSRECV); lines it lacks (+HTTPACTION:, +HTTPSEND:) fall back to the final
-result the sync table gives -- as the YAML's report comment prescribes for HTTPSACTION.
+The YAML's report table speaks for the HTTP family; the HTTPS family writes each line as its twin
+under `families` (+HTTPSCLOSED, +HTTPSCLOSE, +HTTPSGETRPT, +HTTPSRECV); lines it lacks
+(+HTTPACTION:, +HTTPSEND:) fall back to the final result the sync table gives -- as the YAML's
+report comment prescribes for HTTPSACTION.  The lookups are the one error table's
+(bridge/at/errors.py).
 """
 from __future__ import annotations
 
 from typing import Optional
 
 from bridge.at.dialect import Dialect
+from bridge.at.errors import ErrorTable
 from bridge.model import ErrorKind
 
-_HTTP, _HTTPS = "+HTTP", "+HTTPS"
 _FILE_STAT = "+FILEHTTPSTAT"
-FILE_FAILED = "0"  # <stat> "download/upload failed" (enum file_stat)
 
 
 class Reports:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        names = set(dialect.frames)
-        self._to_https = {
-            name: _HTTPS + name[len(_HTTP):]
-            for name in names
-            if name.startswith(_HTTP) and _HTTPS + name[len(_HTTP):] in names
-        }
-        self._to_http = {https: http for http, https in self._to_https.items()}
+        self.errors = ErrorTable(dialect)
+        self._file_stat = dialect.means("file_stat")
 
     # ---- names ---------------------------------------------------------------------
 
     def name(self, http_name: str, secure: bool) -> str:
         """A URC prefix of the HTTP family ("+HTTPRECV") for the channel's family."""
-        return self._to_https[http_name] if secure else http_name
+        name = self.dialect.families.line(http_name, secure)
+        assert name is not None, f"neoway.yaml: families.lines gives {http_name} no HTTPS twin"
+        return name
 
     def variant(self, token: str, secure: bool) -> Optional[str]:
         """`token` for the channel's family; None if that family has no such line."""
-        prefix, colon, text = token.partition(":")
-        if not secure:
-            if prefix in self._to_http:
-                return self._to_http[prefix] + colon + text.replace("HTTPS Link", "HTTP Link")
-            return token
-        if prefix in self._to_https:
-            return self._to_https[prefix] + colon + text.replace("HTTP Link", "HTTPS Link")
-        if prefix in self._to_http or not prefix.startswith(_HTTP):
-            return token
-        return None  # an HTTP-only line (+HTTPACTION, +HTTPSEND)
+        return self.dialect.families.token(token, secure)
 
     # ---- error reports ---------------------------------------------------------------
 
     def sync(self, kind: ErrorKind) -> str:
         """The final result for `kind` (ERROR for everything but FILEHTTP codes)."""
-        return self.dialect.report_token("sync", kind)
+        return self.errors.sync_token(kind)
 
     def cme(self, kind: ErrorKind) -> str:
         """FILEHTTP(S)ACTION: the first +CME code declared for `kind`, else the sync token."""
-        for token, spec in self.dialect.sync_errors.items():
-            if token.isdigit() and spec.kind is kind:
-                return token
-        return self.sync(kind)
+        return self.errors.cme_code(kind)
 
     def urc(self, kind: ErrorKind, secure: bool) -> tuple[str, bool]:
         """(line, is_final): the line reporting `kind` after (or in place of) OK."""
-        token = self.variant(self.dialect.report_token("async", kind), secure)
+        token = self.errors.report_line(kind, secure)
         if token is None:
             return self.sync(kind), True
         return token, False
@@ -75,12 +60,13 @@ class Reports:
 
     def file_stat(self, mode: str, kind: ErrorKind) -> str:
         """+FILEHTTPSTAT for a failed transfer of `mode`.  A declared line of this kind for
-        this mode ("<mode>,0") or with an <errcode> ("0,<errcode>") wins; else "<mode>,0"."""
+        this mode ("<mode>,<failed>") or with an <errcode> ("0,<errcode>") wins; else "<mode>,<failed>"."""
+        failed = self._file_stat.token("failed")
         for token, spec in self.dialect.async_errors.items():
             prefix, _, text = token.partition(":")
             fields = [field.strip() for field in text.split(",")]
             if prefix != _FILE_STAT or spec.kind is not kind or len(fields) != 2:
                 continue
-            if fields == [mode, FILE_FAILED] or fields[1] not in (FILE_FAILED, "1"):
+            if fields == [mode, failed] or fields[1] not in self._file_stat:
                 return token
-        return f"{_FILE_STAT}: {mode},{FILE_FAILED}"
+        return f"{_FILE_STAT}: {mode},{failed}"

@@ -23,10 +23,10 @@ from bridge.neoway.module.channel import Channel, Settings, TlsConfig
 from bridge.neoway.module.bringup import BringUp
 from bridge.neoway.module.datalink import MYNETACT, DataLink
 from bridge.neoway.module.dns import check_declared, lookup_report
-from bridge.neoway.module.files import STATES, Download, FileTransfer, file_chunks
+from bridge.neoway.module.files import Download, FileTransfer, file_chunks
 from bridge.neoway.module.jobs import Exchange, Job, Probe
 from bridge.neoway.params import ParamError, checked, in_enum
-from bridge.neoway.module.plans import FILE_POST, ActionPlan, FilePlan, plan_action, plan_file
+from bridge.neoway.module.plans import ActionPlan, FilePlan, plan_action, plan_file
 from bridge.neoway.module.probe import probe_request
 from bridge.neoway.module.rawrequest import parse_raw_request
 from bridge.neoway.module.recv import RecvWriter
@@ -37,8 +37,6 @@ from bridge.neoway.module.url import parse_port, parse_target
 DOWNLOAD_FILES = {False: "/http/download.bin", True: "/https/download.bin"}
 FILE_GET_DEFAULT = "/http/filehttp.bin"
 HELD_MAX = 256          # commands held while one is unanswered; beyond, input is dropped
-_VERBS = ("PARA", "SETUP", "ACTION", "CLOSE", "GET", "GETSTAT")
-_FILE_ACTION = "FILEACTION"
 _DEFAULT_TIMEOUT = 30.0
 
 Handler = Callable[[Channel, CommandSpec, Command, float], None]
@@ -73,8 +71,6 @@ class NeowayModuleSide(ModuleSide):
         self._held: deque[Union[Command, FramingError]] = deque()
         self._raw_job: Optional[Job] = None   # the recvmode-0 response being written, if any
         self._deferred = bytearray()          # bytes from elsewhere, held until it has ended
-        get_states = dialect.enums.get("get_state", {})
-        assert all(state in get_states for state in STATES), "neoway.yaml: enum get_state lacks 10/30"
         check_declared(dialect)
 
     # ---- the ModuleSide interface ----------------------------------------------------------
@@ -209,14 +205,13 @@ class NeowayModuleSide(ModuleSide):
 
     def _build_routes(self) -> dict[str, tuple[bool, Handler]]:
         handlers: dict[str, Handler] = {
-            "PARA": self._para, "SETUP": self._setup, "ACTION": self._action, "CLOSE": self._close,
-            "GET": self._get, "GETSTAT": self._getstat, _FILE_ACTION: self._file_action,
+            "HTTPPARA": self._para, "HTTPSETUP": self._setup, "HTTPACTION": self._action, "HTTPCLOSE": self._close,
+            "HTTPGET": self._get, "HTTPGETSTAT": self._getstat, "FILEHTTPACTION": self._file_action,
         }
         routes = {}
-        for secure, family in ((False, "HTTP"), (True, "HTTPS")):
-            for verb in _VERBS:
-                routes[family + verb] = (secure, handlers[verb])
-            routes[f"FILE{family}ACTION"] = (secure, handlers[_FILE_ACTION])
+        for secure in (False, True):  # each HTTP command and its HTTPS twin (neoway.yaml `families`)
+            for name, handler in handlers.items():
+                routes[self.dialect.families.command(name, secure)] = (secure, handler)
         routes["HTTPSCFG"] = (True, self._httpscfg)
         routes["CDNSGIP"] = (False, self._cdnsgip)
         routes["FSWF"] = (False, self._fswf)
@@ -259,8 +254,9 @@ class NeowayModuleSide(ModuleSide):
         self._busy = True  # hold the host's next commands until the module has answered
 
         def done(answer: bytes) -> None:
-            if answer.rstrip().endswith(b"OK") and [p.text.strip() for p in command.params] in (["0"], ["1"]):
-                self.identity.attached = command.params[0].text.strip() == "1"
+            states = self.dialect.means("cgatt_state")
+            if answer.rstrip().endswith(b"OK") and len(command.params) == 1 and command.params[0].text.strip() in states:
+                self.identity.attached = states.meaning(command.params[0].text.strip()) is True
             self.write(answer)
             self.answered(now)
 
@@ -282,7 +278,7 @@ class NeowayModuleSide(ModuleSide):
         elif para == "port":
             settings.port = parse_port(value)
         elif para == "keepalive":
-            settings.keepalive = in_enum(value.strip(), enums["keepalive"], para) == "1"
+            settings.keepalive = self.dialect.means("keepalive").meaning(in_enum(value.strip(), enums["keepalive"], para)) is True
         elif para == "recvmode":
             settings.recvmode = in_enum(value.strip(), enums["recvmode"], para)
         self.ok()
@@ -299,7 +295,7 @@ class NeowayModuleSide(ModuleSide):
         assert url is not None
         if channel.secure and self.bridged:  # the emulator's executor finds out when it connects
             try:
-                self._carried(self.tls.settings(self.dialect.enums["sslversion_offered"]))
+                self._carried(self.tls.settings(self.dialect))
             except (OSError, ValueError):
                 self.fail(ErrorKind.TLS_FAILED)
                 return
@@ -322,7 +318,8 @@ class NeowayModuleSide(ModuleSide):
     def _action(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
         mode, first, second = checked(command, spec)
         data_mode = spec.forms["set"].data_mode
-        plan = plan_action(mode, first, second, data_mode.max_len if data_mode else 0, self.dialect.enums["post_type"])
+        plan = plan_action(mode, first, second, data_mode.max_len if data_mode else 0, self.dialect.enums["post_type"],
+                           self.dialect.means("action_mode"))
         if channel.job is not None:
             self.fail(ErrorKind.BUSY)
             return
@@ -417,9 +414,9 @@ class NeowayModuleSide(ModuleSide):
             request.keep_alive = False
         else:
             request = self._request(channel, Method.GET, save_to=path)
-        download = Download(self, channel, path, decompress or "0", md5, stream=self.bridged)
+        download = Download(self, channel, path, decompress or self.dialect.means("decompress_type").token("none"), md5, stream=self.bridged)
         channel.download = self._run(download, request, now)
-        channel.get_state = ("0", None)
+        channel.get_state = (self.dialect.means("get_state").token("unknown"), None)
         self.ok()
 
     def _get_refusal(self, channel: Channel) -> Optional[ErrorKind]:
@@ -441,7 +438,7 @@ class NeowayModuleSide(ModuleSide):
         if command.form == "read":
             self.line("+HTTPSCFG: " + ",".join(self.tls.fields()))
         elif command.form == "test":
-            self.line("+HTTPSCFG: <type>,<type_name>")  # printed literally in the manual's example
+            self.line(spec.forms["test"].answer or "")  # the manual's example prints its format line
         else:
             option, value = checked(command, spec)
             assert option is not None and value is not None
@@ -451,7 +448,7 @@ class NeowayModuleSide(ModuleSide):
     def _tls(self, channel: Channel) -> Optional[TlsSettings]:
         if not channel.secure:
             return None
-        settings = self.tls.settings(self.dialect.enums["sslversion_offered"])
+        settings = self.tls.settings(self.dialect)
         if self.bridged:
             try:
                 return self._carried(settings)
@@ -489,7 +486,7 @@ class NeowayModuleSide(ModuleSide):
         try:
             mode, first, second, name = checked(command, spec)
             size_max = spec.forms["set"].params[2].range[1]  # type: ignore[index]
-            plan = plan_file(mode, first, second, name, size_max, self.dialect.enums["post_type"])
+            plan = plan_file(mode, first, second, name, size_max, self.dialect.enums["post_type"], self.dialect.means("file_mode"))
             path = self._module_path(plan.name or FILE_GET_DEFAULT)
             refusal = self._file_refusal(channel, plan, path)
         except ParamError:
@@ -502,7 +499,7 @@ class NeowayModuleSide(ModuleSide):
         self.ok()
 
     def _file_refusal(self, channel: Channel, plan: FilePlan, path: str) -> Optional[ErrorKind]:
-        if plan.mode == FILE_POST:
+        if plan.method is Method.POST:
             try:
                 if self.fs.size(path) < plan.length:
                     return ErrorKind.INVALID_PARAMETER  # the file is shorter than <length>
@@ -515,7 +512,7 @@ class NeowayModuleSide(ModuleSide):
         return ErrorKind.BUSY if channel.job is not None else None
 
     def _file_request(self, channel: Channel, plan: FilePlan, path: str) -> Request:
-        if plan.mode != FILE_POST:
+        if plan.method is not Method.POST:
             return self._request(channel, Method.GET, byte_range=plan.byte_range, save_to=path)
         assert plan.content_type is not None
         headers = [("Content-Type", plan.content_type), ("Content-Length", str(plan.length))]
@@ -539,7 +536,7 @@ class NeowayModuleSide(ModuleSide):
     def _fswf(self, channel: Channel, spec: CommandSpec, command: Command, now: float) -> None:
         name, mode, size, wait = checked(command, spec)
         assert name is not None and size is not None and wait is not None
-        path, append = self._module_path(name), mode == "1"
+        path, append = self._module_path(name), self.dialect.means("fswf_mode").meaning(mode or "") == "append"
         if int(size) == 0:
             self._write_file(path, b"", append)
             return

@@ -18,6 +18,8 @@ from typing import Callable, Generator, Iterable, Iterator, Optional, Union
 import h11
 
 from bridge.at.dialect import Dialect, ModelProfile, ParamSpec, load
+from bridge.at.errors import ErrorTable
+from bridge.at.meaning import EnumMeanings
 from bridge.at.frames import Final, Frame, FramingError, Info
 from bridge.at.encode import frame_bytes
 from bridge.roles.host_commands import Answer, Exchange, Timer, never
@@ -44,9 +46,6 @@ CREATE = "+MHTTPCREATE"
 
 _MODULE_FRAMING = ("content-length", "transfer-encoding")  # the module frames the body itself
 _CHUNKED_METHODS = ("POST", "PUT")  # a module streams a chunked body for these (the manual's example is a POST)
-_VERIFY = {VerifyMode.NONE: "0", VerifyMode.SERVER: "1", VerifyMode.MUTUAL: "2"}  # enum cert_verify
-_ENUM_APPEND = "1"  # enum dlfile_eof (omitted: "0", overwrite)
-_EOF_LAST, _EOF_MORE = 0, 1  # enums header_eof / content_eof
 _CERT_ROLES = ("ca", "cli", "key")  # MSSLCFG "cert" <srv_cert>, <cli_cert>, <prv_key>
 _URC_ID = re.compile(rb'\+MHTTPURC[ \t]*+:[ \t]*+"(\w{1,16})"[ \t]*+,[ \t]*+([0-9]{1,9})')
 _IND_TAIL = re.compile(rb'\+MHTTPURC[ \t]*+:[ \t]*+"ind"[ \t]*+,[ \t]*+([0-9]{1,9})\s*$')
@@ -273,7 +272,8 @@ class _Job:
 class _Limits:
     """Tables of dialects/onemo.yaml the host side needs, with the model's limits applied."""
 
-    methods: dict[str, str]
+    methods: dict[str, str]  # "GET" ... -> <method>
+    codes: dict[str, EnumMeanings]  # the enums the requests are written with, by name
     instances: int
     header_max: int
     content_max: int
@@ -298,7 +298,9 @@ class _Limits:
         low, high = ssl_spec.range or (0, 5)
         versions = {text.replace(" ", "").lower(): key for key, text in dialect.enums.get("ssl_version", {}).items()}
         return cls(
-            methods={name: code for code, name in dialect.enums["method"].items()},
+            methods={method.value: code for code, method in dialect.means("method").of_type(Method).items()},
+            codes={name: dialect.means(name) for name in ("cert_verify", "dlfile_eof", "header_eof", "content_eof",
+                                                           "ssl_enable", "chunked_mode")},
             instances=int(profile.get("instances", 4)), header_max=data_max("MHTTPHEADER"),
             content_max=data_max("MHTTPCONTENT"), content_total=dialect.payload_max, cert_max=data_max("MSSLCERTWR"),
             ssl_ids=tuple(range(low, high + 1)), timeout_specs=timeout, ssl_versions=versions,  # type: ignore[arg-type]
@@ -343,6 +345,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
         self.progress_step = progress_step
         self.ready: Optional[bool] = None
         self._limits = _Limits.read(self.dialect, self.profile)
+        self._errors = ErrorTable(self.dialect)
         self._jobs: dict[int, _Job] = {}
         self._by_id: dict[int, _Job] = {}
         self._pool: list[_Instance] = []
@@ -621,7 +624,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
             self._events_of(job, job.reception.on_content(info))
         elif variant == "err":
             code = info.get("error_code") or ""
-            raise _Fail(self.dialect.error_kind("async", code.strip()), f"+MHTTPURC: \"err\" {code[:16]}", terminate=False)
+            raise _Fail(self._errors.async_kind(code), f"+MHTTPURC: \"err\" {code[:16]}", terminate=False)
         else:
             raise _Fail(ErrorKind.RESPONSE_INVALID, f"unexpected +MHTTPURC: {variant!r}")
 
@@ -701,7 +704,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
         self._by_id[instance.httpid] = job
         yield from self._configure(instance, request, chunked=stream is not None)
         for index, line in enumerate(headers):
-            eof = _EOF_LAST if index == len(headers) - 1 else _EOF_MORE
+            eof = self._code("header_eof", "last" if index == len(headers) - 1 else "more")
             yield _Cmd(_at("MHTTPHEADER", instance.httpid, eof, len(line)), line)
         if body is not None:
             yield from self._content(instance.httpid, [body])
@@ -728,7 +731,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
             raise _Fail(ErrorKind.UNSUPPORTED, f"{self.profile.name} has no AT+MHTTPDLFILE", terminate=False)
         ssl_id = (yield from self._tls(job, target)) if target.tls else None
         span = request.byte_range.header_value() if request.byte_range else None
-        eof = int(_ENUM_APPEND) if request.append else None  # omitted: the default, overwrite
+        eof = self._code("dlfile_eof", "append") if request.append else None  # omitted: the default, overwrite
         line = _at("MHTTPDLFILE", target.url, request.save_to, self.progress_step, span, eof, ssl_id)
         yield from self._with_room(_Cmd(line, tolerate=True))
         job.sent = True
@@ -763,7 +766,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
             raise _Fail(ErrorKind.RESPONSE_INVALID, "AT+MHTTPCREATE answered no free instance id", terminate=False)
         instance = _Instance(job.httpid, key, ssl_id, self._limits.defaults())
         if ssl_id is not None:
-            yield _Cmd(_at("MHTTPCFG", "ssl", instance.httpid, 1, ssl_id))
+            yield _Cmd(_at("MHTTPCFG", "ssl", instance.httpid, self._code("ssl_enable", True), ssl_id))
         return instance
 
     def _with_room(self, cmd: _Cmd) -> Generator[_Op, Optional[Answer], Answer]:
@@ -792,13 +795,13 @@ class OnemoHostSide(HostPlumbing[_Job]):
             yield _Cmd(_at("MHTTPCFG", "timeout", instance.httpid, *timeouts))
             instance.timeouts = timeouts
         if chunked != instance.chunked:
-            yield _Cmd(_at("MHTTPCFG", "chunked", instance.httpid, int(chunked)))
+            yield _Cmd(_at("MHTTPCFG", "chunked", instance.httpid, self._code("chunked_mode", chunked)))
             instance.chunked = chunked
 
     def _content(self, httpid: int, chunks: Iterable[memoryview]) -> Generator[_Op, Optional[Answer], None]:
         """The body in data mode, pieces of at most the data-mode size, the last with eof 0."""
         for piece, last in _slices(chunks, self._limits.content_max):
-            yield _Cmd(_at("MHTTPCONTENT", httpid, _EOF_LAST if last else _EOF_MORE, len(piece)), piece)
+            yield _Cmd(_at("MHTTPCONTENT", httpid, self._code("content_eof", "last" if last else "more"), len(piece)), piece)
 
     def _tls(self, job: _Job, target: Target) -> Generator[_Op, Optional[Answer], int]:
         """An SSL context set up for the request: certificates, authentication, version."""
@@ -815,7 +818,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
             while names and names[-1] is None:
                 names.pop()
             yield _Cmd(_at("MSSLCFG", "cert", ssl_id, *(n or "" for n in names)))
-        yield _Cmd(_at("MSSLCFG", "auth", ssl_id, int(_VERIFY[VerifyMode(tls.verify)])))
+        yield _Cmd(_at("MSSLCFG", "auth", ssl_id, self._code("cert_verify", VerifyMode(tls.verify))))
         if tls.version:
             code = self._version_code(tls)
             if code is None:
@@ -924,12 +927,11 @@ class OnemoHostSide(HostPlumbing[_Job]):
     # ---- small tables ----------------------------------------------------------------------------
 
     def _sync_kind(self, final: Final) -> ErrorKind:
-        if final.result == "ERROR":
-            return self.dialect.error_kind("sync", "ERROR")
-        if final.result == "CME" and final.code is not None:
-            return self.dialect.error_kind("sync", str(final.code))
-        text = (final.text or "").lower()
-        return next((s.kind for s in self.dialect.sync_errors.values() if text and s.text.lower() == text), ErrorKind.UNKNOWN)
+        return self._errors.final_kind(final)
+
+    def _code(self, enum: str, meaning: object) -> int:
+        """The code of onemo.yaml's enum `enum` that means `meaning` (an int parameter)."""
+        return int(self._limits.codes[enum].token(meaning))  # type: ignore[arg-type]
 
     def _span(self, line: bytes) -> float:
         match = _NAME.match(line)

@@ -240,7 +240,8 @@ class HttpCommands:
         if instance.busy:
             raise CommandError(ErrorKind.BUSY, "a request is in flight")
         self.side.check_free()
-        method = Method(self.side.dialect.enums["method"][str(values["method"])])
+        method = self.side.dialect.means("method").meaning(str(values["method"]))
+        assert isinstance(method, Method), f"onemo.yaml: method {values['method']!r} means no Method"
         local = self._local_path(str(values["local_path"])) if values["local_path"] is not None else None
 
         def send(path: bytes) -> None:

@@ -143,7 +143,7 @@ class OnemoModuleSide(ModuleSide):
 
     def _test(self, spec: CommandSpec) -> None:
         form = spec.forms.get("test")
-        text = form.response if form is not None else None
+        text = form.answer if form is not None else None
         if text:
             httpid = self.param_spec("MHTTPDEL", "httpid")
             if httpid is not None and httpid.range is not None:

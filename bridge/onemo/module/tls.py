@@ -13,8 +13,6 @@ from bridge.onemo.module.reply import CommandReply
 from bridge.onemo.params import CommandError, bad, parse_params, present, with_limits
 
 CERT_DIR = "/ssl/"
-# MSSLCFG "auth" <cert_verify> (enum cert_verify) in the request model's terms.
-_VERIFY = {"0": VerifyMode.NONE, "1": VerifyMode.SERVER, "2": VerifyMode.MUTUAL}
 
 
 def cert_path(name: str) -> str:
@@ -40,6 +38,7 @@ class SslContexts:
         self.specs = {name: params for name, params in (spec.settings if spec else {}).items()
                       if name not in only_some or name in (accepted or ())}
         self.versions = dialect.enums.get("ssl_version", {})
+        self.verify_modes = dialect.means("cert_verify")  # MSSLCFG "auth" <cert_verify> in the model's terms
         self._contexts: dict[int, dict[str, dict[str, Optional[str]]]] = {}
 
     def values(self, ssl_id: int, setting: str) -> dict[str, Optional[str]]:
@@ -50,7 +49,7 @@ class SslContexts:
         return context[setting]
 
     def tls(self, ssl_id: int) -> TlsSettings:
-        verify = _VERIFY.get(self.values(ssl_id, "auth").get("cert_verify") or "0", VerifyMode.NONE)
+        verify = self.verify_modes.meaning(self.values(ssl_id, "auth").get("cert_verify") or "", VerifyMode.NONE)
         if self.values(ssl_id, "ignoreverify").get("ignore_verify") == "1":
             verify = VerifyMode.NONE
         certs = self.values(ssl_id, "cert")
