@@ -12,7 +12,7 @@ from typing import Optional
 
 from bridge.at.dialect import CommandSpec, DataModeSpec, Dialect
 from bridge.at.frames import Command, DataInput, Frame, FramingError, Param, parse_int
-from bridge.at.framer import Framer
+from bridge.at.framer import TERMINATOR, Framer
 from bridge.at.params import ParamSyntaxError, split_params
 
 CTRL_Z = 0x1A
@@ -21,6 +21,9 @@ _DATA_END = re.compile(rb"[\x1a\x1b]")
 _BACKSPACE = re.compile(rb"[\x08\x7f]")  # V.250 S5 (BS) and DEL, as terminals send them
 _REPEAT = (b"A/", b"a/")  # V.250 6.2.2: repeat the last command line, no terminator
 _BASIC = re.compile(r"([A-Z&])([0-9]*)", re.A)  # ASCII digits: "ATE²" is no basic command with a value
+# An extended command line as plain as a pass-through line is: no blanks, a short name.
+_PLAIN_KEY = re.compile(rb"AT([+$^#%*][A-Za-z0-9_]{1,32})(=\?|\?|=)?", re.I)
+_FORMS = {None: "execute", b"?": "read", b"=?": "test", b"=": "set"}
 
 
 @dataclass
@@ -60,6 +63,49 @@ class CommandFramer(Framer):
         """Leave data mode now (the input timeout); returns what had arrived."""
         state, self._data = self._data, None
         return bytes(state.got) if state else b""
+
+    # -- the bridge's fast path --------------------------------------------------------
+
+    def whole_line(self, data: bytes) -> Optional[bytes]:
+        """`data` as one command line without its terminator, when the framer is between two
+        lines and `data` is exactly one line of its own that starts with AT, with no backspace
+        and not over line_max -- a line the bridge may pass on raw (then :meth:`pass_line`);
+        None otherwise (frame `data` as usual).  Changes nothing."""
+        if self._data is not None or self._discarding or self._pos < len(self._buf) or self.auto_data_mode:
+            return None
+        end = len(data) - (2 if data.endswith(b"\r\n") else 1)
+        if end < 2 or data[end] not in (0x0D, 0x0A) or end > self.line_max or data[:2].upper() != b"AT":
+            return None
+        line = data[:end]
+        if TERMINATOR.search(line) or _BACKSPACE.search(line):
+            return None
+        return line
+
+    def pass_line(self, line: bytes, data: bytes) -> None:
+        """`data`, the line :meth:`whole_line` gave, was taken by the fast path: the framer is after
+        it as if it had framed it (A/ repeats it; an LF after its CR is still part of it)."""
+        self._last_line = line
+        self._skip_lf = data[-1] == 0x0D
+
+    def command_key(self, line: bytes) -> Optional[tuple[str, str]]:
+        """(name, form) of `line` as :func:`parse_command` gives them, for a plain extended command
+        line (AT+NAME, AT+NAME?, AT+NAME=?, AT+NAME=<params> whose parameters split without fault);
+        None for any other line (which the module side frames as usual)."""
+        match = _PLAIN_KEY.match(line)
+        if match is None:
+            return None
+        mark = match.group(2)
+        if mark != b"=":
+            return (match.group(1).lstrip(b"+").upper().decode(), _FORMS[mark]) if match.end() == len(line) else None
+        params = line[match.end():]
+        if _decoded(params).strip() == "?":
+            return None  # "AT+NAME= ?" is the test form, spelt unusually
+        if b'"' in params:  # quotes can be unbalanced: parse it as the module side would
+            try:
+                parse_command(_decoded(line).strip(" \t\x00"), self.dialect, line)
+            except ParamSyntaxError:
+                return None
+        return match.group(1).lstrip(b"+").upper().decode(), "set"
 
     # -- framing -------------------------------------------------------------------
 
@@ -128,11 +174,7 @@ class CommandFramer(Framer):
     def _frame_line(self, line: bytes) -> Frame:
         if _BACKSPACE.search(line):
             line = _apply_backspaces(line)
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            text = line.decode("latin-1")
-        stripped = text.strip(" \t\x00")
+        stripped = _decoded(line).strip(" \t\x00")
         if stripped[:2].upper() != "AT":
             return FramingError("not a command: a command line starts with AT", line[:64])
         try:
@@ -152,6 +194,13 @@ class CommandFramer(Framer):
         decision = data_mode_for(spec, command, rule)
         if decision is not None:
             self.expect_data(decision, rule.max_len) if decision >= 0 else self.expect_data(None, rule.max_len)
+
+
+def _decoded(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
 
 
 def _apply_backspaces(line: bytes) -> bytes:

@@ -17,6 +17,7 @@ from bridge.at.meaning import EnumMeanings
 from bridge.at.frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
 from bridge.at.framer import TERMINATOR, Framer
 from bridge.at.commands import parse_command
+from bridge.at.encode import final_bytes
 from bridge.at.params import ParamSyntaxError, split_params
 from bridge.at.rawhttp import RawHttpResponse
 from bridge.model import Method
@@ -34,6 +35,8 @@ _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 _CME = re.compile(r"\+CM([ES]) ERROR:(.*)", re.S)
 _UNDECLARED_FIELDS = 32  # an undeclared line's fields; the last takes the rest of a longer line
 _CODE = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() takes "²", which int() refuses
+_CRLF = b"\r\n"
+_ERRORS = (b"+CME ERROR:", b"+CMS ERROR:")
 
 
 @dataclass
@@ -78,6 +81,14 @@ class ResponseFramer(Framer):
         self._payload: Optional[_Payload] = None
         self._raw: Optional[RawHttpResponse] = None
         self._held_line: Optional[Info] = None  # a +CMT waiting for its PDU line
+        self._ok = dialect.final.get("ok", "OK").encode()
+        self._error = dialect.final.get("error", "ERROR").encode()
+        self._lines = frozenset(text.encode("latin-1") for text in dialect.lines)
+        # "+NAME" of the frames an answer line must not be taken raw for: a payload or a missing
+        # terminator (the patterns), a next line that belongs to it, raw HTTP after it, variants.
+        self._special = frozenset(self._patterns) | frozenset(
+            name for name, spec in dialect.frames.items() if spec.next_line or spec.bare or spec.variants)
+        self.answer_max = 4 * dialect.line_max  # a plain answer is cut out whole up to this size
 
     def expect_http(self, method: str) -> None:
         """The next raw HTTP response answers a request with `method` (HEAD has no body)."""
@@ -116,6 +127,74 @@ class ResponseFramer(Framer):
             return None
         self._resync()
         return FramingError(f"{reason} ({got} bytes were buffered)", prefix[:64])
+
+    # -- the bridge's fast path: a plain answer, taken whole ------------------------------------
+
+    @property
+    def at_rest(self) -> bool:
+        """Between two frames, with nothing buffered and no prompt awaited."""
+        return (self._pos >= len(self._buf) and not (self._queue or self._discarding or self.prompts or self._skip_lf)
+                and self._payload is None and self._raw is None and self._held_line is None)
+
+    def plain_answer_end(self, name: str) -> int:
+        """Where the answer to the command named `name` ("+CSQ") ends in the buffered bytes, when
+        it is plain: lines each written CR LF <line> CR LF -- the command's own "+NAME:" lines and
+        text lines -- closed by a final result (OK, ERROR, +CME ERROR: <code>) written exactly as
+        :func:`~bridge.framing.encode.final_bytes` writes it.  Those bytes are what re-encoding
+        its frames would give, so they may go on as they are (:meth:`take_answer`).  0: plain so
+        far, more to come; -1: not plain (an echo, a URC, a payload, odd spacing, too long: frame
+        it as usual).  Only between two frames, and with no prompt awaited."""
+        if (self._queue or self._discarding or self.prompts or self._skip_lf or self._payload is not None
+                or self._raw is not None or self._held_line is not None):
+            return -1
+        buf, pos, end = self._buf, self._pos, len(self._buf)
+        while True:
+            if end - pos < 2:
+                return 0 if buf[pos:end] in (b"", b"\r") else -1
+            if buf[pos] != 0x0D or buf[pos + 1] != 0x0A:
+                return -1
+            start = pos + 2
+            found = TERMINATOR.search(buf, start)
+            stop = found.start() if found is not None else end
+            if stop - start > self.line_max or stop - self._pos > self.answer_max:
+                return -1
+            if found is None or stop + 1 == end:
+                return 0 if found is None or buf[stop] == 0x0D else -1
+            if buf[stop] != 0x0D or buf[stop + 1] != 0x0A:
+                return -1
+            kind = self._plain_line(bytes(buf[start:stop]), name)
+            if kind is None:
+                return -1
+            pos = stop + 2
+            if kind:
+                return pos
+
+    def take_answer(self, end: int) -> bytes:
+        """The buffered bytes up to `end` (from :meth:`plain_answer_end`), consumed."""
+        answer = bytes(self._buf[self._pos:end])
+        self._pos = end
+        return answer
+
+    def _plain_line(self, line: bytes, name: str) -> Optional[bool]:
+        """True: a final result as final_bytes writes it; False: a line of the answer to `name`
+        that frames as itself; None: neither (a blank start, an echo, a URC, a special frame)."""
+        if not line or line[0] in b" \t\x00":
+            return None
+        if line == self._ok or line == self._error:
+            return True
+        if line[0] == 0x2B:  # '+'
+            if line.startswith(_ERRORS):
+                final = self._final(line.decode("utf-8", errors="replace").strip(" \t\x00"))
+                return True if final is not None and final_bytes(final) == _CRLF + line + _CRLF else None
+            prefix = _PREFIX.match(line)
+            if prefix is None:
+                return None
+            frame = prefix.group().rstrip(b": \t").decode()
+            return False if frame.upper() == name and frame not in self._special else None
+        stripped = line.strip(b" \t\x00")
+        if stripped in (self._ok, self._error) or line[:2].upper() == b"AT" or line.strip() in self._lines:
+            return None
+        return False
 
     def _resync(self) -> None:
         found = _FRAME_START.search(self._buf, self._pos)

@@ -1,16 +1,26 @@
 """The bridge engine, sans-I/O: host bytes go into the module side of the host's dialect; the
 requests it starts go to the host side of the module's dialect, whose events come back to it.
 Commands that are not HTTP go through to the module unchanged, and the module's answers and
-unrelated URCs come back to the host unchanged."""
+unrelated URCs come back to the host unchanged.
+
+The fast path: once the module side has forwarded a command of some name and form unchanged, a
+later line of that name and form that comes alone, while nothing is in flight, goes from the
+firmware's bytes to the module as it came (HostPlumbing.passthrough_raw) without being framed
+into a Command, and its plain answer back as the module wrote it.  The module side's decision is
+a matter of name and form (its own commands, the basics it keeps, identification), so what it
+forwarded once it forwards again; while a request, query or call is in flight it may hold lines
+back, so the fast path waits for quiet.  Echo is written as the module side writes it."""
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, ContextManager, Optional
 
 from bridge.roles.host import HostSide
 from bridge.at.frames import Command
 from bridge.model import Connected, ConnectionClosed, ErrorKind, Failure, ModuleAnswer, ModuleCall, ResponseEnd
 from bridge.roles.module import CancelRequest, ModuleSide, StartRequest
 from bridge.bridging.trace import Trace
+
+_VERBATIM_KEPT = 256  # (name, form) pairs remembered as forwarded unchanged; beyond, the slow path
 
 
 class BridgeEngine:
@@ -24,6 +34,7 @@ class BridgeEngine:
         self._queries: dict[int, Callable[[bytes], None]] = {}  # passthrough token -> who asked
         self._calls: dict[int, Callable[[ModuleAnswer], None]] = {}  # module_call token -> who asked
         self._forwarded: set[int] = set()  # passthrough tokens whose answer goes to the host as is
+        self._verbatim: set[tuple[str, str]] = set()  # (name, form) the module side forwarded unchanged
         self.module_present = True  # False between module_lost() and module_back()
         module_side.forward = self._forward
         module_side.query = self._query
@@ -38,25 +49,54 @@ class BridgeEngine:
 
     def from_host(self, data: bytes, now: float) -> None:
         self.trace.bytes("host->bridge", data)
-        self.module_side.receive_data(data, now)
-        self._route(now)
+        if self._passed_raw(data, now):
+            return
+        with self._clock(now):
+            self.module_side.receive_data(data, now)
+            self._route(now)
 
     def from_module(self, data: bytes, now: float) -> None:
         self.trace.bytes("module->bridge", data)
         if self.module_present:
             self.host_side.receive_data(data, now)
-        self._route(now)
+        with self._clock(now):
+            self._route(now)
 
     def on_time(self, now: float) -> None:
-        self.module_side.on_time(now)
-        if self.module_present:
-            self.host_side.on_time(now)
-        self._route(now)
+        with self._clock(now):
+            self.module_side.on_time(now)
+            if self.module_present:
+                self.host_side.on_time(now)
+            self._route(now)
+
+    def _clock(self, now: float) -> ContextManager[None]:
+        """The host side's calls inside start their timers at `now` (none is left unarmed)."""
+        return self.host_side.clock(now)
+
+    def _passed_raw(self, data: bytes, now: float) -> bool:
+        """The fast path (see the module's doc): whether `data` went to the module as it came."""
+        if not self._verbatim or not self.module_present or self._to_host_side or self._queries or self._calls:
+            return False
+        framer = self.module_side.framer
+        line = framer.whole_line(data)
+        if line is None or framer.command_key(line) not in self._verbatim:
+            return False
+        token = self.host_side.passthrough_raw(line, now)
+        if token is None:
+            return False
+        framer.pass_line(line, data)
+        if self.module_side.echo:
+            self.module_side.write(line + b"\r")
+        self._forwarded.add(token)
+        return True
 
     def next_deadline(self) -> Optional[float]:
-        host = self.host_side.next_deadline() if self.module_present else None
-        deadlines = [d for d in (self.module_side.next_deadline(), host) if d is not None]
-        return min(deadlines, default=None)
+        due = self.module_side.next_deadline()
+        if self.module_present:
+            host = self.host_side.next_deadline()
+            if host is not None and (due is None or host < due):
+                due = host
+        return due
 
     # -- the module going away and coming back ------------------------------------------
 
@@ -70,7 +110,8 @@ class BridgeEngine:
         self.trace.event("module_lost", detail)
         self.host_side.data_to_send()  # unsent bytes were for the module that is gone
         self._fail_in_flight(now, Failure(ErrorKind.CONNECTION_CLOSED, detail))
-        self._route(now)
+        with self._clock(now):
+            self._route(now)
 
     def module_back(self, host_side: HostSide, now: float) -> None:
         """The module is there again: `host_side` is a fresh host side of its dialect, whose
@@ -81,7 +122,8 @@ class BridgeEngine:
             adapt(host_side)
         self.module_present = True
         self.trace.event("module_back", "")
-        self._route(now)
+        with self._clock(now):
+            self._route(now)
 
     def _fail_in_flight(self, now: float, failure: Failure) -> None:
         requests = list(self._to_host_side)
@@ -123,6 +165,8 @@ class BridgeEngine:
     # -- routing -----------------------------------------------------------------------
 
     def _forward(self, command: Command) -> None:
+        if len(self._verbatim) < _VERBATIM_KEPT:
+            self._verbatim.add((command.name, command.form))
         if not self.module_present:
             self.module_side.error()
             return
@@ -185,11 +229,13 @@ class BridgeEngine:
                 # close (OneMO) leaves it to us to tell a host dialect that does (+HTTPCLOSED).
                 self.trace.event("event", ConnectionClosed(by_peer=False), side_token)
                 self.module_side.handle_event(side_token, ConnectionClosed(by_peer=False), now)
+        # Bytes written to the host start nothing: only a callback that may have (a query's or a
+        # call's asker) makes another pass worth it.
         for token, answer in self.host_side.take_passthrough():
-            moved = True
             asker = self._queries.pop(token, None)
             self._forwarded.discard(token)
             if asker is not None:
+                moved = True
                 asker(answer)
             else:
                 self.module_side.write(answer)
@@ -199,6 +245,5 @@ class BridgeEngine:
             if caller is not None:
                 caller(module_answer)
         for urc in self.host_side.take_unsolicited():
-            moved = True
             self.module_side.write(urc)
         return moved

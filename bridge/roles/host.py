@@ -2,6 +2,11 @@
 command queue (bridge/roles/host_commands.py): take the clock in, frame the module's bytes, hand out the
 bytes for the module and the events, pass through commands that are not the dialect's own, and
 forward their answers and unsolicited lines as raw bytes.
+
+A bridge's fast path (:meth:`HostPlumbing.passthrough_raw`) writes a pass-through line at once
+when nothing else is outstanding, and cuts its answer out of the module's bytes whole when it is
+plain (ResponseFramer.plain_answer_end): no Exchange, no frames, no re-encoding for it.  Anything
+not plain makes it the Exchange :meth:`HostPlumbing.passthrough` would have made.
 """
 from __future__ import annotations
 
@@ -9,8 +14,7 @@ import itertools
 import logging
 import re
 from collections import deque
-from contextlib import contextmanager
-from typing import Generic, Iterator, Optional, Protocol, TypeVar
+from typing import ContextManager, Generic, Optional, Protocol, TypeVar
 
 from bridge.at.dialect import Dialect
 from bridge.at.frames import Echo, Final, Frame, Info, Line, Prompt
@@ -21,6 +25,24 @@ from bridge.model import ErrorKind, Event, Failure, ModuleAnswer, ModuleCall, Re
 
 log = logging.getLogger(__name__)
 _PREFIX = re.compile(rb"^\s*AT([+$^#%*][A-Za-z0-9_]+)", re.I)
+_SPANS_KEPT = 256  # command names whose answer time is remembered for the fast path
+
+
+class _Clock:
+    """HostPlumbing._clock: `now` inside, the clock from before (None, or an outer one) after."""
+
+    __slots__ = ("side", "now", "before")
+
+    def __init__(self, side: "HostPlumbing", now: float) -> None:
+        self.side, self.now, self.before = side, now, None
+
+    def __enter__(self) -> None:
+        side = self.side
+        self.before, side._now = side._now, self.now
+        side._arm(self.now)
+
+    def __exit__(self, *exc: object) -> None:
+        self.side._now = self.before
 
 
 class HostSide(Protocol):
@@ -47,9 +69,13 @@ class HostSide(Protocol):
 
     def passthrough(self, command_line: bytes, data: Optional[bytes] = None) -> int: ...
 
+    def passthrough_raw(self, command_line: bytes, now: float) -> Optional[int]: ...
+
     def take_passthrough(self) -> list[tuple[int, bytes]]: ...
 
     def take_unsolicited(self) -> list[bytes]: ...
+
+    def clock(self, now: float) -> ContextManager[None]: ...
 
     def module_call(self, call: ModuleCall) -> int: ...
 
@@ -71,7 +97,8 @@ class HostPlumbing(Generic[JobT]):
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.framer = ResponseFramer(dialect, prompts=False)
-        self._commands = Commands(self.framer)
+        self._commands = Commands(self.framer, adopt=self._raw_late)
+        self._raw_spans: dict[str, float] = {}  # "+NAME" -> how long its answer may take
         self._tokens = itertools.count(1)
         self._pending: deque[JobT] = deque()
         self._events: list[tuple[int, Event]] = []
@@ -91,6 +118,11 @@ class HostPlumbing(Generic[JobT]):
 
     def _dispatch(self, frame: Frame) -> None:
         raise NotImplementedError
+
+    @property
+    def idle(self) -> bool:
+        """No command queued or outstanding and no request waiting (a subclass adds its own state)."""
+        return self._commands.idle and not self._pending
 
     # ---- the I/O loop's interface ------------------------------------------------------------
 
@@ -112,23 +144,26 @@ class HostPlumbing(Generic[JobT]):
                 self._pending.remove(job)
                 self._events.append((token, Failure(ErrorKind.CANCELLED, "cancelled")))
 
-    @contextmanager
-    def _clock(self, now: float) -> Iterator[None]:
+    def _clock(self, now: float) -> ContextManager[None]:
         """`now` is the time for what happens inside (timers started there get deadlines)."""
-        self._now = now
-        try:
-            self._arm(now)
-            yield
-        finally:
-            self._now = None
+        return _Clock(self, now)
+
+    def clock(self, now: float) -> ContextManager[None]:
+        """Calls made inside (submit, passthrough, cancel, module_call) start their timers at `now`,
+        not unarmed until the next call that brings a clock (a bridge's engine knows the time)."""
+        return _Clock(self, now)
 
     def _frame(self, data: bytes) -> None:
-        """Frame the module's bytes and dispatch each whole frame."""
+        """Frame the module's bytes and dispatch each whole frame; a raw line's answer is cut out
+        first (and its bytes wait unframed while it may still come plain)."""
         if self.framer.buffered != self._left_unframed:  # bytes dropped by a payload abandoned
             self._commands.forget_fence()
         if data:
             self._commands.heard(self._now)
         self.framer.receive_data(data)
+        if self._commands.raw_token is not None and not self._raw_answer():
+            self._left_unframed = self.framer.buffered
+            return
         while True:
             buffered = self.framer.buffered
             frame = self.framer.next_frame()
@@ -162,6 +197,51 @@ class HostPlumbing(Generic[JobT]):
                             wants=lambda frame: self._owned(frame, name))
         self._commands.add(exchange, self._now)
         return token
+
+    def passthrough_raw(self, command_line: bytes, now: float) -> Optional[int]:
+        """The bridge's fast path for a pass-through line (b"AT+CSQ", no terminator): written now,
+        if the host side is idle and the module's bytes are between two frames; its answer comes
+        through :meth:`take_passthrough` as the module wrote it.  None: not now (:meth:`passthrough`)."""
+        if not self.idle or not self.framer.at_rest:
+            return None
+        prefix = _PREFIX.match(command_line)
+        if prefix is None:
+            return None
+        name = prefix.group(1).decode().upper()
+        span = self._raw_spans.get(name)
+        if span is None:
+            span = self._span(command_line)
+            if len(self._raw_spans) < _SPANS_KEPT:
+                self._raw_spans[name] = span
+        token = next(self._tokens)
+        self._commands.send_raw(token, command_line, name, span, now)
+        return token
+
+    def _raw_answer(self) -> bool:
+        """The raw line's answer, cut out of the framer's buffer if it has come whole and plain
+        (True); False while it may still come so.  Not plain: it becomes an ordinary exchange (True)."""
+        commands = self._commands
+        end = self.framer.plain_answer_end(commands.raw_name)
+        if end == 0:
+            return False
+        if end < 0:
+            self._adopt_raw()
+            return True
+        self._answers.append((commands.raw_token, self.framer.take_answer(end)))  # type: ignore[arg-type]
+        commands.raw_answered(self._now)
+        return True
+
+    def _adopt_raw(self) -> None:
+        commands = self._commands
+        token, line, name = commands.raw_token, commands.raw_line, commands.raw_name
+        commands.adopt_raw(Exchange(line, lambda answer: self._passed(token, answer), span=self._span(line),  # type: ignore[arg-type]
+                                    wants=lambda frame: self._owned(frame, name)))
+
+    def _raw_late(self) -> None:
+        """The raw line's time is up: what came of its answer is framed, and it times out as the
+        exchange passthrough() would have made."""
+        self._adopt_raw()
+        self._frame(b"")
 
     def take_passthrough(self) -> list[tuple[int, bytes]]:
         answers, self._answers = self._answers, []

@@ -15,6 +15,12 @@ begun, and left unended for SETTLE seconds, before the command was written (a fr
 output from a module that reset or misbehaved, which the CR of the answer's own CR LF ends) is
 not part of that command's answer: if it frames as a final result or an unknown line,
 :meth:`Commands.predates` tells the owner to drop it (a URC in it is still a URC).
+
+One timer serves the exchange being answered (there is no timer per command), and it runs only
+while an exchange is.  A pass-through line written raw (:meth:`Commands.send_raw`, the bridge's
+fast path) has no Exchange at all: only its token, name and deadline are kept, until its answer
+has come whole (HostPlumbing cuts it out of the module's bytes) or it is :meth:`Commands.adopt_raw`-ed
+as an ordinary exchange -- the moment anything about it is not plain.
 """
 from __future__ import annotations
 
@@ -95,15 +101,17 @@ class Exchange:
     after_ok: bool = False  # OK does not end it: an `ends` line after the OK does
     ok: Optional[Final] = None  # the OK of an `after_ok` exchange, while its line is awaited
     frames: list[Frame] = field(default_factory=list)
-    timer: Timer = field(default_factory=Timer)
     prompted: bool = False
 
 
 class Commands:
-    def __init__(self, framer: ResponseFramer) -> None:
+    def __init__(self, framer: ResponseFramer, adopt: Optional[Callable[[], None]] = None) -> None:
+        """`adopt`: called when a raw line's time is up; it must :meth:`adopt_raw` it."""
         self.framer = framer
+        self._adopt = adopt
         self.queue: deque[Exchange] = deque()
         self.current: Optional[Exchange] = None
+        self.timer = Timer()  # the current exchange's (or the raw line's) answer time
         self.out = bytearray()
         self.hold = Timer()
         self._heard: Optional[float] = None  # when the module's last bytes arrived
@@ -111,10 +119,15 @@ class Commands:
         # was written (None: no such line): the frame that takes more than these is that line's.
         self._before_open_line: Optional[int] = None
         self._fence_unarmed = False  # a command was written without a clock: look at the next
+        # The pass-through line written raw and not yet answered (send_raw): None, or its token
+        # (its line and command name are kept beside it; `timer` holds its deadline).
+        self.raw_token: Optional[int] = None
+        self.raw_line = b""
+        self.raw_name = ""
 
     @property
     def idle(self) -> bool:
-        return self.current is None and not self.queue and self.hold.span is None
+        return self.current is None and not self.queue and self.hold.span is None and self.raw_token is None
 
     def add(self, exchange: Exchange, now: Optional[float]) -> None:
         self.queue.append(exchange)
@@ -123,6 +136,30 @@ class Commands:
     def drop(self, owner: object) -> None:
         """Forget the queued (not yet written) exchanges of `owner`."""
         self.queue = deque(e for e in self.queue if e.owner is not owner)
+
+    # ---- a pass-through line written raw ----------------------------------------------------
+
+    def send_raw(self, token: int, line: bytes, name: str, span: float, now: float) -> None:
+        """Write `line` now (the queue is idle): its answer is awaited under `token` until `span`
+        has passed, with no Exchange made for it."""
+        self.raw_token, self.raw_line, self.raw_name = token, line, name
+        self.out += line + b"\r"
+        self._before_open_line, self._fence_unarmed = None, False  # nothing was buffered: no stale line
+        self.timer.start(span, now)
+
+    def raw_answered(self, now: Optional[float]) -> None:
+        """The raw line's answer has come whole: the next exchange may go."""
+        self.raw_token = None
+        self.timer.stop()
+        self._next(now)
+
+    def adopt_raw(self, exchange: Exchange) -> None:
+        """The raw line's answer is not plain (or is late): from now on it is `exchange`, being
+        answered as if it had been written as one -- with the deadline the raw line was given."""
+        self.raw_token = None
+        self.current = exchange
+
+    # ---- the module's answer ----------------------------------------------------------------
 
     def offer(self, frame: Frame, now: Optional[float]) -> bool:
         """Whether `frame` belongs to the command being answered (and, if it ends it, end it)."""
@@ -167,7 +204,7 @@ class Commands:
         current.prompted = True
         self.framer.prompts = False
         self.out += current.data
-        current.timer.start(current.span, now)
+        self.timer.start(current.span, now)
         return True
 
     def on_final(self, final: Final, now: Optional[float]) -> None:
@@ -184,15 +221,17 @@ class Commands:
         """The module is busy with a response: a patient command waits on."""
         current = self.current
         if current is not None and current.patient:
-            current.timer.start(current.span, now)
+            self.timer.start(current.span, now)
 
     def on_time(self, now: float) -> None:
         self.arm(now)
+        if self.raw_token is not None and self.timer.due(now) and self._adopt is not None:
+            self._adopt()  # times out below as the exchange it now is
         if self.hold.due(now):
             self.hold.stop()
             self._next(now)
         current = self.current
-        if current is None or not current.timer.due(now):
+        if current is None or not self.timer.due(now):
             return
         if current.data is not None and not current.prompted:
             self.out += ESC  # in case the module is in data mode after all
@@ -204,16 +243,15 @@ class Commands:
             self._fence_unarmed = False
             self._fence(now)
         self.hold.arm(now)
-        if self.current is not None:
-            self.current.timer.arm(now)
+        self.timer.arm(now)
 
     def wake(self) -> Optional[float]:
-        if self.current is not None:
-            return self.current.timer.wake()
+        if self.current is not None or self.raw_token is not None:
+            return self.timer.wake()
         return self.hold.wake()
 
     def _next(self, now: Optional[float]) -> None:
-        if self.current is not None or not self.queue or self.hold.span is not None:
+        if self.current is not None or not self.queue or self.hold.span is not None or self.raw_token is not None:
             return
         current = self.current = self.queue.popleft()
         # An LF right after the CR that ends a command line counts as part of the line end (a
@@ -225,7 +263,7 @@ class Commands:
         if now is not None:
             self._fence(now)
         self.framer.prompts = current.data is not None
-        current.timer.start(current.span, now)
+        self.timer.start(current.span, now)
 
     def _fence(self, now: float) -> None:
         """A command was written at `now`: note a stale line left open before it."""
@@ -238,7 +276,6 @@ class Commands:
         current, self.current = self.current, None
         assert current is not None
         self.framer.prompts = False
-        current.timer.stop()
+        self.timer.stop()
         current.done(answer)
         self._next(now)
-

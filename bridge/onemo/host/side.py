@@ -370,8 +370,13 @@ class OnemoHostSide(HostPlumbing[_Job]):
 
     def next_deadline(self) -> Optional[float]:
         """When :meth:`on_time` must be called next (0.0: at once), or None."""
-        wakes = [self._commands.wake(), self._stuck.wake()] + [t.wake() for job in self._jobs.values() for t in (job.timer, job.report)]
-        return min((w for w in wakes if w is not None), default=None)
+        due = self._commands.wake()
+        timers = [self._stuck, *(t for job in self._jobs.values() for t in (job.timer, job.report))] if self._jobs else (self._stuck,)
+        for timer in timers:
+            wake = timer.wake()
+            if wake is not None and (due is None or wake < due):
+                due = wake
+        return due
 
     def on_time(self, now: float) -> None:
         """Time has passed: fire what is due."""
