@@ -162,11 +162,12 @@ def test_a_line_the_module_never_answers_times_out_and_the_next_one_goes(tmp_pat
     rig.csq()
     rig.firmware(b"AT+CSQ\r")
     assert rig.written() == [b"AT+CSQ"]
-    deadline = rig.engine.next_deadline()
-    assert deadline is not None and rig.now < deadline  # armed at once, with the command's time
+    assert rig.engine.next_deadline() is None  # no timer while nothing waits behind it
     rig.module(b"\r\n+CSQ: 3,99\r\n")  # part of an answer, never its final result
     rig.firmware(b"AT+CSQ\r")
     assert rig.written() == [] and rig.got() == b""
+    deadline = rig.engine.next_deadline()  # now the first one's time matters: counted from when it went
+    assert deadline is not None and 1.0 < deadline <= 1.0 + 600
     rig.at(deadline - 0.001)
     assert rig.written() == [] and rig.got() == b""
     rig.at(deadline)
@@ -254,3 +255,35 @@ def test_the_firmware_gets_what_the_framed_path_gives(tmp_path_factory, firmware
         got.append(rig.got())
         assert rig.csq() == CSQ  # and the next command is served
     assert got[0] == got[1]
+
+
+@pytest.mark.parametrize("firmware,module", DIRECTIONS)
+def test_the_fast_path_leaves_the_sides_deadline_alone(tmp_path, firmware, module):
+    """A raw line starts no timer, so the loop's question for the next deadline after it is
+    answered without asking the sides again; bytes from the module make it ask again."""
+    rig = Rig(tmp_path, firmware, module)
+    rig.csq()
+    asked = []
+    ask = rig.engine.host_side.next_deadline
+    rig.engine.host_side.next_deadline = lambda: (asked.append(1), ask())[1]  # type: ignore[method-assign]
+    assert rig.engine.next_deadline() is None and len(asked) == 1
+    rig.firmware(b"AT+CSQ\r")
+    assert rig.written() == [b"AT+CSQ"]
+    assert rig.engine.next_deadline() is None and len(asked) == 1
+    rig.module(CSQ)
+    assert rig.got() == CSQ and rig.engine.next_deadline() is None and len(asked) == 2
+
+
+@pytest.mark.parametrize("firmware,module", DIRECTIONS)
+def test_through_a_real_bridge_with_echo_every_answer_is_the_modules(tmp_path, firmware, module):
+    """Real ptys, the bridge's runner and loop, the other dialect's emulator (its identity:
+    +CSQ: 25,99): with echo on, each AT+CSQ comes back as its echo and the module's answer."""
+    from support.bridged import bridged
+
+    with bridged(firmware, module, tmp_path, echo=True) as (end, runner, _):
+        for _ in range(30):
+            assert end.transact("AT+CSQ") == b"AT+CSQ\r\r\n+CSQ: 25,99\r\n\r\nOK\r\n"
+        assert end.transact("ATE0") == b"ATE0\r\r\nOK\r\n"
+        for _ in range(30):
+            assert end.transact("AT+CSQ") == b"\r\n+CSQ: 25,99\r\n\r\nOK\r\n"
+        assert ("CSQ", "execute") in runner.engine._verbatim

@@ -9,7 +9,10 @@ firmware's bytes to the module as it came (HostPlumbing.passthrough_raw) without
 into a Command, and its plain answer back as the module wrote it.  The module side's decision is
 a matter of name and form (its own commands, the basics it keeps, identification), so what it
 forwarded once it forwards again; while a request, query or call is in flight it may hold lines
-back, so the fast path waits for quiet.  Echo is written as the module side writes it."""
+back, so the fast path waits for quiet.  Echo is written as the module side writes it.
+
+The sides' next deadline is kept between two calls that may have changed it: every way in except
+the fast path (whose raw line has no timer while nothing waits behind it) forgets it."""
 from __future__ import annotations
 
 from typing import Callable, ContextManager, Optional
@@ -36,6 +39,8 @@ class BridgeEngine:
         self._forwarded: set[int] = set()  # passthrough tokens whose answer goes to the host as is
         self._verbatim: set[tuple[str, str]] = set()  # (name, form) the module side forwarded unchanged
         self.module_present = True  # False between module_lost() and module_back()
+        self._due: Optional[float] = None  # the sides' next deadline, while _due_known
+        self._due_known = False
         module_side.forward = self._forward
         module_side.query = self._query
         module_side.module_call = self._module_call
@@ -57,6 +62,7 @@ class BridgeEngine:
 
     def from_module(self, data: bytes, now: float) -> None:
         self.trace.bytes("module->bridge", data)
+        self._due_known = False
         if self.module_present:
             self.host_side.receive_data(data, now)
         with self._clock(now):
@@ -70,7 +76,9 @@ class BridgeEngine:
             self._route(now)
 
     def _clock(self, now: float) -> ContextManager[None]:
-        """The host side's calls inside start their timers at `now` (none is left unarmed)."""
+        """The host side's calls inside start their timers at `now` (none is left unarmed); the
+        sides' next deadline is asked for again after them."""
+        self._due_known = False
         return self.host_side.clock(now)
 
     def _passed_raw(self, data: bytes, now: float) -> bool:
@@ -91,11 +99,14 @@ class BridgeEngine:
         return True
 
     def next_deadline(self) -> Optional[float]:
+        if self._due_known:
+            return self._due
         due = self.module_side.next_deadline()
         if self.module_present:
             host = self.host_side.next_deadline()
             if host is not None and (due is None or host < due):
                 due = host
+        self._due, self._due_known = due, True
         return due
 
     # -- the module going away and coming back ------------------------------------------

@@ -210,7 +210,7 @@ class Loop:
             self._handled = False
             self._due = deadline()
         due = self._due
-        wake_at = min((t for t in (due, limit) if t is not None), default=None)
+        wake_at = due if limit is None else (limit if due is None else min(due, limit))
         timeout = None if wake_at is None else max(0.0, wake_at - time.monotonic())
         if self._more_posted and self._backed_up is None:
             timeout = 0.0

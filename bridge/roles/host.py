@@ -218,8 +218,9 @@ class HostPlumbing(Generic[JobT]):
         return token
 
     def _raw_answer(self) -> bool:
-        """The raw line's answer, cut out of the framer's buffer if it has come whole and plain
-        (True); False while it may still come so.  Not plain: it becomes an ordinary exchange (True)."""
+        """Whether there are bytes to frame as usual: the raw line's answer is cut out of the
+        framer's buffer if it has come whole and plain (then: whether more followed it); while it
+        may still come so, False.  Not plain: it becomes an ordinary exchange (True)."""
         commands = self._commands
         end = self.framer.plain_answer_end(commands.raw_name)
         if end == 0:
@@ -229,7 +230,7 @@ class HostPlumbing(Generic[JobT]):
             return True
         self._answers.append((commands.raw_token, self.framer.take_answer(end)))  # type: ignore[arg-type]
         commands.raw_answered(self._now)
-        return True
+        return self.framer.buffered > 0  # whatever followed the answer is framed as usual
 
     def _adopt_raw(self) -> None:
         commands = self._commands

@@ -18,9 +18,11 @@ not part of that command's answer: if it frames as a final result or an unknown 
 
 One timer serves the exchange being answered (there is no timer per command), and it runs only
 while an exchange is.  A pass-through line written raw (:meth:`Commands.send_raw`, the bridge's
-fast path) has no Exchange at all: only its token, name and deadline are kept, until its answer
-has come whole (HostPlumbing cuts it out of the module's bytes) or it is :meth:`Commands.adopt_raw`-ed
-as an ordinary exchange -- the moment anything about it is not plain.
+fast path) has no Exchange and no timer at all: only its token, name and deadline are kept, until
+its answer has come whole (HostPlumbing cuts it out of the module's bytes) or it is
+:meth:`Commands.adopt_raw`-ed as an ordinary exchange -- the moment anything about it is not
+plain, or its time is up.  Its deadline matters only once something waits behind it (a firmware
+waits for its answer as long as it likes): until then :meth:`Commands.wake` does not report it.
 """
 from __future__ import annotations
 
@@ -45,6 +47,10 @@ class Timer:
     def start(self, span: float, now: Optional[float]) -> None:
         self.span = span
         self.deadline = None if now is None else now + span
+
+    def start_at(self, deadline: float, span: float) -> None:
+        """Running until `deadline` (a restart gives it `span` again)."""
+        self.span, self.deadline = span, deadline
 
     def stop(self) -> None:
         self.span = self.deadline = None
@@ -111,7 +117,7 @@ class Commands:
         self._adopt = adopt
         self.queue: deque[Exchange] = deque()
         self.current: Optional[Exchange] = None
-        self.timer = Timer()  # the current exchange's (or the raw line's) answer time
+        self.timer = Timer()  # the current exchange's answer time
         self.out = bytearray()
         self.hold = Timer()
         self._heard: Optional[float] = None  # when the module's last bytes arrived
@@ -120,10 +126,11 @@ class Commands:
         self._before_open_line: Optional[int] = None
         self._fence_unarmed = False  # a command was written without a clock: look at the next
         # The pass-through line written raw and not yet answered (send_raw): None, or its token
-        # (its line and command name are kept beside it; `timer` holds its deadline).
+        # (its line, command name and deadline are kept beside it).
         self.raw_token: Optional[int] = None
         self.raw_line = b""
         self.raw_name = ""
+        self.raw_deadline = 0.0
 
     @property
     def idle(self) -> bool:
@@ -142,15 +149,13 @@ class Commands:
     def send_raw(self, token: int, line: bytes, name: str, span: float, now: float) -> None:
         """Write `line` now (the queue is idle): its answer is awaited under `token` until `span`
         has passed, with no Exchange made for it."""
-        self.raw_token, self.raw_line, self.raw_name = token, line, name
+        self.raw_token, self.raw_line, self.raw_name, self.raw_deadline = token, line, name, now + span
         self.out += line + b"\r"
         self._before_open_line, self._fence_unarmed = None, False  # nothing was buffered: no stale line
-        self.timer.start(span, now)
 
     def raw_answered(self, now: Optional[float]) -> None:
         """The raw line's answer has come whole: the next exchange may go."""
         self.raw_token = None
-        self.timer.stop()
         self._next(now)
 
     def adopt_raw(self, exchange: Exchange) -> None:
@@ -158,6 +163,7 @@ class Commands:
         answered as if it had been written as one -- with the deadline the raw line was given."""
         self.raw_token = None
         self.current = exchange
+        self.timer.start_at(self.raw_deadline, exchange.span)
 
     # ---- the module's answer ----------------------------------------------------------------
 
@@ -225,7 +231,7 @@ class Commands:
 
     def on_time(self, now: float) -> None:
         self.arm(now)
-        if self.raw_token is not None and self.timer.due(now) and self._adopt is not None:
+        if self.raw_token is not None and now >= self.raw_deadline and self._adopt is not None:
             self._adopt()  # times out below as the exchange it now is
         if self.hold.due(now):
             self.hold.stop()
@@ -246,7 +252,9 @@ class Commands:
         self.timer.arm(now)
 
     def wake(self) -> Optional[float]:
-        if self.current is not None or self.raw_token is not None:
+        if self.raw_token is not None:
+            return self.raw_deadline if self.queue else None
+        if self.current is not None:
             return self.timer.wake()
         return self.hold.wake()
 
