@@ -102,11 +102,13 @@ def test_an_answer_in_pieces_reaches_the_firmware_whole_and_once(tmp_path, firmw
     rig.csq()
     rig.firmware(b"AT+CSQ\r\n")  # CR LF: the LF belongs to the line
     assert rig.written() == [b"AT+CSQ"]
-    for i in range(len(CSQ) - 1):
+    for i in range(len(CSQ) - 2):
         rig.module(CSQ[i:i + 1])
         assert rig.got() == b"", CSQ[:i + 1]  # nothing until the final result has come whole
-    rig.module(CSQ[-1:])
+    rig.module(CSQ[-2:-1])  # its CR ends it (as framing it would)
     assert rig.got() == CSQ
+    rig.module(CSQ[-1:])  # and its LF is no new line
+    assert rig.got() == b""
     assert rig.csq() == CSQ and len(rig.framed) == 1
 
 
@@ -234,6 +236,8 @@ ANSWERS = [
     b"\r\nAT+CSQ\r\n" + CSQ,  # the module echoing after all
     b"\r\n21,99\r\n\r\nOK\r\n",  # a text line
     b"\r\n\r\n+CSQ: 21,99\r\n\r\nOK\r\n",
+    b"\r\n+CSQ: 21,99\r\n\r\nOK\r",  # a module that ends its lines with CR alone
+    b"\r\n+CEREG: 1\r\n\r\n+CSQ: 21,99\r\n\r\nOK\r\n",
 ]
 
 

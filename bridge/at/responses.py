@@ -140,10 +140,11 @@ class ResponseFramer(Framer):
         """Where the answer to the command named `name` ("+CSQ") ends in the buffered bytes, when
         it is plain: lines each written CR LF <line> CR LF -- the command's own "+NAME:" lines and
         text lines -- closed by a final result (OK, ERROR, +CME ERROR: <code>) written exactly as
-        :func:`~bridge.framing.encode.final_bytes` writes it.  Those bytes are what re-encoding
-        its frames would give, so they may go on as they are (:meth:`take_answer`).  0: plain so
-        far, more to come; -1: not plain (an echo, a URC, a payload, odd spacing, too long: frame
-        it as usual).  Only between two frames, and with no prompt awaited."""
+        :func:`~bridge.at.encode.final_bytes` writes it.  Those bytes are what re-encoding its
+        frames would give, so they may go on as they are (:meth:`take_answer`).  0: plain so far,
+        more to come; -1: not plain (an echo, a URC, a payload, odd spacing, too long: frame it as
+        usual) -- said as soon as a line's first terminator byte is in, when framing would give
+        that line.  Only between two frames, and with no prompt awaited."""
         if (self._queue or self._discarding or self.prompts or self._skip_lf or self._payload is not None
                 or self._raw is not None or self._held_line is not None):
             return -1
@@ -158,22 +159,40 @@ class ResponseFramer(Framer):
             stop = found.start() if found is not None else end
             if stop - start > self.line_max or stop - self._pos > self.answer_max:
                 return -1
-            if found is None or stop + 1 == end:
-                return 0 if found is None or buf[stop] == 0x0D else -1
-            if buf[stop] != 0x0D or buf[stop + 1] != 0x0A:
-                return -1
+            if found is None:  # a line still coming: a frame of its own (a URC, a payload) already?
+                return 0 if self._may_be_plain(bytes(buf[start:end]), name) else -1
             kind = self._plain_line(bytes(buf[start:stop]), name)
-            if kind is None:
+            if kind is None or buf[stop] != 0x0D:
+                return -1
+            if stop + 1 == end:  # the LF of its CR LF is still to come
+                return end if kind else 0  # a final result is whole at its CR (take_answer ends it)
+            if buf[stop + 1] != 0x0A:
                 return -1
             pos = stop + 2
             if kind:
                 return pos
 
     def take_answer(self, end: int) -> bytes:
-        """The buffered bytes up to `end` (from :meth:`plain_answer_end`), consumed."""
+        """The buffered bytes up to `end` (from :meth:`plain_answer_end`), consumed; a final result
+        whose LF has not come yet gets it here, and the LF is skipped when it comes (as framing it
+        would have done)."""
         answer = bytes(self._buf[self._pos:end])
         self._pos = end
+        if answer[-1:] == b"\r":
+            answer += b"\n"
+            self._skip_lf = True
         return answer
+
+    def _may_be_plain(self, partial: bytes, name: str) -> bool:
+        """Whether the start of a line can still be a line of a plain answer to `name`: not once
+        it is a "+NAME:" of another command or of a frame that carries a payload."""
+        if partial[:1] != b"+" or partial.startswith(_ERRORS[0][:len(partial)]) or partial.startswith(_ERRORS[1][:len(partial)]):
+            return True
+        prefix = _PREFIX.match(partial)
+        if prefix is None:
+            return True
+        frame = prefix.group().rstrip(b": \t").decode()
+        return frame.upper() == name and frame not in self._special
 
     def _plain_line(self, line: bytes, name: str) -> Optional[bool]:
         """True: a final result as final_bytes writes it; False: a line of the answer to `name`
