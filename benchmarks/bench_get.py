@@ -38,7 +38,7 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_bridge import _spawn, _stop  # noqa: E402
 from bench_io import _mmm  # noqa: E402
-from bench_latency import _bridge_from, cpu_seconds, machine  # noqa: E402
+from bench_latency import _bridge_from, cpu_seconds, machine, stop_bridge  # noqa: E402
 
 from bridge.app.demo.firmware import HostEnd  # noqa: E402
 from bridge.app.demo.server import demo_bytes  # noqa: E402
@@ -122,7 +122,7 @@ def _block(kind: str, trees: dict, work: Path, module_link: Path, host: str, mod
     finally:
         firmware.port.close()
         if bridge is not None:
-            _stop(bridge)
+            stop_bridge(bridge)
     return statistics.median(times), intact, cpu
 
 
