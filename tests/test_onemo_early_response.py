@@ -104,7 +104,9 @@ def test_executor_takes_an_early_answer_as_the_response(tmp_path):
         assert b"".join(e.data for e in events if isinstance(e, BodyChunk)) == b"too large"
         assert any(isinstance(e, ResponseEnd) for e in events)
         assert not any(isinstance(e, Failure) for e in events), events
-        assert sent.is_set() and b"three" not in server.after  # nothing after the answer was sent
+        # Nothing after the answer goes out.  Whether the executor asked for "two" before it saw
+        # the answer is a race between the server's answer and the next pull: either is right.
+        assert b"three" not in server.after and (sent.is_set() or b"two" not in server.after)
 
 
 def test_executor_without_an_answer_still_fails_a_broken_upload(tmp_path):
