@@ -11,7 +11,7 @@ a wedged batch is cut down to the fewest of its inputs that wedge a fresh target
 crash, hang, wedged batch or logged traceback fails the run (exit status 1).
 
 Run (full size):  python benchmarks/fuzz.py --inputs 1000000 --seed 1
-CI size:          tests/test_fuzz_sansio.py (2,000 inputs per target)
+CI size:          tests/property/test_fuzz_sansio.py (2,000 inputs per target)
 """
 from __future__ import annotations
 

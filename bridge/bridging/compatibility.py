@@ -4,7 +4,7 @@ The rows live in `compatibility.yaml` next to this file; the README's tables are
 them (`python -m bridge.bridging.compatibility README.md` rewrites them in place).  Each row
 says which dialect names it covers, its status, the tests that show it and, for commands, a
 probe: command lines sent through a real bridge whose answers must be the ones the row claims
-(tests/test_readme_compatibility.py runs them), so the tables cannot drift from the code.
+(tests/system/test_readme_compatibility.py runs them), so the tables cannot drift from the code.
 """
 from __future__ import annotations
 

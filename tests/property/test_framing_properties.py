@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from bridge.at import framer_for
-from framecheck import assert_frames_match, parse_chunked, parse_whole
-from streams import host_items, module_items
+from support.framecheck import assert_frames_match, parse_chunked, parse_whole
+from support.streams import host_items, module_items
 
 ITEMS = {"host": (host_items, 12), "module": (module_items, 10)}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-SPEC = importlib.util.spec_from_file_location("atbridge_fuzz", Path(__file__).resolve().parent.parent / "benchmarks" / "fuzz.py")
+SPEC = importlib.util.spec_from_file_location("atbridge_fuzz", Path(__file__).resolve().parents[2] / "benchmarks" / "fuzz.py")
 fuzz = sys.modules.setdefault(SPEC.name, importlib.util.module_from_spec(SPEC))
 if not hasattr(fuzz, "targets"):
     SPEC.loader.exec_module(fuzz)

@@ -1,20 +1,18 @@
-"""A bridge on real pseudo-terminals: firmware's end <-> bridge <-> an emulator of another dialect."""
+"""A bridge on real pseudo-terminals: firmware's end <-> bridge <-> an emulator of another dialect,
+in this process (the demo's rig) or with the bridge as an `atbridge bridge` process."""
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
-from bridge.bridging.engine import BridgeEngine
 from bridge.io.bridge import BridgeRunner
-from bridge.bridging.trace import Trace
-from bridge.registry import make_host_side
 from bridge.registry import make_module_side
 from bridge.io.emulator import ModuleRunner
 from bridge.device.hosts import HostsResolver
 from bridge.device.fs import ModuleFileSystem
 from bridge.net import NetworkExecutor
-from bridge.io.ports import PtyPort, SerialPort, open_host_end
+from bridge.io.ports import PtyPort, open_host_end
+from bridge.app.demo.rig import bridge_rig
 
 from .emulated import HostEnd
 
@@ -24,28 +22,10 @@ def bridged(host_dialect: str, module_dialect: str, tmp_path, hosts: Optional[di
             trace=None, trace_secrets: bool = False, echo: bool = False,
             host_model: Optional[str] = None) -> Iterator[tuple[HostEnd, BridgeRunner, ModuleRunner]]:
     """Firmware speaking `host_dialect` (the yielded HostEnd) drives, through a bridge, an
-    emulated `module_dialect` module doing real HTTP.  Both links are real ptys."""
-    fs = ModuleFileSystem(str(tmp_path / "module-fs"))
-    resolver = HostsResolver(hosts or {})
-    executor = NetworkExecutor(resolver, fs)
-    module_pty = str(tmp_path / "module.pty")
-    emulator = ModuleRunner(make_module_side(module_dialect, fs, resolver=resolver), PtyPort(module_pty), executor.single).start()
-    engine = BridgeEngine(make_module_side(host_dialect, ModuleFileSystem(str(tmp_path / "bridge-fs")), host_model),
-                          make_host_side(module_dialect), Trace(trace, secrets=trace_secrets))
-    host_pty = str(tmp_path / "host.pty")
-    bridge = BridgeRunner(engine, PtyPort(host_pty), SerialPort(module_pty)).start()
-    firmware = HostEnd(open_host_end(host_pty))
-    try:
-        if not echo:
-            firmware.transact("ATE0")
-        yield firmware, bridge, emulator
-    finally:
-        firmware.port.close()
-        bridge.stop()
-        emulator.stop()
-        executor.close()
-        fs.close()
-        assert not os.path.lexists(host_pty)
+    emulated `module_dialect` module doing real HTTP.  Both links are real ptys: the demo's rig
+    (bridge/app/demo/rig.py), yielded as (firmware end, bridge runner, emulator runner)."""
+    with bridge_rig(host_dialect, module_dialect, tmp_path, hosts, trace, trace_secrets, echo, host_model) as rig:
+        yield rig.firmware, rig.bridge, rig.emulator
 
 
 @contextmanager

@@ -14,14 +14,13 @@ import socket
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
+from .paths import FIRMWARE
 from .servers import LoopbackServer, blob_bytes
 
-FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 # Firmware timeouts are written as the firmware has them; on a loaded CI machine the emulator,
 # bridge and server share two cores, so a wait is the firmware's timeout times this factor, at
 # least MIN_WAIT, at most MAX_WAIT (so a stuck step fails with its own message before the test's
@@ -38,7 +37,7 @@ FINAL = re.compile(rb"(?:^|\r\n)(OK|ERROR|\+CME ERROR:[^\r\n]*|\+CMS ERROR:[^\r\
 def load_scripts() -> list[tuple[str, dict]]:
     """(file stem, parsed script) of every script in tests/firmware, sorted by name."""
     return [(path.stem, yaml.safe_load(path.read_text(encoding="utf-8")))
-            for path in sorted(FIRMWARE_DIR.glob("*.yaml"))]
+            for path in sorted(FIRMWARE.glob("*.yaml"))]
 
 
 def other_dialect(dialect: str) -> str:

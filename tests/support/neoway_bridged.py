@@ -2,7 +2,7 @@
 
 Firmware speaking Neoway (a HostEnd on a real pty) drives the bridge, which drives the OneMO
 emulator on a second real pty, which does real HTTP to loopback servers.  The firmware
-conversations are the ones tests/test_emulator_neoway*.py hold against the Neoway emulator: the
+conversations are the ones tests/system/test_emulator_neoway*.py hold against the Neoway emulator: the
 same helpers (ask, wait_for) and the same expected bytes.
 """
 from __future__ import annotations
@@ -21,8 +21,8 @@ from bridge.at.frames import Final, HttpBody, HttpEnd, HttpHead, Info
 from bridge.at import ResponseFramer
 from bridge.device.fs import ModuleFileSystem
 from support.bridged import bridged
-from test_emulator_neoway_support import DIALECT, OK, ask, wait_for  # noqa: F401  (re-exported)
-from test_emulator_neoway_support import HOSTS as MANUAL_HOSTS
+from support.neoway_emulated import DIALECT, OK, ask, wait_for  # noqa: F401  (re-exported)
+from support.neoway_emulated import HOSTS as MANUAL_HOSTS
 
 HOST = "www.neoway.com.cn"
 HOSTS = {HOST: ["127.0.0.1"]}
@@ -50,7 +50,7 @@ def session(tmp_path: Path, hosts: Optional[dict] = None, link: bool = True, ech
 @contextmanager
 def through_the_bridge(tmp_path: Path, hosts: Optional[dict] = None, model: Optional[str] = None, link: bool = True,
                        **side_attrs) -> Iterator[tuple]:
-    """Stands in for test_emulator_neoway_support.neoway (the Neoway emulator) so that the
+    """Stands in for support.neoway_emulated.neoway (the Neoway emulator) so that the
     emulator's own tests run against the bridge: yields (firmware end, the bridge's Neoway side)."""
     assert model is None, "the bridge's Neoway side is an N58"
     with session(tmp_path, hosts=MANUAL_HOSTS if hosts is None else hosts, link=link, **side_attrs) as (fw, bridge, module):

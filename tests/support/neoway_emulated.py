@@ -21,9 +21,10 @@ from bridge.at.frames import Command, DataInput, Final, HttpBody, Info
 from bridge.at import CommandFramer, ResponseFramer
 from support.emulated import HostEnd, emulator
 from support.servers import LoopbackServer
+from support.paths import DATA
 
 DIALECT = load("neoway")
-EXAMPLES = {e["name"]: e for e in yaml.safe_load((Path(__file__).parent / "data" / "examples_neoway.yaml").read_text())}
+EXAMPLES = {e["name"]: e for e in yaml.safe_load((DATA / "examples_neoway.yaml").read_text())}
 MANUAL_HOSTS = ("www.neoway.com.cn", "support.cdmatech.com", "mybank.icbc.com.cn", "www.alipay.com")
 HOSTS = {name: ["127.0.0.1"] for name in MANUAL_HOSTS}
 OK = b"\r\nOK\r\n"

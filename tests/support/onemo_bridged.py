@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 
 from bridge.at.frames import Final, Frame, Info, Line
 from support.bridged import bridged
-from test_emulator_onemo_support import OK, Body, Module
+from support.onemo_emulated import OK, Body, Module
 
 
 class Trace(io.BytesIO):

@@ -13,7 +13,7 @@ import io
 
 import pytest
 
-import test_emulator_neoway_faults as emulator_faults
+from support import neoway_faults
 from support.servers import (
     BlobServer,
     CloseMidBodyServer,
@@ -24,7 +24,7 @@ from support.servers import (
     make_ca,
     server_context,
 )
-from test_bridge_neoway_support import (
+from support.neoway_bridged import (
     CLOSED,
     CLOSED_RE,
     ERROR,
@@ -154,43 +154,40 @@ def test_data_after_the_prompt_that_never_comes(tmp_path):
 # ---- the Neoway emulator's own fault conversations, through the bridge unchanged ------------------
 
 
-@pytest.fixture
-def bridged_faults(monkeypatch):
-    """tests/test_emulator_neoway_faults.py with the bridge in the Neoway emulator's place; its
-    file system is the bridge's."""
-    monkeypatch.setattr(emulator_faults, "neoway", through_the_bridge)
-    monkeypatch.setattr(emulator_faults, "fs_root", lambda tmp: tmp / "bridge-fs")
+def bridge_root(tmp_path):
+    """The bridge's file system: what the firmware's paths name when the bridge is its module."""
+    return tmp_path / "bridge-fs"
 
 
 @pytest.mark.timeout(10)
 @pytest.mark.parametrize("family", ["HTTP", "HTTPS"])
 @pytest.mark.parametrize("sent", [b"", b"half"])
-def test_emulator_data_after_prompt_never_comes(tmp_path, ca, bridged_faults, family, sent):
+def test_emulator_data_after_prompt_never_comes(tmp_path, ca, family, sent):
     answer = b"\r\n+HTTPACTION: OPERATION EXPIRED\r\n" if family == "HTTP" else ERROR
-    emulator_faults.test_data_after_prompt_never_comes(tmp_path, ca, family, answer, sent)
+    neoway_faults.data_after_prompt_never_comes(tmp_path, ca, family, answer, sent, neoway=through_the_bridge)
 
 
 @pytest.mark.timeout(10)
-def test_emulator_data_link_down(tmp_path, bridged_faults):
-    emulator_faults.test_data_link_down(tmp_path)
+def test_emulator_data_link_down(tmp_path):
+    neoway_faults.data_link_down(tmp_path, neoway=through_the_bridge)
 
 
 @pytest.mark.timeout(20)
-def test_emulator_bad_commands_are_errors(tmp_path, bridged_faults):
+def test_emulator_bad_commands_are_errors(tmp_path):
     """Every bad Neoway command: ERROR (+CME ERROR: 53 for FILEHTTPACTION), the bridge's own or,
     for lines that are no Neoway HTTP command (AT+NOSUCH, ATX, hello), the OneMO module's."""
-    emulator_faults.test_bad_commands_are_errors(tmp_path)
+    neoway_faults.bad_commands_are_errors(tmp_path, neoway=through_the_bridge, fs_root=bridge_root)
 
 
 @pytest.mark.timeout(10)
 @pytest.mark.parametrize("raw", [b"GET / HTTP/1.1\r\nHost: x\r\n\r", b"OPTIONS / HTTP/1.1\r\nHost: x\r\n\r\n",
                                  b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nabc\r\n", b"not http at all\r\n"])
-def test_emulator_bad_raw_requests_are_errors(tmp_path, bridged_faults, raw):
-    emulator_faults.test_bad_raw_requests_are_errors(tmp_path, raw)
+def test_emulator_bad_raw_requests_are_errors(tmp_path, raw):
+    neoway_faults.bad_raw_requests_are_errors(tmp_path, raw, neoway=through_the_bridge)
 
 
 @pytest.mark.timeout(30)
-def test_emulator_random_bytes(tmp_path, bridged_faults):
+def test_emulator_random_bytes(tmp_path):
     """100 KB of noise: every line an error (the bridge's, or the OneMO module's for the lines it
     forwards), AT+CGSN then answered by the module, and the bridge still serving."""
-    emulator_faults.test_random_bytes(tmp_path)
+    neoway_faults.random_bytes(tmp_path, neoway=through_the_bridge)

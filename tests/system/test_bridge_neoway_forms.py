@@ -15,7 +15,7 @@ import pytest
 
 from bridge.at.dialect import load
 from support.servers import BlobServer, blob_bytes, blob_sha256, install_ca, install_client_cert, server_context
-from test_bridge_neoway_support import (
+from support.neoway_bridged import (
     CLOSED,
     CLOSED_RE,
     ERROR,
@@ -34,7 +34,7 @@ from test_bridge_neoway_support import (
     trace_records,
     wait_for,
 )
-from test_emulator_neoway_support import Reader, example_stream
+from support.neoway_emulated import Reader, example_stream
 
 POST_TYPES = load("neoway").enums["post_type"]
 PIECE = re.compile(rb"\r\n\+HTTPS?RECV: (\d+),")
@@ -217,7 +217,7 @@ def test_link_closes_after_each_response_without_keepalive(tmp_path, server):
 @pytest.mark.parametrize("keepalive", [0, 1])
 def test_httpclose_while_the_body_streams(tmp_path, server, keepalive):
     """HTTPCLOSE sent while 2 MB stream: answered after the response, the same frames the Neoway
-    emulator gives (tests/test_emulator_neoway_forms.py)."""
+    emulator gives (tests/system/test_emulator_neoway_forms.py)."""
     size = 2_000_000
     with session(tmp_path) as (fw, bridge, module):
         setup(fw, f"{HOST}:{server.port}/blob/{size}?seed=2", keepalive=keepalive)
@@ -286,7 +286,7 @@ def test_https_with_the_ca_from_the_bridge_fs(tmp_path, ca, encoding):
 def test_sslversion_becomes_msslcfg_version(tmp_path, ca):
     """HTTPSCFG sslversion 3 (TLS 1.2 and up) reaches OneMO as MSSLCFG "version" 3, and a TLS 1.2
     server connects.  The lower values name the lowest version offered, not a pin: a TLS 1.2 server
-    must work with them too (tests/test_neoway_sslversion.py)."""
+    must work with them too (tests/system/test_neoway_sslversion.py)."""
     trace = io.BytesIO()
     with BlobServer(server_context(ca, names=(HOST,))) as server, session(tmp_path, trace=trace) as (fw, bridge, module):
         assert ask(fw, 'AT+HTTPSCFG="sslversion",3') == OK

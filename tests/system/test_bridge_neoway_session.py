@@ -11,7 +11,7 @@ import pytest
 
 from support.emulated import emulator
 from support.servers import BlobServer, blob_sha256
-from test_bridge_neoway_support import CLOSED, HOST, HOSTS, OK, Response, action, ask, session, setup, trace_records
+from support.neoway_bridged import CLOSED, HOST, HOSTS, OK, Response, action, ask, session, setup, trace_records
 
 SIZE = 10 << 20
 SEED = 77

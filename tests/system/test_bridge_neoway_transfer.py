@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from support.servers import BlobServer, blob_sha256
-from test_bridge_neoway_support import CLOSED, HOST, OK, Response, action, ask, session, setup
+from support.neoway_bridged import CLOSED, HOST, OK, Response, action, ask, session, setup
 
 SIZES = {"0B": 0, "1KB": 1024, "1MB": 1 << 20, "10MB": 10 << 20}
 CASES = [(size, recvmode, False) for size in SIZES for recvmode in "01"] + [("1MB", recvmode, True) for recvmode in "01"]

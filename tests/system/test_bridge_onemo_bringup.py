@@ -12,9 +12,9 @@ import re
 import pytest
 
 from support.servers import blob_sha256
-from test_bridge_onemo_support import Trace, onemo_bridge
-from test_emulator_onemo_support import OK
-from test_onemo_firmware_forms import FRAME_MAX, SIX, content_frames, send_six_headers
+from support.onemo_bridged import Trace, onemo_bridge
+from support.onemo_emulated import OK
+from support.onemo_forms import FRAME_MAX, SIX, content_frames, send_six_headers
 
 pytestmark = pytest.mark.timeout(60)
 

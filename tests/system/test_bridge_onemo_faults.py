@@ -10,8 +10,8 @@ import time
 import pytest
 
 from support.servers import BlobServer, CloseMidBodyServer, RefusedPort, StallServer, blob_bytes, make_ca, server_context
-from test_bridge_onemo_support import OK, Trace, create, err_code, get, onemo_bridge
-from test_emulator_onemo_support import cme
+from support.onemo_bridged import OK, Trace, create, err_code, get, onemo_bridge
+from support.onemo_emulated import cme
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -186,74 +186,3 @@ def test_a_response_timeout_is_err_6(module):
         assert err_code(module) == 6
         assert 0.9 <= time.monotonic() - started < 5
         assert server.received.is_set()
-
-
-class SansIoBridge:
-    """The bridge engine in memory, time as a value, with a scripted Neoway module: `answer`
-    gives the module's bytes for each command line the bridge writes (default: OK)."""
-
-    def __init__(self, tmp_path, answer):
-        from bridge.bridging.engine import BridgeEngine
-        from bridge.registry import make_host_side
-        from bridge.registry import make_module_side
-        from bridge.device.fs import ModuleFileSystem
-
-        self.engine = BridgeEngine(make_module_side("onemo", ModuleFileSystem(str(tmp_path))), make_host_side("neoway"))
-        self.answer = answer
-        self.to_firmware = bytearray()
-        self.written: list[bytes] = []
-        self.pump(0.0)
-
-    def pump(self, now: float) -> None:
-        while True:
-            lines = [line for line in self.engine.to_module().split(b"\r") if line]
-            self.to_firmware.extend(self.engine.to_host())
-            if not lines:
-                return
-            for line in lines:
-                self.written.append(line)
-                reply = self.answer(line)
-                if reply:
-                    self.engine.from_module(reply, now)
-
-    def firmware(self, line: bytes, now: float) -> None:
-        self.engine.from_host(line + b"\r", now)
-        self.pump(now)
-
-    def at(self, now: float) -> None:
-        self.engine.on_time(now)
-        self.pump(now)
-
-
-def test_a_connect_the_module_never_answers_is_err_3(tmp_path):
-    """Sans-I/O: a Neoway module that answers every command OK but never AT+HTTPSETUP.  When
-    the wait for it runs out the firmware gets err 3 (connect timeout), not a hang and not a
-    response timeout."""
-    bridge = SansIoBridge(tmp_path, lambda line: None if line == b"AT+HTTPSETUP" else b"\r\nOK\r\n")
-    for line in (b"ATE0", b'AT+MHTTPCREATE="http://127.0.0.1:8080"', b'AT+MHTTPREQUEST=0,1,0,"/x"'):
-        bridge.firmware(line, 1.0)
-    assert bridge.written[-1] == b"AT+HTTPSETUP" and b"+MHTTPURC" not in bridge.to_firmware
-    deadline = bridge.engine.next_deadline()
-    assert deadline is not None and 30 < deadline < 120  # the module's 30 s, the request's 60 s, a margin
-    bridge.at(deadline - 0.01)
-    assert b"+MHTTPURC" not in bridge.to_firmware
-    bridge.at(deadline)
-    assert bridge.to_firmware.endswith(b'\r\n+MHTTPURC: "err",0,3\r\n')
-
-
-def test_a_response_that_is_no_http_is_err_7(tmp_path):
-    """Sans-I/O: a Neoway module passes the server's bytes through as +HTTPRECV pieces without
-    parsing them; bytes that are no HTTP response reach the firmware as err 7.  (The emulated
-    Neoway module parses HTTP itself and reports such a server only as the link closing: err 5.)"""
-    garbage = b"NOT HTTP AT ALL\r\n\r\n"
-
-    def answer(line: bytes):
-        if line == b"AT+HTTPACTION=0":
-            return b"\r\nOK\r\n\r\n+HTTPRECV: %d," % len(garbage) + garbage + b"\r\n"
-        return b"\r\nOK\r\n"
-
-    bridge = SansIoBridge(tmp_path, answer)
-    for line in (b"ATE0", b'AT+MHTTPCREATE="http://127.0.0.1:8080"', b'AT+MHTTPREQUEST=0,1,0,"/x"'):
-        bridge.firmware(line, 1.0)
-    assert bridge.to_firmware.endswith(b'\r\n+MHTTPURC: "err",0,7\r\n')
-    assert bridge.written[-1] == b"AT+HTTPCLOSE"  # and the link is given up

@@ -16,8 +16,8 @@ import pytest
 
 from support.emulated import emulator
 from support.servers import BlobServer, blob_bytes, blob_sha256, make_ca, server_context
-from test_bridge_onemo_support import OK, Body, Trace, create, get, onemo_bridge
-from test_emulator_onemo_support import ScriptedServer, http_response
+from support.onemo_bridged import OK, Body, Trace, create, get, onemo_bridge
+from support.onemo_emulated import ScriptedServer, http_response
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -214,7 +214,7 @@ def test_cached_read_and_a_response_larger_than_the_cache(module, blob_server):
 
 def test_timeout_settings_go_with_the_request(module, blob_server):
     """"timeout": set and queried; a request with them gets its response (the response timeout
-    running out is in test_bridge_onemo_failures.py)."""
+    running out is in test_bridge_onemo_faults.py)."""
     create(module, blob_server.url(""))
     module.ok('AT+MHTTPCFG="timeout",0,5,3,2')
     assert module.ok('AT+MHTTPCFG="timeout",0')[0].raw == b'+MHTTPCFG: "timeout",0,5,3,2'

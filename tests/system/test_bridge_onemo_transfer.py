@@ -12,7 +12,7 @@ import pytest
 
 from bridge.at.frames import Info, Line
 from support.servers import blob_bytes, blob_sha256
-from test_bridge_onemo_support import OK, Body, Trace, create, err_code, get, onemo_bridge, streamed
+from support.onemo_bridged import OK, Body, Trace, create, err_code, get, onemo_bridge, streamed
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -19,9 +19,9 @@ from bridge.io.ports import PtyPort
 from support.bridged import cli_bridged
 from support.faults import rig
 from support.servers import BlobServer, StallServer, blob_bytes
-from test_bridge_neoway_support import CLOSED_RE, HOST, HOSTS, OK, ask, recv0, setup, wait_for
-from test_bridge_onemo_support import create, err_code, get
-from test_emulator_onemo_support import Module
+from support.neoway_bridged import CLOSED_RE, HOST, HOSTS, OK, ask, recv0, setup, wait_for
+from support.onemo_bridged import create, err_code, get
+from support.onemo_emulated import Module
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -12,7 +12,7 @@ import tracemalloc
 import pytest
 
 from support.servers import BlobServer, blob_sha256
-from test_emulator_neoway_support import OK, Reader, ask, neoway
+from support.neoway_emulated import OK, Reader, ask, neoway
 
 SIZE = 10 * 1024 * 1024
 SEED = 31

@@ -13,7 +13,7 @@ import pytest
 from bridge.at.dialect import load
 from bridge.device.fs import ModuleFileSystem
 from support.servers import BlobServer, blob_bytes, blob_sha256, install_ca, install_client_cert, server_context
-from test_emulator_neoway_support import OK, Canned, Reader, ask, fs_root, neoway, wait_for
+from support.neoway_emulated import OK, Canned, Reader, ask, fs_root, neoway, wait_for
 
 HOST = "www.neoway.com.cn"
 CLOSED = r"\r\n\+HTTPCLOSED: HTTP Link Closed\r\n"

@@ -11,7 +11,7 @@ from bridge.at.frames import Final, Info
 from support.emulated import emulator
 from support.servers import (BacklogFullServer, BlobServer, CloseMidBodyServer, RawServer, RefusedPort, StallServer,
                              make_ca, server_context)
-from test_emulator_onemo_support import OK, Module, cme, running_module
+from support.onemo_emulated import OK, Module, cme, running_module
 
 pytestmark = pytest.mark.timeout(60)
 

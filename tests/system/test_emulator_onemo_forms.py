@@ -7,7 +7,7 @@ import pytest
 from bridge.at.frames import Final
 from support.emulated import emulator
 from support.servers import BlobServer
-from test_emulator_onemo_support import OK, Module, cme
+from support.onemo_emulated import OK, Module, cme
 
 PEM_EXAMPLE = ("-----BEGIN CERTIFICATE-----\\r\\nMIIB\\r\\n-----END CERTIFICATE-----\\r\\n")
 

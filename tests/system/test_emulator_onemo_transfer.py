@@ -14,7 +14,7 @@ import pytest
 from bridge.at.frames import Info
 from support.emulated import emulator
 from support.servers import BlobServer, StallServer, blob_bytes, blob_sha256, make_ca, server_context
-from test_emulator_onemo_support import OK, Body, Module, ScriptedServer, http_response, running_module
+from support.onemo_emulated import OK, Body, Module, ScriptedServer, http_response, running_module
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -8,26 +8,26 @@ with the code the compatibility table (the README's "Error codes the firmware ge
 from bridge/bridging/compatibility.yaml) gives for it.
 
 Elsewhere, not repeated: module port killed and recreated, firmware port reopened
-(tests/test_bridge_reconnect.py); a firmware that reads slowly or stops reading
-(tests/test_io_backpressure.py)."""
+(tests/system/test_bridge_reconnect.py); a firmware that reads slowly or stops reading
+(tests/system/test_io_backpressure.py)."""
 from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 import yaml
 
 from support.faults import rig
 from support.servers import BlobServer, CloseMidBodyServer, RawServer, StallServer, blob_bytes, make_ca, server_context
-from test_bridge_neoway_support import CLOSED, CLOSED_RE, HOST, HOSTS, NO_SOCKET, OK, ask, recv0, setup, wait_for
-from test_bridge_onemo_support import create, err_code, get
-from test_emulator_onemo_support import Module
+from support.neoway_bridged import CLOSED, CLOSED_RE, HOST, HOSTS, NO_SOCKET, OK, ask, recv0, setup, wait_for
+from support.onemo_bridged import create, err_code, get
+from support.onemo_emulated import Module
+from support.paths import REPO
 
 pytestmark = pytest.mark.timeout(60)
 
-COMPATIBILITY = Path(__file__).resolve().parent.parent / "bridge" / "bridging" / "compatibility.yaml"
+COMPATIBILITY = REPO / "bridge" / "bridging" / "compatibility.yaml"
 UNKNOWN = "nowhere.test"  # in no hosts map
 
 

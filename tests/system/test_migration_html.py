@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from bridge.app.migration.report import COLOURS
 from bridge.app.migration.commands import check_command
+from support.paths import REPO
 
-ROOT = Path(__file__).parent.parent
+ROOT = REPO
 ARTIFACTS = ROOT / ".artifacts"
 FIRMWARE_C = r'''
 void boot(void) {

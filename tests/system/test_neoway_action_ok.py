@@ -13,8 +13,8 @@ import pytest
 
 from support.servers import LoopbackServer
 from support.bridged import bridged
-from test_bridge_neoway_support import session
-from test_emulator_neoway_support import OK, _read_request, ask, neoway, wait_for
+from support.neoway_bridged import session
+from support.neoway_emulated import OK, _read_request, ask, neoway, wait_for
 
 HOST = "www.neoway.com.cn"
 CSQ = b"\r\n+CSQ: "

@@ -15,8 +15,8 @@ from bridge.at.dialect import load
 from bridge.neoway.module.side import NeowayModuleSide
 from support.bridged import bridged
 from support.servers import BlobServer, blob_bytes
-from test_bridge_neoway_support import recv0, session
-from test_emulator_neoway_support import OK, ask, neoway, wait_for
+from support.neoway_bridged import recv0, session
+from support.neoway_emulated import OK, ask, neoway, wait_for
 
 HOST = "www.neoway.com.cn"
 ERROR = b"\r\nERROR\r\n"

@@ -16,9 +16,9 @@ import pytest
 
 from bridge.device.fs import ModuleFileSystem
 from support.servers import BlobServer, blob_bytes, install_ca, server_context
-from test_bridge_neoway_support import ERROR, recv0, session, setup
-from test_bridge_onemo_support import onemo_bridge
-from test_emulator_neoway_support import OK, ask, fs_root, neoway, wait_for
+from support.neoway_bridged import ERROR, recv0, session, setup
+from support.onemo_bridged import onemo_bridge
+from support.neoway_emulated import OK, ask, fs_root, neoway, wait_for
 
 HOST = "www.neoway.com.cn"
 CLOSED = r"\r\n\+HTTPSCLOSED: HTTPS Link Closed\r\n"

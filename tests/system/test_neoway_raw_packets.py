@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from support.servers import server_context
-from test_bridge_neoway_support import action, session
-from test_emulator_neoway_support import OK, Canned, ask, neoway, wait_for
+from support.neoway_bridged import action, session
+from support.neoway_emulated import OK, Canned, ask, neoway, wait_for
 
 HOST = "www.neoway.com.cn"
 BODY = b'{"status": "ACCEPTED"}'

@@ -10,8 +10,8 @@ import pytest
 
 from bridge.device.fs import ModuleFileSystem
 from support.servers import BlobServer, blob_bytes, install_ca, server_context
-from test_bridge_neoway_support import bridge_fs, session
-from test_emulator_neoway_support import OK, ask, fs_root, neoway, wait_for
+from support.neoway_bridged import bridge_fs, session
+from support.neoway_emulated import OK, ask, fs_root, neoway, wait_for
 
 HOST = "www.neoway.com.cn"
 CLOSED = r"\r\n\+HTTPSCLOSED: HTTPS Link Closed\r\n"

@@ -37,7 +37,7 @@ from bridge.model import (
 from bridge.device.hosts import HostNotFound, HostsResolver, ip_literal
 from bridge.device.fs import ModuleFileSystem, PathEscapeError
 from bridge.net import NetworkExecutor
-from tests.support.servers import (
+from support.servers import (
     BacklogFullServer,
     BlobServer,
     CloseMidBodyServer,

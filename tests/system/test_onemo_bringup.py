@@ -19,7 +19,7 @@ from bridge.at.frames import Info
 from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
 from bridge.device.fs import ModuleFileSystem
 from bridge.onemo.host.side import OnemoHostSide
-from test_emulator_onemo_support import OK, running_module
+from support.onemo_emulated import OK, running_module
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -224,7 +224,7 @@ def test_neoway_firmware_brings_up_a_onemo_module(tmp_path):
 
 
 def test_onemo_firmware_brings_up_a_neoway_module(tmp_path):
-    from test_bridge_onemo_support import onemo_bridge
+    from support.onemo_bridged import onemo_bridge
 
     with onemo_bridge(tmp_path) as module:
         [iccid] = module.ok("AT+MCCID")

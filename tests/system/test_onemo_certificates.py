@@ -6,15 +6,15 @@
   host side in TlsSettings.ca (PEM text: the Neoway module must get the file).  The wrong CA gives
   OneMO's own TLS error, +MHTTPURC: "err",<id>,4.
 - Neoway firmware -> OneMO module: the OneMO host side writes what the request carries as PEM with
-  MSSLCERTWR / MSSLKEYWR (tests/test_onemo_ssl.py) and names the SSL context's files.
+  MSSLCERTWR / MSSLKEYWR (tests/system/test_onemo_ssl.py) and names the SSL context's files.
 """
 from __future__ import annotations
 
 import pytest
 
 from support.servers import blob_bytes, make_ca
-from test_bridge_onemo_support import onemo_bridge
-from test_emulator_onemo_support import OK
+from support.onemo_bridged import onemo_bridge
+from support.onemo_emulated import OK
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -48,4 +48,3 @@ def test_onemo_firmware_with_the_wrong_ca_gets_onemos_tls_error(tmp_path, tls_se
         https_get(module, tls_server.port, "/blob/10")
         assert module.urc("err", timeout=30).int("error_code") == 4
         assert len(tls_server.requests) == before  # never sent unverified
-

@@ -15,7 +15,7 @@ from bridge.device.fs import ModuleFileSystem
 from bridge.net import NetworkExecutor
 from support.emulated import emulator
 from support.servers import LoopbackServer, _read_head
-from test_emulator_onemo_support import OK, Module
+from support.onemo_emulated import OK, Module
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -13,20 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 import pytest
 
 from support.servers import blob_sha256
-from test_bridge_onemo_support import onemo_bridge
-from test_emulator_onemo_support import OK, Module, running_module
+from support.onemo_bridged import onemo_bridge
+from support.onemo_emulated import OK, running_module
+from support.onemo_forms import FRAME_MAX, SIX, content_frames, send_six_headers
 
 pytestmark = pytest.mark.timeout(60)
-
-SIX = [("User-Agent", "MyCustomAgent/1.0"), ("mam", "i am hera"), ("Accept", "application/json"),
-       ("X-Device-Id", "a1b2c3"), ("Authorization", "Bearer t0k3n"), ("Cache-Control", "no-cache")]
-FRAME_MAX = 1500  # a content frame, prefix and CRLFs included, never more than this by default
-_CONTENT = re.compile(rb'\r\n\+MHTTPURC: "content",(\d+),(\d+),(\d+),(\d+),')
 
 
 @pytest.fixture
@@ -44,13 +39,6 @@ def through_bridge(tmp_path):
 @pytest.fixture(params=["direct", "through_bridge"])
 def module(request):
     return request.getfixturevalue(request.param)
-
-
-def send_six_headers(module: Module) -> None:
-    for index, (name, value) in enumerate(SIX):
-        field = f"{name}: {value}"
-        eof = 0 if index == len(SIX) - 1 else 1
-        module.ok(f'AT+MHTTPHEADER=0,{eof},{len(field)},"{field}"')
 
 
 def test_six_headers_in_six_calls_reach_the_server_as_six(module, blob_server):
@@ -79,15 +67,6 @@ def test_six_headers_in_data_mode_calls(direct, blob_server):
     _, body = module.response(0, "GET")
     received = {name.lower(): value for name, value in json.loads(body)["headers"]}
     assert all(received.get(name.lower()) == value for name, value in SIX), received
-
-
-def content_frames(log: bytes) -> list[tuple[int, int]]:
-    """(cur_len, whole frame size) of every content URC in the raw bytes the firmware read."""
-    frames = []
-    for match in _CONTENT.finditer(log):
-        cur_len = int(match.group(4))
-        frames.append((cur_len, len(match.group(0)) + cur_len + 2))
-    return frames
 
 
 def test_content_frames_are_packet_sized(module, blob_server):

@@ -10,8 +10,8 @@ import pytest
 
 from bridge.model import Method, Request, TlsSettings, VerifyMode
 from support.servers import BlobServer, blob_bytes, server_context
-from test_emulator_onemo_support import OK, Module, running_module
-from test_onemo_host_side import FakeModule, ok_response, started
+from support.onemo_emulated import OK, Module, running_module
+from support.onemo_hostside import FakeModule, ok_response, started
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -21,8 +21,9 @@ import pytest
 from bridge.bridging import compatibility
 from bridge.at.dialect import COMMON, load
 from support.bridged import bridged
+from support.paths import REPO, TESTS
 
-ROOT = Path(__file__).parent.parent
+ROOT = REPO
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 TABLES = compatibility.load()
 FINAL = r"\r\n(OK|ERROR|\+CME ERROR: [^\r]*)\r\n"
@@ -70,7 +71,8 @@ def _resolves(reference: str, tests_in: str) -> bool:
     if "::" not in reference:
         return re.fullmatch(r"manual \d[\w./ -]*", reference) is not None
     file, name = reference.split("::")
-    path = ROOT / "tests" / f"{file if file.startswith('test_') else tests_in + file}.py"
+    found = sorted(TESTS.glob(f"*/{file if file.startswith('test_') else tests_in + file}.py"))  # unit/, system/ ...
+    path = found[0] if found else TESTS / "missing"
     pattern = name.split("[")[0]
     return path.exists() and bool(fnmatch.filter(_test_functions(path), pattern if pattern != "*" else "test_*"))
 

@@ -4,14 +4,7 @@ import yaml
 
 from bridge.at.dialect import DialectError, available, load, parse
 from bridge.model import ErrorKind
-
-ONEMO_COMMANDS = ["MHTTPCREATE", "MHTTPCFG", "MHTTPHEADER", "MHTTPCONTENT", "MHTTPREQUEST", "MHTTPREAD",
-                  "MHTTPDEL", "MHTTPTERM", "MHTTPDLFILE", "MSSLCERTWR", "MSSLCFG"]
-NEOWAY_COMMANDS = ["HTTPPARA", "HTTPSETUP", "HTTPACTION", "HTTPCLOSE", "HTTPGET", "HTTPGETSTAT", "HTTPSCFG",
-                   "HTTPSPARA", "HTTPSSETUP", "HTTPSACTION", "HTTPSCLOSE", "HTTPSGET", "HTTPSGETSTAT",
-                   "FILEHTTPACTION", "FILEHTTPSACTION"]
-NEOWAY_URCS = ["+HTTPRECV", "+HTTPSRECV", "+HTTPCLOSED", "+HTTPSCLOSED", "+HTTPCLOSE", "+HTTPSCLOSE",
-               "+HTTPGETRPT", "+HTTPSGETRPT", "+FILEHTTPSTAT"]
+from support.manual_names import NEOWAY_COMMANDS, NEOWAY_URCS, ONEMO_COMMANDS
 
 
 def test_both_dialects_are_shipped():

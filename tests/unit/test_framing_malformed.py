@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 from bridge.at.frames import Command, Final, FramingError, Info
 from bridge.at import CommandFramer, ResponseFramer, framer_for
 from bridge.at.dialect import load
-from framecheck import parse_whole
+from support.framecheck import parse_whole
 
 
 @pytest.mark.parametrize("dialect", ["onemo", "neoway"])

@@ -7,8 +7,9 @@ import ast
 from pathlib import Path
 
 import pytest
+from support.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[1] / "bridge"
+ROOT = REPO / "bridge"
 
 # lowest first; a package or module name matches itself and everything below it
 LAYERS: list[tuple[str, ...]] = [

@@ -1,15 +1,13 @@
 """Every example of both manuals, as data (tests/data/examples_*.yaml), parses into the frames the
 manual shows, with the byte counts it states."""
-from pathlib import Path
 
 import pytest
 import yaml
 
 from bridge.at import framer_for
 from bridge.at.responses import ResponseFramer
-from framecheck import merged, parse_chunked, parse_whole
-
-DATA = Path(__file__).parent / "data"
+from support.framecheck import merged, parse_chunked, parse_whole
+from support.paths import DATA
 
 
 def _examples():

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
 from bridge.neoway.host.side import NeowayHostSide
 from support.hostside import cuts_for, feed, lines
-from test_neoway_host_side import ERROR, OK, STARTUP_ANSWERS, started
+from support.neoway_hostside import ERROR, OK, STARTUP_ANSWERS, started
 
 XIIC_DOWN = b"\r\n+XIIC:    0,0.0.0.0\r\n" + OK
 XIIC_UP = b"\r\n+XIIC:    1,10.107.216.162\r\n" + OK

@@ -15,7 +15,7 @@ from bridge.model import ErrorKind, Failure, Method, Request, ResponseEnd, Timeo
 from bridge.neoway.host.context import WAIT_MARGIN
 from bridge.neoway.host.side import NeowayHostSide
 from support.hostside import body, events_of, feed, lines
-from test_neoway_host_side import (CLOSED, CLOSES, ERROR, OK, STARTUP, FakeModule, http_response, piece,
+from support.neoway_hostside import (CLOSED, CLOSES, ERROR, OK, STARTUP, FakeModule, http_response, piece,
                                    run_get_until_action, started)
 
 DIALECT = load("neoway")

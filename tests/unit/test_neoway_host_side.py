@@ -5,7 +5,6 @@ deadline; mode-99 requests are the bytes h11 writes."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Callable, Optional
 
 import h11
@@ -14,28 +13,20 @@ import yaml
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bridge.at.dialect import load
-from bridge.at.frames import Command, DataInput
-from bridge.at import CommandFramer
+from bridge.at.frames import Command
 from bridge.model import (BodyChunk, ByteRange, Connected, ErrorKind, Failure, Method, Progress, Request, ResponseEnd,
                           ResponseHead, Timeouts, TlsSettings, VerifyMode)
 from bridge.roles.host_commands import SETTLE
 from bridge.neoway.host.context import COMMAND_TIMEOUT, WAIT_MARGIN
 from bridge.neoway.host.side import NeowayHostSide
 from support.hostside import body, cuts_for, events_of, feed, kinds, lines
+from support.neoway_hostside import (CLOSED, CLOSES, DIALECT, ERROR, HTTP_PARAS, HTTP_SETUP, OK, STARTUP,
+                                     STARTUP_ANSWERS, URL, FakeModule, http_response, piece, run_get_until_action,
+                                     started)
+from support.paths import DATA
 
-DIALECT = load("neoway")
-EXAMPLES = {e["name"]: e for e in yaml.safe_load((Path(__file__).parent / "data" / "examples_neoway.yaml").read_text("utf-8"))}
-OK = b"\r\nOK\r\n"
-ERROR = b"\r\nERROR\r\n"
-CLOSED = b"\r\n+HTTPCLOSED: HTTP Link Closed\r\n"
-CLOSES = [b"AT+HTTPCLOSE", b"AT+HTTPSCLOSE"]  # a link left up by earlier firmware or a crash
-STARTUP = [b"ATE0", b"AT+CMEE=1"] + CLOSES + [b"AT+XIIC?", b"AT+HTTPPARA=recvmode,1", b"AT+HTTPSPARA=recvmode,1"]
-STARTUP_ANSWERS = OK + OK + OK + OK + b"\r\n+XIIC:    1,10.0.0.2\r\n" + OK + OK + OK
+EXAMPLES = {e["name"]: e for e in yaml.safe_load((DATA / "examples_neoway.yaml").read_text("utf-8"))}
 UNRELATED = [b"\r\nRING\r\n", b"\r\n+CEREG: 1\r\n", b'\r\n+CMT: "",3\r\n0891683108\r\n', b'\r\n+CLIP: "13800138000",129\r\n']
-URL = "http://www.neoway.com.cn/en/index.aspx"
-HTTP_PARAS = [b'AT+HTTPPARA=url,"www.neoway.com.cn/en/index.aspx"', b"AT+HTTPPARA=port,80", b"AT+HTTPPARA=keepalive,0"]
-HTTP_SETUP = HTTP_PARAS + [b"AT+HTTPSETUP"]
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -48,14 +39,6 @@ def example_stream(name: str) -> bytes:
     return stream.replace(b"{BODY}", fill["byte"].encode() * fill["length"]) if fill else stream
 
 
-def started(**options) -> NeowayHostSide:
-    """A host side past its start-up (ATE0, AT+CMEE=1, HTTPCLOSE/HTTPSCLOSE, AT+XIIC? with the link up, recvmode 1)."""
-    host = NeowayHostSide(**options)
-    sent = host.data_to_send() + feed(host, STARTUP_ANSWERS, now=0.0)
-    assert host.ready is True and lines(sent) == STARTUP
-    return host
-
-
 def answers(commands: int, response: bytes, prompt: Optional[bytes] = None) -> bytes:
     """OK to each of `commands`, the last one (HTTPACTION) after `prompt`, then `response`."""
     return OK * (commands - 1) + (prompt or b"") + OK + response
@@ -66,53 +49,9 @@ def response_part(stream: bytes) -> bytes:
     return stream[re.search(rb"\r\n\+HTTPS?RECV", stream).start():]
 
 
-def piece(data: bytes, name: bytes = b"+HTTPRECV") -> bytes:
-    return b"\r\n" + name + b": %d," % len(data) + data + b"\r\n"
-
-
-def http_response(data: bytes = b"ok", status: int = 200) -> bytes:
-    return b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n\r\n" % (status, len(data)) + data
-
-
 def check_head(head: ResponseHead) -> None:
     assert head.raw.startswith(b"HTTP/1.1 ") and head.raw.endswith(b"\r\n") and not head.raw.endswith(b"\r\n\r\n")
     assert head.raw.count(b"\r\n") == 1 + len(head.headers)
-
-
-class FakeModule:
-    """Answers like a Neoway module: OK, '>' for data mode, and what `respond` returns after the
-    answer to AT+HTTPACTION / AT+FILEHTTPACTION."""
-
-    def __init__(self, host: NeowayHostSide, respond: Callable[[Command, bytes], bytes] = lambda c, d: piece(http_response()),
-                 prompt: bytes = b"\r\n>") -> None:
-        self.host = host
-        self.respond = respond
-        self.prompt = prompt
-        self.framer = CommandFramer(DIALECT, auto_data_mode=True)
-        self.commands: list[bytes] = []
-        self.data: list[bytes] = []
-        self.pending: Optional[Command] = None
-
-    def pump(self, rounds: int = 1000) -> None:
-        for _ in range(rounds):
-            sent = self.host.data_to_send()
-            if not sent:
-                return
-            for frame in self.framer.feed(sent):
-                self.host.receive_data(self.answer(frame), 1.0)
-
-    def answer(self, frame) -> bytes:
-        if isinstance(frame, DataInput):
-            self.data.append(frame.data)
-            return OK + self.respond(self.pending, frame.data)
-        assert isinstance(frame, Command), frame
-        self.commands.append(frame.raw)
-        if self.framer.in_data_mode:
-            self.pending = frame
-            return self.prompt
-        if frame.name.endswith("ACTION"):
-            return OK + self.respond(frame, b"")
-        return OK
 
 
 # ---- the manual's streams, any chunking ------------------------------------------------------------
@@ -472,13 +411,6 @@ def test_downloads_refuse_what_filehttpaction_cannot_send(request_):
 
 
 # ---- errors -------------------------------------------------------------------------------------------
-
-
-def run_get_until_action(host: NeowayHostSide) -> int:
-    token = host.submit(Request(Method.GET, URL))
-    sent = host.data_to_send() + feed(host, OK * 4)
-    assert lines(sent) == HTTP_SETUP + [b"AT+HTTPACTION=0"]
-    return token
 
 
 ACTION_LINES = [t for t in list(DIALECT.async_errors) + list(DIALECT.sync_errors)

@@ -11,7 +11,7 @@ import pytest
 from bridge.model import ErrorKind, Failure, Method, Request, ResponseEnd
 from bridge.onemo.host.side import OnemoHostSide
 from support.hostside import events_of, feed, lines
-from test_onemo_host_side import OK, FakeModule, head_urc, ok_response, started
+from support.onemo_hostside import OK, FakeModule, head_urc, ok_response, started
 
 URL = "http://h.example/a"
 SECRET = b"Bearer-s3cr3t-token"

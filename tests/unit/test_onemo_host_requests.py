@@ -7,7 +7,7 @@ import pytest
 from bridge.model import ErrorKind, Failure, Method, Request, RequestSent, ResponseEnd, Timeouts, TlsSettings, VerifyMode
 from bridge.onemo.host.side import SENT_GRACE
 from support.hostside import events_of, feed, kinds, lines
-from test_onemo_host_side import OK, FakeModule, head_urc, ok_response, started
+from support.onemo_hostside import OK, FakeModule, head_urc, ok_response, started
 
 URL = "http://h.example/a"
 
@@ -165,4 +165,3 @@ def test_a_download_without_a_free_slot_deletes_the_oldest_kept_instance():
     assert lines(feed(host, OK)) == [b'AT+MHTTPDLFILE="http://h.example:80/a","/f",65536']
     feed(host, OK + head_urc(1, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n") + b"\r\n+MHTTPDLFILE: 5,5,100\r\n")
     assert events_of(host, token)[-1] == ResponseEnd(5)
-

@@ -32,9 +32,11 @@ class Rig:
 
 @contextmanager
 def bridge_rig(host_dialect: str, module_dialect: str, workdir: Path, hosts: Optional[dict[str, list[str]]] = None,
-               trace: Optional[BinaryIO] = None, trace_secrets: bool = False, echo: bool = False) -> Iterator[Rig]:
+               trace: Optional[BinaryIO] = None, trace_secrets: bool = False, echo: bool = False,
+               host_model: Optional[str] = None) -> Iterator[Rig]:
     """Firmware speaking `host_dialect` drives, through a bridge, an emulated `module_dialect`
-    module.  Both links are real ptys under `workdir`."""
+    module.  Both links are real ptys under `workdir`.  `host_model` is the model profile the
+    bridge's side for the firmware plays (its dialect's default if None)."""
     module_fs = ModuleFileSystem(str(workdir / "module-fs"))
     bridge_fs = ModuleFileSystem(str(workdir / "bridge-fs"))
     resolver = HostsResolver(hosts or {})
@@ -42,7 +44,7 @@ def bridge_rig(host_dialect: str, module_dialect: str, workdir: Path, hosts: Opt
     module_pty, host_pty = str(workdir / "module.pty"), str(workdir / "host.pty")
     emulator = ModuleRunner(make_module_side(module_dialect, module_fs, resolver=resolver), PtyPort(module_pty),
                             executor.single).start()
-    engine = BridgeEngine(make_module_side(host_dialect, bridge_fs), make_host_side(module_dialect),
+    engine = BridgeEngine(make_module_side(host_dialect, bridge_fs, host_model), make_host_side(module_dialect),
                           Trace(trace, secrets=trace_secrets))
     bridge = BridgeRunner(engine, PtyPort(host_pty), SerialPort(module_pty)).start()
     firmware = HostEnd(open_host_end(host_pty))
