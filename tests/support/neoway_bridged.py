@@ -1,9 +1,9 @@
-"""Helpers for the Neoway -> OneMO bridge tests (no tests here).
+"""Helpers for the Neoway -> OneMO bridge tests.
 
 Firmware speaking Neoway (a HostEnd on a real pty) drives the bridge, which drives the OneMO
 emulator on a second real pty, which does real HTTP to loopback servers.  The firmware
-conversations are the ones tests/system/test_emulator_neoway*.py hold against the Neoway emulator: the
-same helpers (ask, wait_for) and the same expected bytes.
+conversations are the ones tests/system/test_emulator_neoway*.py hold against the Neoway
+emulator: the same helpers (ask, wait_for) and the same expected bytes.
 """
 from __future__ import annotations
 
@@ -50,8 +50,9 @@ def session(tmp_path: Path, hosts: Optional[dict] = None, link: bool = True, ech
 @contextmanager
 def through_the_bridge(tmp_path: Path, hosts: Optional[dict] = None, model: Optional[str] = None, link: bool = True,
                        **side_attrs) -> Iterator[tuple]:
-    """Stands in for support.neoway_emulated.neoway (the Neoway emulator) so that the
-    emulator's own tests run against the bridge: yields (firmware end, the bridge's Neoway side)."""
+    """Stands in for support.neoway_emulated.neoway (the Neoway emulator) so that the emulator's
+    conversations (support/neoway_manual.py, support/neoway_faults.py) run against the bridge:
+    yields (firmware end, the bridge's Neoway side)."""
     assert model is None, "the bridge's Neoway side is an N58"
     with session(tmp_path, hosts=MANUAL_HOSTS if hosts is None else hosts, link=link, **side_attrs) as (fw, bridge, module):
         yield fw, bridge.engine.module_side

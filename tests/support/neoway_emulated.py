@@ -1,4 +1,4 @@
-"""Helpers for the Neoway emulator tests (no tests here): a session on the emulator's pty with the
+"""Helpers for the Neoway emulator tests: a session on the emulator's pty with the
 data link up, command/answer helpers, a streaming reader that frames the pty with
 ResponseFramer, and a loopback server that answers every request with one canned response."""
 from __future__ import annotations

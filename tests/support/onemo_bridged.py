@@ -1,4 +1,4 @@
-"""Helpers for the OneMO-firmware -> bridge -> Neoway-module tests (no tests here).
+"""Helpers for the OneMO-firmware -> bridge -> Neoway-module tests.
 
 `onemo_bridge` runs firmware's end, the bridge and an emulated Neoway module on real ptys (see
 tests/support/bridged.py) and hands back the firmware's framed view of the port (`Module` of the

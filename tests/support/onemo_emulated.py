@@ -1,4 +1,4 @@
-"""Helpers for the OneMO emulator tests (no tests here): the host's framed view of the pty, and a
+"""Helpers for the OneMO emulator tests: the host's framed view of the pty, and a
 scripted loopback server that answers with given raw responses."""
 from __future__ import annotations
 
