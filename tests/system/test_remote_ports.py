@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -25,6 +24,7 @@ from bridge.at.frames import HttpBody, Info
 from bridge.at import ResponseFramer
 from bridge.io.ports import SerialPort, open_host_end
 from support.servers import BlobServer, blob_sha256
+from support.ser2net import SER2NET_CONFIG, connectable as _connectable
 
 ATBRIDGE = [sys.executable, "-m", "bridge.app.cli"]
 SIZE = 10 * 1000 * 1000
@@ -98,20 +98,6 @@ class TcpRelay:
         self.listener.close()
 
 
-def _connectable(port: int, limit: float = 10.0) -> None:
-    """Until a daemon without a readiness signal (ser2net) accepts on `port`: bounded retries."""
-    deadline, pause = time.monotonic() + limit, 0.01
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.5)
-
-
 @pytest.fixture
 def emulated_onemo(tmp_path) -> Iterator[str]:
     """An `atbridge emulate onemo` process; yields its pty link."""
@@ -150,18 +136,6 @@ def rfc2217_url(emulated_onemo, tmp_path) -> Iterator[str]:
     finally:
         daemon.terminate()
         daemon.wait(5)
-
-
-# The configuration the README's "Modules on other machines" shows (ser2net 4, YAML).
-SER2NET_CONFIG = """\
-%YAML 1.1
----
-connection: &module
-  accepter: telnet(rfc2217),tcp,127.0.0.1,{port}
-  connector: serialdev,{device},115200n81,local
-  options:
-    kickolduser: true
-"""
 
 
 def _request(url: str, port_url: str, out: Path) -> str:
@@ -249,4 +223,3 @@ def test_socket_url_reads_large_blocks(socket_url):
         assert reads <= 3 and got.count(b"+CSQ:") == 3
     finally:
         port.close()
-

@@ -2,7 +2,7 @@
 OneMO 4.13), AT+XGAUTH (N58 4.21), AT+NETAPN with user and password (N58 6.1) and its read answer,
 the long AT+MIPCALL form and N720's AT$MYNETCON "USERPWD".  User names stay readable (the manuals
 call them user names; the password is the credential).  Every line is cut at every byte boundary,
-in every direction, as tests/test_trace_secrets.py does for headers."""
+in every direction, as tests/unit/test_trace_secrets.py does for headers."""
 from __future__ import annotations
 
 import base64

@@ -22,7 +22,7 @@ import pytest
 
 from bridge.at.dialect import load
 from support.emulated import emulator
-from test_emulator_neoway_support import OK, ask, neoway, wait_for
+from support.neoway_emulated import OK, ask, neoway, wait_for
 
 HOST = "www.neoway.com.cn"  # in the emulator's hosts map (127.0.0.1)
 CLOSED = b"\r\n+HTTPCLOSED: HTTP Link Closed\r\n"

@@ -19,7 +19,7 @@ import pytest
 
 from bridge.io.loop import Loop
 from bridge.io.ports import PtyPort, SerialPort
-from test_remote_ports import SER2NET_CONFIG, _connectable
+from support.ser2net import SER2NET_CONFIG, connectable as _connectable
 
 pytestmark = pytest.mark.timeout(60)
 BLOCK = b"AT+CSQ\r" * 9362  # 64 KiB of commands nobody reads
