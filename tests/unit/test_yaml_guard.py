@@ -19,13 +19,13 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from bridge.at.dialect import COMMON, Dialect, available, load
+from support.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[1] / "bridge"
+ROOT = REPO / "bridge"
 SOURCES = sorted(ROOT.rglob("*.py"))
 
 # Literals that equal a table entry but are not a copy of one.  Keep this short; say why.
