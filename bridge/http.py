@@ -1,15 +1,22 @@
-"""The target of a request's URL as both host sides put it into command lines: scheme, host, port,
-and path?query percent-encoded so that it holds no '"' (a quoted command parameter cannot)."""
+"""What HTTP/1.1 says, once for every layer: the target of an http(s) URL (scheme, host, port, the
+Host header, path?query percent-encoded so that it holds no '"', which a quoted command parameter
+cannot), which responses have no body, the framing headers, and Basic credentials."""
 from __future__ import annotations
 
+import base64
 import re
 import string
 from dataclasses import dataclass
-from typing import Optional, TypeVar
+from typing import Iterable, Optional, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
+import h11
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})  # lower case
+_SAYS_NO_BODY = ("POST", "PUT")  # without a body these still say Content-Length: 0
 _PATH_SAFE = string.punctuation.replace('"', "")
+_LENGTH = re.compile(r"[0-9]{1,18}")  # ASCII digits, bounded: int() of "²" or of 5000 digits raises
 _HOST = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=:-]+")
 
 TargetT = TypeVar("TargetT", bound="Target")
@@ -33,7 +40,7 @@ class Target:
             raise ValueError(f"{url!r}: {exc}") from None
         scheme = parts.scheme.lower()
         host = parts.hostname or ""
-        if scheme not in DEFAULT_PORTS or not _HOST.fullmatch(host):
+        if scheme not in DEFAULT_PORTS or not _HOST.fullmatch(host) or port == 0:
             raise ValueError(f"{url!r} is no http(s)://host[:port]/path URL")
         path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_PATH_SAFE)
         credentials = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
@@ -59,3 +66,44 @@ class Target:
     @property
     def url(self) -> str:
         return self.origin + self.path
+
+
+def has_body(method: str, status: int) -> bool:
+    """Whether a response with `status` to a `method` request has a body (RFC 9112 6.3: not
+    after HEAD, not 1xx, 204 or 304)."""
+    return method.upper() != "HEAD" and status >= 200 and status not in (204, 304)
+
+
+def content_length(headers: Iterable[tuple[str, str]]) -> Optional[int]:
+    """The body length Content-Length states, unless Transfer-Encoding frames the body instead
+    (None then, or without a valid Content-Length)."""
+    fields = {name.lower(): value.strip() for name, value in headers}
+    length = fields.get("content-length", "")
+    if "transfer-encoding" in fields or not _LENGTH.fullmatch(length):
+        return None
+    return int(length)
+
+
+def framing_header(method: str, body: object) -> Optional[tuple[str, str]]:
+    """The framing header a sender adds for `body` (None: no body; bytes; else an iterable of
+    pieces, sent chunked): None when a `method` without a body needs none."""
+    if body is None:
+        return ("Content-Length", "0") if method.upper() in _SAYS_NO_BODY else None
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return ("Content-Length", str(memoryview(body).nbytes))
+    return ("Transfer-Encoding", "chunked")
+
+
+def basic_authorization(credentials: tuple[str, str]) -> tuple[str, str]:
+    """The Authorization header for a URL's user and password."""
+    token = base64.b64encode(":".join(credentials).encode("utf-8")).decode("ascii")
+    return ("Authorization", f"Basic {token}")
+
+
+def response_parser(method: str, **options: int) -> h11.Connection:
+    """An h11 client connection that reads the response to a `method` request (the request
+    itself is never sent: only its method matters, for HEAD)."""
+    connection = h11.Connection(h11.CLIENT, **options)
+    connection.send(h11.Request(method=method, target="/", headers=[("Host", "module")]))
+    connection.send(h11.EndOfMessage())
+    return connection

@@ -15,9 +15,9 @@ from typing import Optional
 import h11
 
 from bridge.at.frames import Frame, FramingError, HttpBody, HttpEnd, HttpHead
+from bridge.http import has_body, response_parser
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
-_NO_BODY_STATUS = (204, 304)
 HEAD_MAX = 65536  # longest response head looked for; past it the response is refused
 
 
@@ -27,9 +27,7 @@ class RawHttpResponse:
         self.block = block
         self.head_max = head_max
         self._markers = [re.compile(rb"(?:\r?\n)?" + re.escape(name.encode()) + rb":") for name in closed_by]
-        self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=head_max)
-        self._conn.send(h11.Request(method=method, target="/", headers=[("Host", "module")]))
-        self._conn.send(h11.EndOfMessage())
+        self._conn = response_parser(method, max_incomplete_event_size=head_max)
         self._head: Optional[HttpHead] = None
         self._scanned = 0  # where the search for the head's end goes on
         self._until_close = False
@@ -88,7 +86,7 @@ class RawHttpResponse:
         return consumed + more, frames + body_frames
 
     def _no_body(self, event: h11.Response) -> bool:
-        return self.method == "HEAD" or event.status_code in _NO_BODY_STATUS or event.status_code < 200
+        return not has_body(self.method, event.status_code)
 
     def _body_until_close(self, event: h11.Response) -> bool:
         if self._no_body(event):

@@ -260,7 +260,7 @@ def test_requests_over_2048_bytes_are_refused_before_anything_is_sent(request_, 
     assert failure.kind is ErrorKind.INVALID_PARAMETER and detail in failure.detail and host.data_to_send() == b""
 
 
-@pytest.mark.parametrize("url", ["ftp://h/x", "http://", "http://h:99999/", "www.example.com/x",
+@pytest.mark.parametrize("url", ["ftp://h/x", "http://", "http://h:99999/", "http://h:0/", "www.example.com/x",
                                  "https://h.example/" + "p" * 600])
 def test_bad_urls(url):
     host = started()

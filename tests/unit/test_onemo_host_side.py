@@ -368,7 +368,7 @@ def test_a_header_with_a_line_end_is_refused_before_anything_is_sent():
     assert events_of(host, token)[0].kind is ErrorKind.INVALID_PARAMETER and host.data_to_send() == b""
 
 
-@pytest.mark.parametrize("url", ["ftp://h/x", "http://", 'http://a"b/', "http://h:99999/"])
+@pytest.mark.parametrize("url", ["ftp://h/x", "http://", 'http://a"b/', "http://h:99999/", "http://h:0/"])
 def test_bad_urls(url):
     host = started()
     token = host.submit(Request(Method.GET, url))

@@ -15,16 +15,15 @@ from __future__ import annotations
 import functools
 
 from bridge.at.dialect import load
+from bridge.http import has_body
 from bridge.model import ResponseHead
 
 CRLF = b"\r\n"
-_NO_BODY_STATUS = (204, 304)
 
 
 def _chunked(head: ResponseHead, method: str) -> bool:
-    has_body = method != "HEAD" and head.status >= 200 and head.status not in _NO_BODY_STATUS
     coding = ",".join(value for name, value in head.headers if name.lower() == "transfer-encoding")
-    return has_body and "chunked" in coding.lower()
+    return has_body(method, head.status) and "chunked" in coding.lower()
 
 
 @functools.lru_cache(maxsize=None)

@@ -5,7 +5,6 @@ outstanding at a time.  Tables come from dialects/onemo.yaml; decisions: docs/de
 """
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import itertools
@@ -24,7 +23,7 @@ from bridge.at.frames import Final, Frame, FramingError, Info
 from bridge.at.encode import frame_bytes
 from bridge.roles.host_commands import Answer, Exchange, Timer, never
 from bridge.roles.host import HostPlumbing
-from bridge.http import Target
+from bridge.http import FRAMING_HEADERS, Target, basic_authorization, content_length, has_body, response_parser
 from bridge.model import (BodyChunk, Connected, ConnectionClosed, ErrorKind, Event, Failure, Method, ModuleCall, Progress, Request,
                      RequestSent, ResponseEnd, ResponseHead, TlsSettings, VerifyMode)
 from bridge.onemo.host.bringup import HostBringUp
@@ -44,7 +43,6 @@ URC = "+MHTTPURC"
 DLFILE = "+MHTTPDLFILE"
 CREATE = "+MHTTPCREATE"
 
-_MODULE_FRAMING = ("content-length", "transfer-encoding")  # the module frames the body itself
 _CHUNKED_METHODS = ("POST", "PUT")  # a module streams a chunked body for these (the manual's example is a POST)
 _CERT_ROLES = ("ca", "cli", "key")  # MSSLCFG "cert" <srv_cert>, <cli_cert>, <prv_key>
 _URC_ID = re.compile(rb'\+MHTTPURC[ \t]*+:[ \t]*+"(\w{1,16})"[ \t]*+,[ \t]*+([0-9]{1,9})')
@@ -144,10 +142,7 @@ def _method(request: Request) -> str:
 
 def _no_body(head: ResponseHead, method: str) -> bool:
     """A response that ends with its header: HEAD, 1xx, 204, 304, Content-Length 0 (dialect-facts)."""
-    if method == "HEAD" or head.status < 200 or head.status in (204, 304):
-        return True
-    fields = {name.lower(): value.strip() for name, value in head.headers}
-    return "chunked" not in fields.get("transfer-encoding", "").lower() and fields.get("content-length") == "0"
+    return not has_body(method, head.status) or content_length(head.headers) == 0
 
 
 def _closes(head: Optional[ResponseHead]) -> bool:
@@ -161,9 +156,7 @@ def _closes(head: Optional[ResponseHead]) -> bool:
 def parse_head(raw: bytes, method: str) -> ResponseHead:
     """The header URC's data (status line and header lines) parsed by h11."""
     block = bytes(raw).rstrip(b"\r\n")
-    connection = h11.Connection(h11.CLIENT)
-    connection.send(h11.Request(method=method, target="/", headers=[("Host", "module")]))
-    connection.send(h11.EndOfMessage())
+    connection = response_parser(method)
     try:
         connection.receive_data(block + b"\r\n\r\n")
         event = connection.next_event()
@@ -729,7 +722,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
         """A download to a module file: AT+MHTTPDLFILE (a GET with the default headers)."""
         request = job.request
         target = _target(request.url)
-        extra = [n for n, _ in request.headers if n.lower() not in _MODULE_FRAMING]
+        extra = [n for n, _ in request.headers if n.lower() not in FRAMING_HEADERS]
         if job.method != "GET" or request.body or extra or target.credentials:
             raise _Fail(ErrorKind.UNSUPPORTED, "AT+MHTTPDLFILE sends a GET with the default headers only", terminate=False)
         if "MHTTPDLFILE" in (self.profile.get("commands_missing") or ()):
@@ -889,10 +882,9 @@ class OnemoHostSide(HostPlumbing[_Job]):
     def _header_lines(self, request: Request, method: str, target: Target) -> list[bytes]:
         """One bare "Name: value" per header (one AT+MHTTPHEADER call each: the module ends the line,
         and a CRLF of ours would read as an early end of the header block), checked by h11."""
-        headers = [(n, v) for n, v in request.headers if n.lower() not in _MODULE_FRAMING]
+        headers = [(n, v) for n, v in request.headers if n.lower() not in FRAMING_HEADERS]  # the module frames the body itself
         if target.credentials and request.header("authorization") is None:
-            token = base64.b64encode(":".join(target.credentials).encode()).decode()
-            headers.append(("Authorization", f"Basic {token}"))
+            headers.append(basic_authorization(target.credentials))
         if request.byte_range is not None:
             headers.append(("Range", request.byte_range.header_value()))
         try:

@@ -9,11 +9,12 @@ import string
 from typing import Iterator, Optional
 from urllib.parse import quote, urljoin, urlsplit
 
+from bridge.http import DEFAULT_PORTS, FRAMING_HEADERS
 from bridge.model import Header, Method, Request, ResponseHead, TlsSettings
 
-SCHEMES = ("http", "https")
+SCHEMES = tuple(DEFAULT_PORTS)
 # The module frames the body itself: Content-Length, or Transfer-Encoding in chunked mode (3.1 note).
-_MODULE_FRAMING = {b"content-length", b"transfer-encoding"}
+_MODULE_FRAMING = {name.encode() for name in FRAMING_HEADERS}
 # Left as they are by MHTTPCFG "urlencode" (3.1 and fn 25 list these, besides letters and digits).
 _URLENCODE_SAFE = "-_.!~*'();/?:@&=+$,#"
 # Without urlencode the path goes as typed: only bytes a URL cannot carry at all are escaped.

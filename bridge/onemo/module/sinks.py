@@ -11,7 +11,7 @@ import re
 from collections import deque
 from typing import BinaryIO, Optional
 
-from bridge.at.frames import parse_int
+from bridge.http import content_length, has_body
 from bridge.model import ErrorKind, Method, Progress, ResponseHead
 from bridge.device.fs import ModuleFileSystem, PathEscapeError
 from bridge.onemo.encoding import ASCII, encode_output
@@ -26,15 +26,10 @@ def body_framing(head: ResponseHead, method: Method) -> tuple[int, bool]:
     """(<content_len> for the URCs, whether a last frame with <cur_len> 0 ends the body).
     Chunked and close-delimited bodies show content_len 0 and end with that frame; a
     response without a body ends after its header (dialect-facts)."""
-    if method == Method.HEAD or head.status < 200 or head.status in (204, 304):
+    if not has_body(method, head.status):
         return 0, False
-    names = {name.lower(): value for name, value in head.headers}
-    if "transfer-encoding" not in names and "content-length" in names:
-        try:
-            return int(names["content-length"].strip()), False
-        except ValueError:
-            pass
-    return 0, True
+    length = content_length(head.headers)
+    return (0, True) if length is None else (length, False)
 
 
 def write_framed(transfer: Transfer, prefix: str, payload: bytes) -> None:
@@ -188,12 +183,10 @@ class FileWriter:
 
     def start(self, head: ResponseHead, method: Method) -> None:
         """Open the file if the response has a body (as the executor does); raises OSError."""
-        if method == Method.HEAD or head.status < 200 or head.status in (204, 304):
+        if not has_body(method, head.status):
             return
         names = {name.lower(): value.strip() for name, value in head.headers}
-        length = names.get("content-length", "")
-        total = parse_int(length) if "transfer-encoding" not in names else None  # "²" or "-1": no total
-        self.total = total if total is not None and total >= 0 else None
+        self.total = content_length(head.headers)
         entity = _CONTENT_RANGE.match(names.get("content-range", ""))
         self.entity = int(entity.group(1)) if entity else None
         try:
