@@ -1,7 +1,8 @@
 """Checking a command's parameters against its declared form in dialects/neoway.yaml.
 
-Counts, int syntax and ranges, enum membership, string lengths and quoting rules all come
-from the :class:`~bridge.at.dialect.ParamSpec` entries; nothing here knows a Neoway command.
+The value checks are the shared ones (:func:`bridge.at.params.check_value`); what is Neoway's own
+is here: the count (required..declared, omitted ones take their default), a stray quote in an
+unquoted value, blanks around a number, and enum tokens matched in any case.
 """
 from __future__ import annotations
 
@@ -9,13 +10,9 @@ from typing import Optional
 
 from bridge.at.dialect import CommandSpec, ParamSpec
 from bridge.at.frames import Command, Param
+from bridge.at.params import INT_MAX, ParamError, check_quoting, check_value as _check, read_int
 
-INT_MAX = 2**31 - 1  # larger numbers are not a module's ints
 _INT_DIGITS = 10
-
-
-class ParamError(ValueError):
-    """A parameter (or their count) does not fit the command's declaration."""
 
 
 def checked(command: Command, spec: CommandSpec) -> list[Optional[str]]:
@@ -38,30 +35,17 @@ def check_value(param: Param, spec: ParamSpec) -> str:
     enum key they match (case-insensitively)."""
     if not param.quoted and '"' in param.text:
         raise ParamError(f"{spec.name}: unterminated or stray quote")
-    if spec.quoted == "required" and not param.quoted:
-        raise ParamError(f"{spec.name}: must be quoted")
-    if spec.quoted == "never" and param.quoted:
-        raise ParamError(f"{spec.name}: must not be quoted")
-    if spec.type == "int":
-        return _int(param.text, spec)
     if spec.type == "token":
+        check_quoting(param, spec)
         return _token(param.text, spec)
-    if spec.max_len is not None and len(param.text.encode("utf-8", "surrogateescape")) > spec.max_len:
-        raise ParamError(f"{spec.name}: longer than {spec.max_len} bytes")
-    if spec.values and param.text not in spec.values:
-        raise ParamError(f"{spec.name}: {param.text!r} is not one of {sorted(spec.values)}")
-    return param.text
+    if spec.type == "int":
+        param = Param(param.text.strip(), param.quoted)
+    return str(_check(param, spec, _INT_DIGITS))
 
 
 def parse_int(text: str, low: int = 0, high: int = INT_MAX) -> int:
-    """A decimal int in [low, high]; raises :class:`ParamError`."""
-    text = text.strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > _INT_DIGITS:
-        raise ParamError(f"{text!r} is not a number")
-    value = int(text)
-    if not low <= value <= high:
-        raise ParamError(f"{value} is outside {low}..{high}")
-    return value
+    """A decimal int in [low, high], blanks around it allowed; raises :class:`ParamError`."""
+    return read_int(text.strip(), low, high, _INT_DIGITS)
 
 
 def in_enum(value: Optional[str], table: dict[str, str], what: str) -> str:
@@ -69,14 +53,6 @@ def in_enum(value: Optional[str], table: dict[str, str], what: str) -> str:
     if value is None or value not in table:
         raise ParamError(f"{what}: {value!r} is not one of {sorted(table)}")
     return value
-
-
-def _int(text: str, spec: ParamSpec) -> str:
-    low, high = spec.range if spec.range else (0, INT_MAX)
-    key = str(parse_int(text, low, high))
-    if spec.values and key not in spec.values:
-        raise ParamError(f"{spec.name}: {key} is not one of {sorted(spec.values)}")
-    return key
 
 
 def _token(text: str, spec: ParamSpec) -> str:

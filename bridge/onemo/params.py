@@ -1,18 +1,19 @@
-"""Checking a command's parameters against their ParamSpecs (dialects/onemo.yaml) and the model
+"""Checking a command's parameters against their ParamSpecs (dialects/onemo.yaml) with the shared
+checks (bridge.at.params), and OneMO's own rules: an empty value counts as omitted, the model
 profile's limits; every refusal carries the ErrorKind the module answers with."""
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Optional, Sequence, Union
 
 from bridge.at.dialect import ModelProfile, ParamSpec
 from bridge.at.frames import Param
+from bridge.at.params import ParamError, check_value
 from bridge.model import ErrorKind
 from bridge.onemo.encoding import ASCII, has_bare_quote
 
 Value = Union[int, str, None]
-_INT = re.compile(r"[0-9]{1,9}")  # ASCII digits only: \d takes "１" (fullwidth) and "٣", which no module reads as numbers
+_INT_DIGITS = 9  # the longest number a OneMO parameter is read as
 
 
 class CommandError(Exception):
@@ -67,32 +68,17 @@ def parse_params(params: Sequence[Param], specs: Sequence[ParamSpec], profile: M
 
 
 def _one(param: Param, spec: ParamSpec, profile: ModelProfile, formats: dict[str, int]) -> Value:
-    if spec.quoted == "required" and not param.quoted:
-        raise bad(f"<{spec.name}> must be quoted")
-    if spec.quoted == "never" and param.quoted:
-        raise bad(f"<{spec.name}> must not be quoted")
+    """The shared checks (:func:`bridge.at.params.check_value`; a data parameter's length is
+    checked once decoded), then the model's: the longest parameter, quotes inside strings."""
     max_param = profile.get("param_max_len")
     if max_param and len(param.text) > int(max_param):
         raise bad(f"<{spec.name}> is longer than {max_param}")
-    if spec.type == "int":
-        return _int(param.text, spec)
-    if spec.values and param.text not in spec.values:
-        raise bad(f"<{spec.name}> {param.text!r} is not one of {', '.join(spec.values)}")
-    if not profile.get("quotes_in_strings", True) and has_bare_quote(param.text, formats.get(spec.name, ASCII)):
+    try:
+        value = check_value(param, dataclasses.replace(spec, max_len=None) if spec.name in formats else spec, _INT_DIGITS)
+    except ParamError as exc:
+        raise bad(f"<{spec.name}> {exc}") from None
+    if isinstance(value, str) and not profile.get("quotes_in_strings", True) and has_bare_quote(value, formats.get(spec.name, ASCII)):
         raise bad(f"<{spec.name}> contains a quote")
-    if spec.name not in formats and spec.max_len is not None and len(param.text) > spec.max_len:
-        raise bad(f"<{spec.name}> is longer than {spec.max_len}")
-    return param.text
-
-
-def _int(text: str, spec: ParamSpec) -> int:
-    if not _INT.fullmatch(text):
-        raise bad(f"<{spec.name}> {text!r} is not a number")
-    value = int(text)
-    if spec.values and str(value) not in spec.values:
-        raise bad(f"<{spec.name}> {value} is not one of {', '.join(spec.values)}")
-    if spec.range is not None and not spec.range[0] <= value <= spec.range[1]:
-        raise bad(f"<{spec.name}> {value} is outside {spec.range[0]}..{spec.range[1]}")
     return value
 
 
