@@ -8,6 +8,7 @@ from typing import BinaryIO, Callable, Iterator, Optional
 import h11
 
 from bridge.device.fs import ModuleFileSystem, PathEscapeError
+from bridge.http import content_length, has_body
 from bridge.model import BodyChunk, ErrorKind, Event, Progress, ResponseHead
 from bridge.net.connection import Conn
 from bridge.net.failure import Exchange, Fail, deadline, io_kind, remaining
@@ -50,8 +51,8 @@ def response_head(event: h11.Response) -> ResponseHead:
 def body(conn: Conn, job: Job, head: ResponseHead, fs: ModuleFileSystem) -> Iterator[Event]:
     """The body's events; returns its length."""
     headers = {name.lower(): value for name, value in head.headers}
-    total = _content_length(headers)
-    if job.request.save_to is not None and _has_body(job.method, head.status):
+    total = content_length(head.headers)
+    if job.request.save_to is not None and has_body(job.method, head.status):
         entity = _CONTENT_RANGE.match(headers.get("content-range", ""))
         entity_total = int(entity.group(1)) if entity else None
         return (yield from _body_to_file(conn, job, fs, total, entity_total))
@@ -63,20 +64,6 @@ def check_file_path(fs: ModuleFileSystem, path: str) -> None:
         fs.resolve(path)
     except PathEscapeError as exc:
         raise Fail(ErrorKind.FILE_OPEN_FAILED, str(exc)) from None
-
-
-def _content_length(headers: dict[str, str]) -> Optional[int]:
-    """The body length announced by Content-Length, unless chunked framing overrides it."""
-    if "transfer-encoding" in headers or "content-length" not in headers:
-        return None
-    try:
-        return int(headers["content-length"])
-    except ValueError:
-        return None
-
-
-def _has_body(method: str, status: int) -> bool:
-    return method != "HEAD" and status >= 200 and status not in (204, 304)
 
 
 def _next_event(conn: Conn, ex: Exchange, timeout: Callable[[], Optional[float]], phase: str) -> object:

@@ -369,7 +369,7 @@ def test_name_not_in_hosts_map(executor):
 
 
 @pytest.mark.parametrize("url", ["ftp://blob.test/", "http://", "http://[::1", "http://blob.test:99999/",
-                                 "not a url", "http://blob.test:0/"])
+                                 "not a url", "http://blob.test:0/", 'http://a"b/'])
 def test_invalid_url(executor, url):
     assert the_failure(run(executor, request("GET", url))).kind is ErrorKind.URL_INVALID
 

@@ -12,47 +12,37 @@ bytes with its head.  A streamed body is collected first and framed chunked.
 """
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Iterable, Optional, Union
 
 import h11
 
-from bridge import http as hosttarget
+from bridge.at.encode import Unwritable, command_line
+from bridge.http import FRAMING_HEADERS, Target as HttpTarget, basic_authorization, framing_header
 from bridge.model import ErrorKind, Header, Method, Request
 from bridge.neoway.host.errors import Fail
 from bridge.neoway.host.tables import Family, Limits
 
 CRLF = b"\r\n"
-_FRAMING = ("content-length", "transfer-encoding")  # the request's framing is ours (or the module's)
-_BODY_METHODS = ("POST", "PUT")  # these say Content-Length: 0 when they have no body
 
 
 # ---- command lines -------------------------------------------------------------------------
 
 
-class Bare(str):
-    """A string parameter written without quotes (HTTPPARA's <para>)."""
-
-
 def at(name: str, *params: Union[int, str]) -> bytes:
-    """AT+NAME=p1,p2,... with strings quoted (Bare ones not) and ints bare."""
-    return f"AT+{name}={','.join(_param(value) for value in params)}".encode("latin-1")
-
-
-def _param(value: Union[int, str]) -> str:
-    if isinstance(value, int):
-        return str(value)
-    if '"' in value or "\r" in value or "\n" in value:
-        raise Fail(ErrorKind.INVALID_PARAMETER, f"{value!r}: a quote or line end cannot go in a command")
-    return value if isinstance(value, Bare) else f'"{value}"'
+    """AT+NAME=p1,p2,... (bridge.at.encode.command_line); raises Fail for a string no command
+    line can carry."""
+    try:
+        return command_line(name, *params)
+    except Unwritable as exc:
+        raise Fail(ErrorKind.INVALID_PARAMETER, str(exc)) from None
 
 
 # ---- the target ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Target(hosttarget.Target):
+class Target(HttpTarget):
     @property
     def family(self) -> Family:
         return Family(self.tls)
@@ -124,10 +114,9 @@ def _post_type(headers: list[Header], limits: Limits) -> Optional[str]:
 
 def custom_headers(request: Request, target: Target) -> list[Header]:
     """The request's headers without framing ones, with Authorization from URL credentials."""
-    headers = [(name, value) for name, value in request.headers if name.lower() not in _FRAMING]
+    headers = [(name, value) for name, value in request.headers if name.lower() not in FRAMING_HEADERS]
     if target.credentials and request.header("authorization") is None:
-        token = base64.b64encode(":".join(target.credentials).encode()).decode()
-        headers.append(("Authorization", f"Basic {token}"))
+        headers.append(basic_authorization(target.credentials))
     return headers
 
 
@@ -176,10 +165,9 @@ def raw_request(method: str, target: Target, headers: list[Header], body: Option
         head.append(("Range", request.byte_range.header_value()))
     if not request.keep_alive and "connection" not in names:
         head.append(("Connection", "close"))
-    if _streamed(request):
-        head.append(("Transfer-Encoding", "chunked"))  # as a streamed body goes on the wire elsewhere
-    elif body or method in _BODY_METHODS:
-        head.append(("Content-Length", str(len(body or b""))))
+    framing = framing_header(method, request.body if _streamed(request) else body or None)
+    if framing:  # a streamed body is framed chunked, as it goes on the wire elsewhere
+        head.append(framing)
     connection = h11.Connection(h11.CLIENT)
     try:
         out = connection.send(h11.Request(method=method, target=target.path, headers=head)) or b""
@@ -214,7 +202,7 @@ def download_for(request: Request, target: Target, limits: Limits) -> Download:
     if request.append:
         raise Fail(ErrorKind.UNSUPPORTED, "AT+FILEHTTPACTION overwrites its file: appending (resume) is not possible")
     assert request.save_to is not None
-    _param(request.save_to)
+    at(target.family.command("FILEHTTPACTION"), request.save_to)  # a name no command line can carry fails here
     span = request.byte_range
     offset = span.start if span is not None else 0
     if span is None or span.end is None:

@@ -15,22 +15,17 @@ from typing import Optional, Union
 import h11
 
 from bridge.at.frames import HttpBody, HttpEnd, HttpHead
+from bridge.http import content_length, has_body, response_parser
 from bridge.model import BodyChunk, ErrorKind, Event, ResponseEnd, ResponseHead
 from bridge.neoway.host.errors import Fail
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _HEAD_MAX = 64 * 1024  # bytes of response head before it is given up as no HTTP
-_NO_BODY_STATUS = (204, 304)
 
 
 def _total(method: str, status: int, headers: tuple[tuple[str, str], ...]) -> Optional[int]:
     """Content-Length, when it frames the body."""
-    if method == "HEAD" or status in _NO_BODY_STATUS or status < 200:
-        return None
-    fields = {name.lower(): value.strip() for name, value in headers}
-    if "transfer-encoding" in fields or not fields.get("content-length", "").isdigit():
-        return None
-    return int(fields["content-length"])
+    return content_length(headers) if has_body(method, status) else None
 
 
 def _raw_head(block: bytes) -> bytes:
@@ -47,9 +42,7 @@ class Reception:
         self.received = 0
         self.done = False
         self.started = False
-        self._conn = h11.Connection(h11.CLIENT)
-        self._conn.send(h11.Request(method=method, target="/", headers=[("Host", "module")]))
-        self._conn.send(h11.EndOfMessage())
+        self._conn = response_parser(method)
         self._head_bytes = bytearray()  # until the head is parsed: to cut its raw bytes out
 
     # ---- recvmode 1 ---------------------------------------------------------------------

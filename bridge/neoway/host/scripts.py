@@ -24,13 +24,14 @@ import ipaddress
 import re
 from typing import Callable, Generator, Optional
 
+from bridge.at.encode import Bare
 from bridge.at.frames import Info, Line
 from bridge.model import ErrorKind, Request
 from bridge.roles.host_commands import Answer
 from bridge.neoway.host import tls as tls_setup
 from bridge.neoway.host.context import CONNECTED, WAIT, Cmd, Context, Op, Script
 from bridge.neoway.host.errors import Fail
-from bridge.neoway.host.plan import Action, Bare, Download, Target, at
+from bridge.neoway.host.plan import Action, Download, Target, at
 from bridge.neoway.host.tables import FAMILIES, Family
 
 MYNETACT = "$MYNETACT"  # N720's data link command; not in neoway.yaml (its profile only names it)

@@ -20,7 +20,7 @@ from bridge.at.dialect import Dialect, ModelProfile, ParamSpec, load
 from bridge.at.errors import ErrorTable
 from bridge.at.meaning import EnumMeanings
 from bridge.at.frames import Final, Frame, FramingError, Info
-from bridge.at.encode import frame_bytes
+from bridge.at.encode import Unwritable, command_line, frame_bytes
 from bridge.roles.host_commands import Answer, Exchange, Timer, never
 from bridge.roles.host import HostPlumbing
 from bridge.http import FRAMING_HEADERS, Target, basic_authorization, content_length, has_body, response_parser
@@ -72,22 +72,13 @@ def _target(url: str) -> Target:
         raise _Fail(ErrorKind.URL_INVALID, str(exc), terminate=False) from None
 
 
-def _param(value: Union[int, str, None]) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    if '"' in value or "\r" in value or "\n" in value:
-        raise _Fail(ErrorKind.INVALID_PARAMETER, f"{value!r}: a quote or line end cannot go in a command", terminate=False)
-    return f'"{value}"'
-
-
 def _at(name: str, *params: Union[int, str, None]) -> bytes:
-    """AT+NAME=p1,p2,... with strings quoted, ints bare, None empty (trailing ones left out)."""
-    values = list(params)
-    while values and values[-1] is None:
-        values.pop()
-    return f"AT+{name}={','.join(_param(v) for v in values)}".encode("latin-1")
+    """AT+NAME=p1,p2,... (bridge.at.encode.command_line); a string no command line can carry fails
+    the request before anything is sent."""
+    try:
+        return command_line(name, *params)
+    except Unwritable as exc:
+        raise _Fail(ErrorKind.INVALID_PARAMETER, str(exc), terminate=False) from None
 
 
 def _pull(chunks: Iterable[Union[bytes, bytearray, memoryview]]) -> Iterator[memoryview]:
