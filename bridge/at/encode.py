@@ -55,6 +55,12 @@ def command_param(value: Union[int, str, None]) -> str:
         return ""
     if isinstance(value, int):
         return str(value)
+    quotable(value)
+    return value if isinstance(value, Bare) else f'"{value}"'
+
+
+def quotable(value: str) -> str:
+    """`value`, to go between quotes in a command line; raises :class:`Unwritable` if it cannot."""
     if '"' in value or "\r" in value or "\n" in value:
         raise Unwritable(f"{value!r}: a quote or line end cannot go in a command")
-    return value if isinstance(value, Bare) else f'"{value}"'
+    return value

@@ -1,7 +1,7 @@
 """What both host sides (bridge.onemo.host.side, bridge.neoway.host.side) do alike around their
 command queue (bridge/roles/host_commands.py): take the clock in, frame the module's bytes, hand out the
-bytes for the module and the events, pass through commands that are not the dialect's own, and
-forward their answers and unsolicited lines as raw bytes.
+bytes for the module and the events, run each request's script, pass through commands that are not
+the dialect's own, and forward their answers and unsolicited lines as raw bytes.
 
 A bridge's fast path (:meth:`HostPlumbing.passthrough_raw`) writes a pass-through line at once
 when nothing else is outstanding, and cuts its answer out of the module's bytes whole when it is
@@ -14,13 +14,13 @@ import itertools
 import logging
 import re
 from collections import deque
-from typing import ContextManager, Generic, Optional, Protocol, TypeVar
+from typing import Any, ContextManager, Generator, Generic, Optional, Protocol, TypeVar
 
 from bridge.at.dialect import Dialect
-from bridge.at.frames import Echo, Final, Frame, Info, Line, Prompt
+from bridge.at.frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
 from bridge.at import NEED_DATA, ResponseFramer
 from bridge.at.encode import final_bytes, frame_bytes
-from bridge.roles.host_commands import Answer, Commands, Exchange
+from bridge.roles.host_commands import Answer, Commands, Exchange, Timer
 from bridge.model import ErrorKind, Event, Failure, ModuleAnswer, ModuleCall, Request
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,20 @@ class HostSide(Protocol):
     def take_module_answers(self) -> list[tuple[int, ModuleAnswer]]: ...
 
 
+class Fail(Exception):
+    """Raised while a request runs (by its script or what the script calls): the request ends with
+    Failure(kind, detail).  `terminate`: the module may still be working on the request."""
+
+    def __init__(self, kind: ErrorKind, detail: str = "", terminate: bool = True) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        self.terminate = terminate
+
+
 class _Request(Protocol):
     token: int
+    script: Optional[Generator[Any, Optional[Answer], None]]
 
 
 JobT = TypeVar("JobT", bound=_Request)
@@ -106,6 +118,7 @@ class HostPlumbing(Generic[JobT]):
         self._unsolicited: list[bytes] = []
         self._module_answers: list[tuple[int, ModuleAnswer]] = []
         self._now: Optional[float] = None
+        self._stuck = Timer()  # the framer inside a payload that no request's timer watches
         self._left_unframed = 0  # framer.buffered when the last framing stopped
 
     def _span(self, line: bytes) -> float:
@@ -123,6 +136,54 @@ class HostPlumbing(Generic[JobT]):
     def idle(self) -> bool:
         """No command queued or outstanding and no request waiting (a subclass adds its own state)."""
         return self._commands.idle and not self._pending
+
+    def _on_bad_frame(self, frame: FramingError) -> None:
+        """A frame the framer could not make sense of: the request it belongs to, if any, fails."""
+        raise NotImplementedError
+
+    def _carry_out(self, job: JobT, op: Any) -> None:
+        """Do what the request's script yielded: send a command, or wait for the module's reports."""
+        raise NotImplementedError
+
+    def _fail(self, job: JobT, kind: ErrorKind, detail: str = "", terminate: bool = True) -> None:
+        """End the request with Failure(kind, detail); `terminate`: the module may still be working on it."""
+        raise NotImplementedError
+
+    def _abandon(self) -> None:
+        """Give up the payload being read, if any (ResponseFramer.abandon_payload); framing goes on
+        at the next line that starts a frame, and the frames complete now are dispatched."""
+        self._stuck.stop()
+        error = self.framer.abandon_payload()
+        if error is not None:
+            self._on_bad_frame(error)
+            self._frame(b"")
+
+    # ---- a request's script ----------------------------------------------------------------------
+
+    def _step(self, job: JobT, answer: Optional[Answer]) -> None:
+        """Resume the request's script with `answer` (None: at its start, or after a wait) and carry
+        out what it yields next; what it raises ends the request."""
+        assert job.script is not None
+        try:
+            op = job.script.send(answer)
+        except StopIteration:
+            return
+        except Fail as fail:
+            self._fail(job, fail.kind, fail.detail, fail.terminate)
+            return
+        except (ValueError, TypeError, LookupError) as exc:  # a request the module cannot be asked for
+            self._fail(job, ErrorKind.INVALID_PARAMETER, repr(exc))
+            return
+        self._carry_out(job, op)
+
+    @staticmethod
+    def _close_script(job: JobT) -> None:
+        """Stop the request's script where it waits."""
+        if job.script is not None:
+            try:
+                job.script.close()
+            except ValueError:  # closing from inside the running script: it ends by itself
+                pass
 
     # ---- the I/O loop's interface ------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generator, Optional, Union
 
 from bridge.at.dialect import Dialect
+from bridge.at.encode import quotable
 from bridge.roles.host_commands import Answer
 from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
 
@@ -92,8 +93,8 @@ def _link_up(template: Template) -> Script:
 
 def _filled(template: str, call: ModuleCall) -> bytes:
     """The template with the call's arguments; a '"' in one would end its quoted string early."""
-    if any('"' in arg or "\r" in arg or "\n" in arg for arg in call.args):
-        raise ValueError("a quote or line end in an argument")
+    for arg in call.args:
+        quotable(arg)  # Unwritable is a ValueError
     names = {ModuleOp.SET_APN: ("apn",), ModuleOp.SET_AUTH: ("auth", "user", "password")}.get(call.op, ())
     values = dict(zip(names, call.args))
     if call.op is ModuleOp.SET_AUTH:

@@ -1,7 +1,7 @@
 """What a request of the shared model asks of a Neoway module: the target as HTTPPARA values, which
 AT+HTTPACTION mode carries it (with the raw request built by h11 for mode 99), or which
 AT+FILEHTTPACTION downloads it to a module file.  Nothing here talks to a module; a request that
-cannot be carried raises :class:`~bridge.neoway.host.errors.Fail` before any command is sent.
+cannot be carried raises :class:`~bridge.roles.host.Fail` before any command is sent.
 
 Mode choice (codes and limits from :class:`~bridge.neoway.host.tables.Limits`): GET and HEAD
 without headers or body go as modes 0 and 1, a GET of a closed byte range as
@@ -20,7 +20,7 @@ import h11
 from bridge.at.encode import Unwritable, command_line
 from bridge.http import FRAMING_HEADERS, Target as HttpTarget, basic_authorization, framing_header
 from bridge.model import ErrorKind, Header, Method, Request
-from bridge.neoway.host.errors import Fail
+from bridge.roles.host import Fail
 from bridge.neoway.host.tables import Family, Limits
 
 CRLF = b"\r\n"

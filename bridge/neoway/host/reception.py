@@ -17,7 +17,7 @@ import h11
 from bridge.at.frames import HttpBody, HttpEnd, HttpHead
 from bridge.http import content_length, has_body, response_parser
 from bridge.model import BodyChunk, ErrorKind, Event, ResponseEnd, ResponseHead
-from bridge.neoway.host.errors import Fail
+from bridge.roles.host import Fail
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _HEAD_MAX = 64 * 1024  # bytes of response head before it is given up as no HTTP

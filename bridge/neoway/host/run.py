@@ -9,11 +9,11 @@ from typing import Optional
 
 from bridge.at.dialect import Dialect
 from bridge.model import Connected, ErrorKind, Failure, Request, RequestSent
-from bridge.roles.host import HostPlumbing
+from bridge.roles.host import Fail, HostPlumbing
 from bridge.roles.host_commands import Answer, Exchange, Timer
 from bridge.neoway.host import scripts
-from bridge.neoway.host.context import CONNECTED, Cmd, Link, Spans
-from bridge.neoway.host.errors import ErrorTable, Fail
+from bridge.neoway.host.context import CONNECTED, Cmd, Link, Op, Spans
+from bridge.neoway.host.errors import ErrorTable
 from bridge.neoway.host.plan import Action, Download, Target, action_for, download_for, method_of, target_of
 from bridge.neoway.host.reception import Reception
 from bridge.neoway.host.tables import Family, Limits
@@ -93,18 +93,7 @@ class RequestRunner(HostPlumbing[Job]):
         job.reception = Reception(job.reception.method, job.reception.closed_kind)
         job.receiving = False
 
-    def _step(self, job: Job, answer: Optional[Answer]) -> None:
-        assert job.script is not None
-        try:
-            op = job.script.send(answer)
-        except StopIteration:
-            return
-        except Fail as fail:
-            self._fail(job, fail.kind, fail.detail)
-            return
-        except (ValueError, TypeError, LookupError) as exc:  # a request the module cannot be asked for
-            self._fail(job, ErrorKind.INVALID_PARAMETER, repr(exc))
-            return
+    def _carry_out(self, job: Job, op: Op) -> None:
         if isinstance(op, Cmd):
             self._send(job, op)
         elif op == CONNECTED:
@@ -152,7 +141,9 @@ class RequestRunner(HostPlumbing[Job]):
 
     # ---- ending requests ------------------------------------------------------------------------
 
-    def _fail(self, job: Job, kind: ErrorKind, detail: str = "") -> None:
+    def _fail(self, job: Job, kind: ErrorKind, detail: str = "", terminate: bool = True) -> None:
+        """End the request with Failure(kind, detail) (what the module may still do for it ends
+        with the link, which :meth:`_after` closes)."""
         if job.over:
             return
         self._events.append((job.token, Failure(kind, detail)))
@@ -164,11 +155,7 @@ class RequestRunner(HostPlumbing[Job]):
     def _retire(self, job: Job, failed: bool) -> None:
         job.over = True
         job.timer.stop()
-        if job.script is not None:
-            try:
-                job.script.close()
-            except ValueError:  # closing from inside the running script: it ends by itself
-                pass
+        self._close_script(job)
         self._commands.drop(job)
         self._job = None
         self._after(job, failed)

@@ -1,7 +1,7 @@
 """The command sequences of the Neoway host side, as generators: each yields the commands it needs
 (:class:`~bridge.neoway.host.context.Cmd`), is resumed with their Answer, and yields WAIT where
 the module's reports must come.  They keep the host side's :class:`~bridge.neoway.host.context.Link`
-up to date, and raise :class:`~bridge.neoway.host.errors.Fail` to end a request.
+up to date, and raise :class:`~bridge.roles.host.Fail` to end a request.
 
 - start-up: ATE0, AT+CMEE=1, AT+HTTPCLOSE and AT+HTTPSCLOSE (a link left up by earlier firmware
   or a crash makes every HTTPSETUP fail; ERROR, no link, is fine), the data link (AT+XIIC? and
@@ -30,7 +30,7 @@ from bridge.model import ErrorKind, Request
 from bridge.roles.host_commands import Answer
 from bridge.neoway.host import tls as tls_setup
 from bridge.neoway.host.context import CONNECTED, WAIT, Cmd, Context, Op, Script
-from bridge.neoway.host.errors import Fail
+from bridge.roles.host import Fail
 from bridge.neoway.host.plan import Action, Download, Target, at
 from bridge.neoway.host.tables import FAMILIES, Family
 

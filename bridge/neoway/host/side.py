@@ -17,7 +17,7 @@ from bridge.model import ErrorKind, Event, Failure, ModuleCall, Progress, Reques
 from bridge.neoway.host import bringup as host_bringup
 from bridge.neoway.host import scripts
 from bridge.roles.host_commands import Answer, Exchange, Timer
-from bridge.neoway.host.errors import Fail
+from bridge.roles.host import Fail
 from bridge.at.encode import frame_bytes
 from bridge.neoway.host.context import COMMAND_FLOOR, Cmd
 from bridge.neoway.host.plan import Download, action_for, download_for, target_of
@@ -68,7 +68,6 @@ class NeowayHostSide(RequestRunner):
         self._close_reports = frozenset(f.urc("+HTTPCLOSE") for f in FAMILIES)  # "+HTTPCLOSE: HTTP Link Closed"
         self._late_answers = frozenset({scripts.DNS_REPORT})
         self._raw = False  # the framer is inside a raw (recvmode 0) HTTP response
-        self._stuck = Timer()  # the framer inside a payload no request waits for: its deadline
         self._startup = scripts.startup(self)
         self._run_startup(None)
 
@@ -121,13 +120,8 @@ class NeowayHostSide(RequestRunner):
 
     def _abandon(self) -> None:
         """Give up a payload or raw response that stopped coming; frame on after it."""
-        self._stuck.stop()
         self._raw = False
-        error = self.framer.abandon_payload()
-        if error is None:
-            return
-        self._on_bad_frame(error)
-        self._frame(b"")
+        super()._abandon()
 
     # ---- requests ---------------------------------------------------------------------------
 

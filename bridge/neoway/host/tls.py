@@ -10,7 +10,7 @@ from typing import Generator, Optional, Union
 from bridge.model import ErrorKind, TlsSettings, VerifyMode
 from bridge.roles.host_commands import Answer
 from bridge.neoway.host.context import Cmd, Context, Op
-from bridge.neoway.host.errors import Fail
+from bridge.roles.host import Fail
 from bridge.neoway.host.plan import at
 from bridge.neoway.host.tables import Limits, version_code
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from bridge.at.dialect import Dialect
+from bridge.at.encode import quotable
 from bridge.at.frames import Final, Frame, Info, parse_int
 from bridge.roles.host_commands import Answer, Exchange
 from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
@@ -19,13 +20,6 @@ DEFAULT_CID = "1"  # the context firmware of the other dialect means (Neoway has
 
 def _named(name: str) -> Callable[[Frame], bool]:
     return lambda frame: isinstance(frame, Info) and frame.name == name
-
-
-def _quoted(value: str) -> str:
-    """A value inside "..." of a command line: a quote or line end would end it early."""
-    if any(c in value for c in '"\r\n'):
-        raise ValueError("a quote or line end in a value")
-    return value
 
 
 class HostBringUp:
@@ -63,10 +57,10 @@ class HostBringUp:
         args = call.args
         fields = {"cid": self._cid(call)}
         if call.op is ModuleOp.SET_APN:
-            fields["apn"] = _quoted(args[0])
+            fields["apn"] = quotable(args[0])
         elif call.op is ModuleOp.SET_AUTH:
-            fields.update(auth=str(int(args[0])), user=_quoted(args[1] if len(args) > 1 else ""),
-                          password=_quoted(args[2] if len(args) > 2 else ""))
+            fields.update(auth=str(int(args[0])), user=quotable(args[1] if len(args) > 1 else ""),
+                          password=quotable(args[2] if len(args) > 2 else ""))
         return template.format(**fields).encode("latin-1")
 
     @staticmethod

@@ -22,7 +22,7 @@ from bridge.at.meaning import EnumMeanings
 from bridge.at.frames import Final, Frame, FramingError, Info
 from bridge.at.encode import Unwritable, command_line, frame_bytes
 from bridge.roles.host_commands import Answer, Exchange, Timer, never
-from bridge.roles.host import HostPlumbing
+from bridge.roles.host import Fail as _Fail, HostPlumbing
 from bridge.http import FRAMING_HEADERS, Target, basic_authorization, content_length, has_body, response_parser
 from bridge.model import (BodyChunk, Connected, ConnectionClosed, ErrorKind, Event, Failure, Method, ModuleCall, Progress, Request,
                      RequestSent, ResponseEnd, ResponseHead, TlsSettings, VerifyMode)
@@ -50,16 +50,6 @@ _IND_TAIL = re.compile(rb'\+MHTTPURC[ \t]*+:[ \t]*+"ind"[ \t]*+,[ \t]*+([0-9]{1,
 _ID = re.compile(r"\s*([0-9]{1,9})\s*")  # ASCII digits only, bounded: str.isdigit() takes "²"
 _NAME = re.compile(rb"^\s*AT\+?([A-Za-z0-9_&]+)", re.I)
 _TAIL_KEEP = 64  # received bytes kept to look for an unterminated "ind"
-
-
-class _Fail(Exception):
-    """Ends a request with Failure(kind); `terminate`: the module may still be working on it."""
-
-    def __init__(self, kind: ErrorKind, detail: str = "", terminate: bool = True) -> None:
-        super().__init__(detail)
-        self.kind = kind
-        self.detail = detail
-        self.terminate = terminate
 
 
 # ---- what the request asks for ----------------------------------------------------------------
@@ -337,7 +327,6 @@ class OnemoHostSide(HostPlumbing[_Job]):
         self._ssl_config: dict[int, tuple] = {}
         self._certs: set[str] = set()
         self._tail = b""
-        self._stuck = Timer()  # a payload being read while no request's timer runs
         self._bring_up = HostBringUp(self.dialect, lambda exchange: self._commands.add(exchange, self._now),
                                      self._span, self._sync_kind, self._module_answer)
         self._startup()
@@ -386,15 +375,6 @@ class OnemoHostSide(HostPlumbing[_Job]):
         else:
             high = (self._limits.timeout_specs[1].range or (0, RESPONSE_WAIT))[1]
             self._stuck.start(float(high) + WAIT_MARGIN, self._now)
-
-    def _abandon(self) -> None:
-        """Give up the payload being read, if any (ResponseFramer.abandon_payload); framing goes on
-        at the next line that starts a frame, and the frames complete now are dispatched."""
-        self._stuck.stop()
-        error = self.framer.abandon_payload()
-        if error is not None:
-            self._on_bad_frame(error)
-            self._frame(b"")
 
     # ---- requests ---------------------------------------------------------------------------
 
@@ -459,18 +439,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
             job.script = self._file_script(job) if job.file else self._instance_script(job)
             self._step(job, None)
 
-    def _step(self, job: _Job, answer: Optional[Answer]) -> None:
-        assert job.script is not None
-        try:
-            op = job.script.send(answer)
-        except StopIteration:
-            return
-        except _Fail as fail:
-            self._fail(job, fail.kind, fail.detail, fail.terminate)
-            return
-        except (ValueError, TypeError, LookupError) as exc:  # a request the module cannot be asked for
-            self._fail(job, ErrorKind.INVALID_PARAMETER, repr(exc), terminate=job.sent)
-            return
+    def _carry_out(self, job: _Job, op: _Op) -> None:
         if isinstance(op, _Cmd):
             self._send(job, op)
         else:
@@ -538,11 +507,7 @@ class OnemoHostSide(HostPlumbing[_Job]):
         job.timer.stop()
         job.report.stop()
         job.waiting = None
-        if job.script is not None:
-            try:
-                job.script.close()
-            except ValueError:  # closing from inside the running script: it ends by itself
-                pass
+        self._close_script(job)
         self._commands.drop(job)
         self._jobs.pop(job.token, None)
         if job.httpid is not None and self._by_id.get(job.httpid) is job:
