@@ -209,11 +209,12 @@ class FileWriter:
             handle.close()
 
 
-class FileSink:
-    """AT+MHTTPREQUEST with <local_path>: the header as usual, the body into the file,
-    +MHTTPURC "download",<downloaded>,<content_length>[,<entity_length>] as it arrives."""
+class _ToFile:
+    """What FileSink and DlfileSink share: the header as +MHTTPURC "header", the body into the
+    module file, progress reports as it arrives, and a last one once the file is closed (none for
+    a response without a body)."""
 
-    def __init__(self, transfer: Transfer, output_format: int = ASCII, writer: Optional[FileWriter] = None) -> None:
+    def __init__(self, transfer: Transfer, output_format: int, writer: Optional[FileWriter]) -> None:
         self.t = transfer
         self.output_format = output_format
         self.writer = writer  # the body is written here (else the executor saves it and reports Progress)
@@ -234,26 +235,43 @@ class FileSink:
             self.progress(progress, now)
 
     def progress(self, progress: Progress, now: float) -> None:
-        self.done, self.total, self.entity = progress.done, progress.total, progress.entity_total
-        if self.total is None or self.done < self.total:
-            self._report(self.total or 0)  # chunked: content_length 0 until the end
+        raise NotImplementedError
 
     def end(self, now: float) -> None:
         if not close_writer(self.t, self.writer):
             return
-        if self.has_body:  # the last report once the file is closed
-            self._report(self.total if self.total is not None else self.done)
+        if self.has_body:
+            self._last_report(self.total if self.total is not None else self.done)
         self.t.finish()
 
     def close(self) -> None:
         close_quietly(self.writer)
+
+    def _last_report(self, content_length: int) -> None:
+        raise NotImplementedError
+
+
+class FileSink(_ToFile):
+    """AT+MHTTPREQUEST with <local_path>: the header as usual, the body into the file,
+    +MHTTPURC "download",<downloaded>,<content_length>[,<entity_length>] as it arrives."""
+
+    def __init__(self, transfer: Transfer, output_format: int = ASCII, writer: Optional[FileWriter] = None) -> None:
+        super().__init__(transfer, output_format, writer)
+
+    def progress(self, progress: Progress, now: float) -> None:
+        self.done, self.total, self.entity = progress.done, progress.total, progress.entity_total
+        if self.total is None or self.done < self.total:
+            self._report(self.total or 0)  # chunked: content_length 0 until the end
+
+    def _last_report(self, content_length: int) -> None:
+        self._report(content_length)
 
     def _report(self, content_length: int) -> None:
         fields: list[object] = [self.done, content_length] + ([self.entity] if self.entity is not None else [])
         self.t.io.line(urc("download", *fields))
 
 
-class DlfileSink:
+class DlfileSink(_ToFile):
     """AT+MHTTPDLFILE: the header as +MHTTPURC "header", then
     +MHTTPDLFILE: <downloaded>,<content_length>,<percent>[,<entity_length>] each time another
     <progind> bytes have arrived, and once at the end (never for Content-Length 0, fn 31)."""
@@ -262,26 +280,9 @@ class DlfileSink:
 
     def __init__(self, transfer: Transfer, progind: int = 0, writer: Optional[FileWriter] = None,
                  packet_size: int = 0) -> None:
-        self.t = transfer
+        super().__init__(transfer, ASCII, writer)
         self.progind = progind
         self.packet_size = packet_size  # progress is looked at after each network packet, as hardware does
-        self.writer = writer  # as FileSink's
-        self.content_len = 0
-        self.has_body = True
-        self.done = 0
-        self.total: Optional[int] = None
-        self.entity: Optional[int] = None
-
-    def head(self, head: ResponseHead, now: float) -> None:
-        report_head(self.t, head, ASCII)
-        self.content_len, last_frame = body_framing(head, self.t.request.method)
-        self.has_body = self.content_len > 0 or last_frame
-        start_writer(self.t, self.writer, head)
-
-    def chunk(self, data: bytes, now: float) -> None:
-        progress = write_chunk(self.t, self.writer, data)
-        if progress is not None:
-            self.progress(progress, now)
 
     def progress(self, progress: Progress, now: float) -> None:
         """A report at the end of each packet that crosses another <progind> bytes (so a large
@@ -301,15 +302,8 @@ class DlfileSink:
             if end == progress.done:
                 break
 
-    def end(self, now: float) -> None:
-        if not close_writer(self.t, self.writer):
-            return
-        if self.has_body:
-            self._report(self.total if self.total is not None else self.done, 100)
-        self.t.finish()
-
-    def close(self) -> None:
-        close_quietly(self.writer)
+    def _last_report(self, content_length: int) -> None:
+        self._report(content_length, 100)
 
     def _report(self, content_length: int, percent: int) -> None:
         fields = [self.done, content_length, percent] + ([self.entity] if self.entity is not None else [])
