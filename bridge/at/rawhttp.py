@@ -15,7 +15,7 @@ from typing import Optional
 import h11
 
 from bridge.at.frames import Frame, FramingError, HttpBody, HttpEnd, HttpHead
-from bridge.http import has_body, response_parser
+from bridge.http import FRAMING_HEADERS, has_body, response_parser
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 HEAD_MAX = 65536  # longest response head looked for; past it the response is refused
@@ -91,8 +91,8 @@ class RawHttpResponse:
     def _body_until_close(self, event: h11.Response) -> bool:
         if self._no_body(event):
             return False
-        names = {name.lower() for name, _ in event.headers}
-        return b"content-length" not in names and b"transfer-encoding" not in names
+        names = {name.decode("latin-1").lower() for name, _ in event.headers}
+        return not FRAMING_HEADERS & names
 
     # -- body ----------------------------------------------------------------------
 
