@@ -17,6 +17,7 @@ FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})  # lower ca
 _SAYS_NO_BODY = ("POST", "PUT")  # without a body these still say Content-Length: 0
 _PATH_SAFE = string.punctuation.replace('"', "")
 _LENGTH = re.compile(r"[0-9]{1,18}")  # ASCII digits, bounded: int() of "²" or of 5000 digits raises
+_CONTENT_RANGE = re.compile(r"bytes\s+(?:[0-9]{1,18}-[0-9]{1,18}|\*)/([0-9]{1,18})(?![0-9])", re.IGNORECASE)
 _HOST = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=:-]+")
 
 TargetT = TypeVar("TargetT", bound="Target")
@@ -82,6 +83,13 @@ def content_length(headers: Iterable[tuple[str, str]]) -> Optional[int]:
     if "transfer-encoding" in fields or not _LENGTH.fullmatch(length):
         return None
     return int(length)
+
+
+def entity_length(headers: Iterable[tuple[str, str]]) -> Optional[int]:
+    """The complete length a Content-Range states ("bytes 0-99/5000": 5000); None without one."""
+    fields = {name.lower(): value.strip() for name, value in headers}
+    match = _CONTENT_RANGE.match(fields.get("content-range", ""))
+    return int(match.group(1)) if match else None
 
 
 def framing_header(method: str, body: object) -> Optional[tuple[str, str]]:

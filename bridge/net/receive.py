@@ -2,19 +2,17 @@
 the body as it arrives, as BodyChunk events or into a module file with Progress events."""
 from __future__ import annotations
 
-import re
 from typing import BinaryIO, Callable, Iterator, Optional
 
 import h11
 
 from bridge.device.fs import ModuleFileSystem, PathEscapeError
-from bridge.http import content_length, has_body
+from bridge.http import content_length, entity_length, has_body
 from bridge.model import BodyChunk, ErrorKind, Event, Progress, ResponseHead
 from bridge.net.connection import Conn
 from bridge.net.failure import Exchange, Fail, deadline, io_kind, remaining
 from bridge.net.request import Job
 
-_CONTENT_RANGE = re.compile(r"bytes\s+(?:[0-9]{1,18}-[0-9]{1,18}|\*)/([0-9]{1,18})(?![0-9])", re.IGNORECASE)  # ASCII, bounded: int() of 5000 digits raises
 
 
 def read_head(conn: Conn, job: Job) -> h11.Response:
@@ -50,12 +48,9 @@ def response_head(event: h11.Response) -> ResponseHead:
 
 def body(conn: Conn, job: Job, head: ResponseHead, fs: ModuleFileSystem) -> Iterator[Event]:
     """The body's events; returns its length."""
-    headers = {name.lower(): value for name, value in head.headers}
     total = content_length(head.headers)
     if job.request.save_to is not None and has_body(job.method, head.status):
-        entity = _CONTENT_RANGE.match(headers.get("content-range", ""))
-        entity_total = int(entity.group(1)) if entity else None
-        return (yield from _body_to_file(conn, job, fs, total, entity_total))
+        return (yield from _body_to_file(conn, job, fs, total, entity_length(head.headers)))
     return (yield from _body_to_events(conn, job, total))
 
 

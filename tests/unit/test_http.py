@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import h11
 
-from bridge.http import Target, basic_authorization, content_length, framing_header, has_body, response_parser
+from bridge.http import Target, basic_authorization, content_length, entity_length, framing_header, has_body, response_parser
 
 
 @pytest.mark.parametrize("method,status,body", [
@@ -22,6 +22,14 @@ def test_which_responses_have_a_body(method, status, body):
 ])
 def test_the_length_content_length_states(headers, length):
     assert content_length(headers) == length
+
+
+@pytest.mark.parametrize("headers,length", [
+    ([("Content-Range", "bytes 0-99/5000")], 5000), ([("content-range", "bytes */77")], 77), ([], None),
+    ([("Content-Range", "bytes 0-99/*")], None), ([("Content-Range", "bytes 0-1/" + "9" * 5000)], None),
+])
+def test_the_complete_length_content_range_states(headers, length):
+    assert entity_length(headers) == length  # RFC 9110 14.4
 
 
 @pytest.mark.parametrize("method,body,header", [

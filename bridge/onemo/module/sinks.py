@@ -7,11 +7,10 @@
 """
 from __future__ import annotations
 
-import re
 from collections import deque
 from typing import BinaryIO, Optional
 
-from bridge.http import content_length, has_body
+from bridge.http import content_length, entity_length, has_body
 from bridge.model import ErrorKind, Method, Progress, ResponseHead
 from bridge.device.fs import ModuleFileSystem, PathEscapeError
 from bridge.onemo.encoding import ASCII, encode_output
@@ -19,7 +18,6 @@ from bridge.onemo.module.instance import Cache
 from bridge.onemo.module.transfer import Transfer, urc
 
 CRLF = b"\r\n"
-_CONTENT_RANGE = re.compile(r"bytes\s+(?:[0-9]{1,18}-[0-9]{1,18}|\*)/([0-9]{1,18})(?![0-9])", re.IGNORECASE)  # ASCII, bounded: int() of 5000 digits raises
 
 
 def body_framing(head: ResponseHead, method: Method) -> tuple[int, bool]:
@@ -185,10 +183,8 @@ class FileWriter:
         """Open the file if the response has a body (as the executor does); raises OSError."""
         if not has_body(method, head.status):
             return
-        names = {name.lower(): value.strip() for name, value in head.headers}
         self.total = content_length(head.headers)
-        entity = _CONTENT_RANGE.match(names.get("content-range", ""))
-        self.entity = int(entity.group(1)) if entity else None
+        self.entity = entity_length(head.headers)
         try:
             self._file = self.fs.open_write(self.path, append=self.append)
         except PathEscapeError as exc:
