@@ -1,6 +1,7 @@
 """What HTTP/1.1 says, once for every layer: the target of an http(s) URL (scheme, host, port, the
 Host header, path?query percent-encoded so that it holds no '"', which a quoted command parameter
-cannot), which responses have no body, the framing headers, and Basic credentials."""
+cannot), which responses have no body, the lengths Content-Length and Content-Range state, the
+framing header a sender adds, Basic credentials, and an h11 reader of the response to a method."""
 from __future__ import annotations
 
 import base64
