@@ -7,8 +7,34 @@ the emulators implement it over real sockets, the bridge over a module.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional, Protocol, Union
+
+
+def _version_key(text: str) -> str:
+    return re.sub(r"^(tls|ssl)v", r"\1", text.replace(" ", "").lower()).removesuffix(".0")
+
+
+class TlsVersion(str, enum.Enum):
+    """A TLS (or SSL) protocol version, as TlsSettings.version names it."""
+
+    SSL3 = "SSLv3"
+    TLS1_0 = "TLSv1.0"
+    TLS1_1 = "TLSv1.1"
+    TLS1_2 = "TLSv1.2"
+    TLS1_3 = "TLSv1.3"
+
+    @classmethod
+    def named(cls, text: str) -> Optional["TlsVersion"]:
+        """The version `text` names however it is written ("TLSv1.2", "TLS1.2", "tls 1.2"; "TLSv1"
+        is "TLSv1.0", "SSL3.0" is "SSLv3"); None if it names none."""
+        key = _version_key(text)
+        return next((version for version in cls if _version_key(version.value) == key), None)
+
+    @classmethod
+    def newest(cls, versions: Iterable["TlsVersion"]) -> "TlsVersion":
+        return max(versions, key=list(cls).index)
 
 
 class Method(str, enum.Enum):
@@ -66,7 +92,7 @@ class TlsSettings:
     """TLS for one request.  Certificate references are paths inside the module's
     file system (emulator) or names the module knows (bridge)."""
 
-    version: Optional[str] = None  # "TLSv1.2", "TLSv1.3", None = library default
+    version: Optional[str] = None  # a TlsVersion value ("TLSv1.2"), None = library default
     version_is_minimum: bool = False  # True: `version` is the lowest offered (Neoway sslversion), not a pin
     verify: VerifyMode = VerifyMode.NONE
     ca: Optional[str] = None

@@ -87,6 +87,19 @@ class CommandSpec:
                 return index
         return None
 
+    def data_max(self, form: str = "set") -> int:
+        """The most bytes `form` reads after the prompt; DialectError if it reads none."""
+        rule = self.forms[form].data_mode if form in self.forms else None
+        if rule is None:
+            raise DialectError(f"commands.{self.name}.forms.{form}: no data_mode")
+        return rule.max_len
+
+    def required_timeout(self) -> float:
+        """`timeout`, for a caller that cannot do without one; DialectError if the YAML gives none."""
+        if not self.timeout:
+            raise DialectError(f"commands.{self.name}: no timeout")
+        return float(self.timeout)
+
 
 @dataclass(frozen=True)
 class PayloadSpec:

@@ -30,11 +30,12 @@ class ErrorTable:
         self.dialect = dialect
         self.families = dialect.families
         self._lines: dict[str, list[tuple[tuple[str, ...], ErrorKind]]] = {}
-        for table in (dialect.sync_errors, dialect.async_errors):
-            for token, spec in table.items():
-                prefix, colon, text = token.partition(":")
-                if colon and prefix.startswith("+"):
-                    self._lines.setdefault(prefix.strip(), []).append((_fields(text), spec.kind))
+        tokens = {token: spec.kind for table in (dialect.sync_errors, dialect.async_errors) for token, spec in table.items()}
+        twins = {secure: tokens[plain] for plain, secure in self.families.tokens.items() if plain in tokens}
+        for token, kind in {**twins, **tokens}.items():  # an HTTPS report has its HTTP twin's kind
+            prefix, colon, text = token.partition(":")
+            if colon and prefix.startswith("+"):
+                self._lines.setdefault(prefix.strip(), []).append((_fields(text), kind))
         for entries in self._lines.values():
             entries.sort(key=lambda entry: -len(entry[0]))
 

@@ -1,8 +1,8 @@
 """The one enum mapper: what a dialect's enum value means in the request model, both ways.
 
 An enum value in `dialects/*.yaml` may say what it stands for with `means:` (dialects/SCHEMA.md):
-a member of a model enum ("Method.HEAD", "VerifyMode.SERVER"), a YAML boolean (on/off values), or
-one word of :data:`WORDS` for what the model has no type of its own for.  Code asks for the token
+a member of a model enum ("Method.HEAD", "VerifyMode.SERVER", "TlsVersion.TLS1_2"), a YAML
+boolean (on/off values), or one word of :data:`WORDS` for what the model has no type of its own for.  Code asks for the token
 of a meaning (``dialect.means("authmode").token(VerifyMode.SERVER)`` -> "1") or the meaning of a
 token, and never spells a dialect's codes itself.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 import enum
 from typing import Any, Iterator, Optional, Protocol, Union
 
-from bridge.model import Method, VerifyMode
+from bridge.model import Method, TlsVersion, VerifyMode
 
 Meaning = Union[enum.Enum, bool, str]
 
 # The model types a `means:` may name, as "Type.MEMBER".
-MODEL_TYPES: dict[str, type[enum.Enum]] = {"Method": Method, "VerifyMode": VerifyMode}
+MODEL_TYPES: dict[str, type[enum.Enum]] = {"Method": Method, "VerifyMode": VerifyMode, "TlsVersion": TlsVersion}
 
 # The words a `means:` may use where the model has no type (each with what it says).
 WORDS: dict[str, str] = {
@@ -49,6 +49,9 @@ WORDS: dict[str, str] = {
     "imei": "the IMEI",
     "imeisv": "the IMEI and software version",
     "software_version": "the software version number",
+    "all_versions": "every TLS version the module has (no pin)",
+    "network_error": "the network is unusable (no data link)",
+    "name_unknown": "the name does not resolve",
 }
 
 

@@ -315,32 +315,35 @@ def _registration(side: Side, command: Command) -> None:
 
 
 def _cgatt(side: Side, command: Command) -> None:
+    states = side.dialect.means("cgatt_state")
     if command.form == "read":
-        side.line(f"+CGATT: {1 if side.identity.attached else 0}")
+        side.line(f"+CGATT: {states.token(side.identity.attached)}")
     elif command.form == "test":
         return _test(side, command)
     elif command.form == "set" and (given := _numbers(side, command)):
-        if given[0] == 1 and not side.identity.registered:
+        attach = states.meaning(str(given[0])) is True
+        if attach and not side.identity.registered:
             side.fail(ErrorKind.NOT_ALLOWED)  # no network to attach to (after AT+CFUN=0/4, AT+COPS=2)
             return
-        side.identity.attached = given[0] == 1
+        side.identity.attached = attach
     else:
         return _refuse(side, command)
     side.ok()
 
 
 def _cgact(side: Side, command: Command) -> None:
-    ident = side.identity
+    ident, states = side.identity, side.dialect.means("cgact_state")
     if command.form == "read":
         for cid in sorted(ident.pdp):
-            side.line(f"+CGACT: {cid},{1 if ident.attached and cid in ident.pdp_active else 0}")
+            side.line(f"+CGACT: {cid},{states.token(ident.attached and cid in ident.pdp_active)}")
     elif command.form == "test":
         return _test(side, command)
     elif command.form == "set" and (given := _numbers(side, command)):
         cids = [given[1]] if given[1] is not None else sorted(ident.pdp)
-        if any(cid not in ident.pdp for cid in cids) or (given[0] == 1 and not ident.attached):
+        activate = states.meaning(str(given[0])) is True
+        if any(cid not in ident.pdp for cid in cids) or (activate and not ident.attached):
             return side.fail(ErrorKind.NOT_ALLOWED)  # an undefined context; no packet domain to activate in
-        (ident.pdp_active.update if given[0] == 1 else ident.pdp_active.difference_update)(cids)
+        (ident.pdp_active.update if activate else ident.pdp_active.difference_update)(cids)
     else:
         return _refuse(side, command)
     side.ok()
@@ -358,7 +361,8 @@ def _cgdcont(side: Side, command: Command) -> None:
         if len(values) == 1:
             side.identity.pdp.pop(cid, None)  # type: ignore[arg-type]
         else:
-            side.identity.pdp[cid] = (values[1] or "IP", values[2] if len(values) > 2 else "")  # type: ignore[index]
+            pdp_type = values[1] or _form(side, command).params[1].default  # type: ignore[union-attr]
+            side.identity.pdp[cid] = (pdp_type, values[2] if len(values) > 2 else "")  # type: ignore[index]
     else:
         return _refuse(side, command)
     side.ok()

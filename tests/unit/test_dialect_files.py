@@ -137,3 +137,33 @@ def test_every_neoway_http_command_has_its_https_twin():
     assert families.token("+FILEHTTPSTAT: 0,1413", True) == "+FILEHTTPSTAT: 0,1413"  # no family of its own
     assert families.plain_line("+HTTPSSETUP") == "+HTTPSETUP" and families.secure_of("HTTPSGET") is True
     assert not load("onemo").families
+
+
+def test_tls_versions_are_meanings_of_both_version_enums():
+    """Neoway 9.10 sslversion 0-3 and OneMO MSSLCFG "version" 0-3 name the same versions; OneMO's
+    255 pins none.  A request's version is read whichever way it is written."""
+    from bridge.model import TlsVersion
+
+    pinned = [TlsVersion.SSL3, TlsVersion.TLS1_0, TlsVersion.TLS1_1, TlsVersion.TLS1_2]
+    for dialect, enum in ((load("neoway"), "sslversion"), (load("onemo"), "ssl_version")):
+        assert [dialect.means(enum).meaning(code) for code in ("0", "1", "2", "3")] == pinned
+    assert load("onemo").means("ssl_version").meaning("255") == "all_versions"
+    assert [TlsVersion.named(text) for text in ("TLSv1.2", "TLS1.2", "tls 1.2", "TLSv1", "SSL3.0", "TLS1.4", "")] == [
+        TlsVersion.TLS1_2, TlsVersion.TLS1_2, TlsVersion.TLS1_2, TlsVersion.TLS1_0, TlsVersion.SSL3, None, None]
+    assert TlsVersion.newest([TlsVersion.TLS1_1, TlsVersion.TLS1_2, TlsVersion.SSL3]) is TlsVersion.TLS1_2
+
+
+def test_an_https_report_spelled_out_in_families_has_its_http_twins_kind():
+    """9.14: "+HTTPSCLOSE: HTTPS Link Closed" is not under errors.async; its HTTP twin is (cancelled)."""
+    from bridge.at.errors import ErrorTable
+    from bridge.at.frames import Info
+
+    table = ErrorTable(load("neoway"))
+
+    def kind(line: bytes):
+        return table.line_kind(Info(line.decode().partition(":")[0], raw=line))
+
+    assert kind(b"+HTTPSCLOSE: HTTPS Link Closed") is ErrorKind.CANCELLED
+    assert kind(b"+HTTPCLOSE: HTTP Link Closed") is ErrorKind.CANCELLED
+    assert kind(b"+HTTPSCLOSE: ERROR") is ErrorKind.UNKNOWN  # its HTTP twin's, by the shared prefix
+    assert kind(b"+HTTPSCLOSED: HTTPS Link Closed") is ErrorKind.CONNECTION_CLOSED

@@ -9,7 +9,10 @@ Every bridge/**/*.py is parsed with ast and each literal compared with the table
   whose elements are the keys of an enum or inline `values:` table (("0", "1", "2", "99"),
   {VerifyMode.NONE: 0, VerifyMode.SERVER: 1, VerifyMode.MUTUAL: 2});
 - an exact answer (`answer:` of any form): the whole answer, one of its lines, a line without its
-  "+NAME: " prefix, or one parenthesised range of it ("+CEREG: (0-5)", "(0-5)").
+  "+NAME: " prefix, or one parenthesised range of it ("+CEREG: (0-5)", "(0-5)");
+- a parameter's code: a comparison of an expression that names a parameter with an enum or
+  `values:` table (`values["eof"] == 1`, `.get("cached", "cached") != "1"`) with a literal (or a
+  tuple of literals) that is one of that table's keys -- ask what the value `means` instead.
 
 A hit names the file and line, what it copies and where the table is.  Code asks the dialect
 instead (bridge/at/meaning.py, bridge/at/errors.py, FormSpec.answer).
@@ -41,6 +44,7 @@ class Tables:
     tokens: dict[str, str]  # literal -> where it is declared
     key_sets: dict[frozenset[str], str]
     answers: dict[str, str]
+    codes: dict[str, tuple[set[str], str]]  # parameter name -> its table's keys, where (the first)
 
 
 def _answer_pieces(answer: str) -> set[str]:
@@ -58,7 +62,7 @@ def _add_key_set(tables: Tables, keys: object, where: str) -> None:
 
 
 def collect(dialects: dict[str, Dialect]) -> Tables:
-    tables = Tables({}, {}, {})
+    tables = Tables({}, {}, {}, {})
     for name, dialect in dialects.items():
         file = f"dialects/{name}.yaml"
         for channel, table in (("sync", dialect.sync_errors), ("async", dialect.async_errors)):
@@ -73,6 +77,9 @@ def collect(dialects: dict[str, Dialect]) -> Tables:
             for path, param in params:
                 if param.values and not param.enum:
                     _add_key_set(tables, param.values, f"{file}: commands.{command}.{path}.{param.name}.values")
+                if param.values:
+                    keys, _ = tables.codes.setdefault(param.name, (set(), f"{file}: commands.{command}.{path}.{param.name}"))
+                    keys.update(param.values)
             for form, spec_form in spec.forms.items():
                 for piece in _answer_pieces(spec_form.answer or ""):
                     tables.answers.setdefault(piece, f"{file}: commands.{command}.forms.{form}.answer")
@@ -93,10 +100,34 @@ def _groups(node: ast.AST) -> list[list[ast.expr]]:
     return []
 
 
+def _is_length(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len"
+
+
+def _compared_codes(node: ast.Compare, tables: Tables) -> list[str]:
+    """What a comparison of a named parameter with its own codes compares ("eof" with 1)."""
+    if len(node.ops) != 1:
+        return []
+    found = []
+    sides = [node.left, node.comparators[0]]
+    for codes, named in (sides, sides[::-1]):
+        values = [_literal(e) for e in codes.elts] if isinstance(codes, (ast.Tuple, ast.List, ast.Set)) else [_literal(codes)]
+        if not values or None in values or _is_length(named):
+            continue
+        names = {n.value for n in ast.walk(named) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        for name in sorted(names & set(tables.codes)):
+            keys, where = tables.codes[name]
+            if all(str(value) in keys for value in values):
+                found.append(f"parameter {name!r} compared with its code {values} ({where})")
+    return found
+
+
 def copies(text: str, tables: Tables, allowed: dict[str, str] = ALLOWED) -> list[tuple[int, str]]:
     """(line, complaint) for every literal of the source `text` that repeats a table."""
     found = []
     for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Compare):
+            found += [(node.lineno, what) for what in _compared_codes(node, tables)]
         value = _literal(node)
         if isinstance(value, str) and value not in allowed:
             if value in tables.tokens:
@@ -130,6 +161,9 @@ def test_no_literal_repeats_a_yaml_table(path):
     ('side.line("+CEREG: (0-5)")', "answer '+CEREG: (0-5)' (dialects/common.yaml: commands.CEREG.forms.test.answer)"),
     ('text = "(0-5)"', "answer '(0-5)' (dialects/common.yaml: commands.CEREG.forms.test.answer)"),
     ('side.line("+CPIN: READY")', "answer '+CPIN: READY' (dialects/common.yaml: commands.CPIN.forms.read.answer)"),
+    ('append = values["eof"] == 1', "parameter 'eof' compared with its code [1]"),
+    ('if settings.get("cached", "cached") != "1": pass', "parameter 'cached' compared with its code ['1']"),
+    ('ignored = values.get("ignore_verify") in ("1",)', "parameter 'ignore_verify' compared with its code ['1']"),
 ])
 def test_the_guard_catches_a_planted_copy(source, complaint):
     """The check itself, on planted literals: each is refused, saying what it copies."""
@@ -143,6 +177,9 @@ def test_the_guard_catches_a_planted_copy(source, complaint):
     'if final.result == "ERROR": pass',     # allowed: the frame model's own word
     'line = f"+CEREG: {level}"',            # built from state, not copied
     "span = (0, 1, 2, 3, 4, 5, 6)",         # no enum has these keys
+    'if values["eof"] is None: pass',       # no code
+    'if values["eof"] == 7: pass',          # no code of <eof>
+    'if len(values["eof"]) == 1: pass',     # ... nor is a length
 ])
 def test_the_guard_lets_non_copies_pass(source):
     assert copies(source, TABLES) == []

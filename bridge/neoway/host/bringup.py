@@ -10,7 +10,7 @@ most for AT+XIIC's timeout (a count of polls, so no clock is read here).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generator, Optional, Union
 
 from bridge.at.dialect import Dialect
@@ -20,8 +20,6 @@ from bridge.model import ErrorKind, ModuleAnswer, ModuleCall, ModuleOp
 
 Step = Union[bytes, float]
 Script = Generator[Step, Optional[Answer], ModuleAnswer]
-UP = "1"
-_DEFAULT_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,8 @@ class Template:
     poll: Optional[str] = None
     every: float = 1.0
     answer: Optional[str] = None  # the information line that carries the value
-    timeout: float = _DEFAULT_TIMEOUT
+    timeout: Optional[float] = None  # the command's (YAML); link_up polls for at most this long
+    up: Optional[str] = None  # link_up: the +XIIC <state> of a link that is up (enum link_state)
 
 
 def templates(dialect: Dialect, unavailable: frozenset[str] = frozenset()) -> dict[ModuleOp, Template]:
@@ -41,9 +40,11 @@ def templates(dialect: Dialect, unavailable: frozenset[str] = frozenset()) -> di
         if name in unavailable:
             continue
         for op, node in ops.items():
-            found[ModuleOp(op)] = Template(
-                send=str(node["send"]), poll=node.get("poll"), every=float(node.get("every", 1.0)),
-                answer=node.get("answer"), timeout=float(spec.timeout or _DEFAULT_TIMEOUT))
+            template = Template(send=str(node["send"]), poll=node.get("poll"), every=float(node.get("every", 1.0)),
+                                answer=node.get("answer"))
+            if ModuleOp(op) is ModuleOp.LINK_UP:
+                template = replace(template, timeout=spec.required_timeout(), up=dialect.means("link_state").token(True))
+            found[ModuleOp(op)] = template
     return found
 
 
@@ -81,10 +82,11 @@ def _link_up(template: Template) -> Script:
     answer = yield template.send.encode()
     if answer is None or not answer.ok:
         return _failed(answer, ErrorKind.NO_DATA_LINK)
+    assert template.timeout is not None and template.up is not None
     polls = max(1, math.ceil(template.timeout / template.every))
     for attempt in range(polls):
         state = yield from _state(template.poll or template.send)
-        if state.ok and state.values[0] == UP:
+        if state.ok and state.values[0] == template.up:
             return ModuleAnswer(True, (state.values[1],))
         if attempt + 1 < polls:
             yield template.every

@@ -37,7 +37,6 @@ from bridge.neoway.host.tables import FAMILIES, Family
 MYNETACT = "$MYNETACT"  # N720's data link command; not in neoway.yaml (its profile only names it)
 DNS_QUERY = "CDNSGIP"  # neoway.yaml: the N58's DNS query; its result is a +CDNSGIP line after OK
 DNS_REPORT = "+CDNSGIP"
-_RESOLVED = "1"  # +CDNSGIP: <result>: 1 = resolved
 _MYNETACT_UP = re.compile(rb"\$MYNETACT:\s*\d+\s*,\s*1\b")
 _ACTION_LINES = ("+HTTPACTION", "+HTTPSEND", "+HTTPSETUP")  # lines in place of OK
 
@@ -222,7 +221,7 @@ def _look_up(ctx: Context, host: str, setup_detail: str) -> Generator[Op, Option
     if kind is not None:
         raise Fail(kind, f"{setup_detail}; AT+{DNS_QUERY}: {line.raw.decode('latin-1').strip()}: "
                          f"the module cannot resolve {host}")
-    return (line.get("result") or "").strip() == _RESOLVED
+    return (line.get("result") or "").strip() == ctx.limits.resolved
 
 
 def _diagnose(ctx: Context, request: Request, target: Target) -> Generator[Op, Optional[Answer], None]:

@@ -243,7 +243,7 @@ class NeowayHostSide(RequestRunner):
         elif name == FILE_STAT:
             self._on_file_stat(info)
         elif name in self._close_reports:
-            self.link.close_reported = "CLOSED" in (info.get("text") or "").upper()  # not "+HTTPCLOSE: ERROR"
+            self.link.close_reported = self.errors.line_kind(info) is ErrorKind.CANCELLED  # the link closed, no ERROR
         elif name not in self._late_answers:
             self._on_error_line(info)
 

@@ -12,7 +12,7 @@ from bridge.roles.host_commands import Answer
 from bridge.neoway.host.context import Cmd, Context, Op
 from bridge.roles.host import Fail
 from bridge.neoway.host.plan import at
-from bridge.neoway.host.tables import Limits, version_code
+from bridge.neoway.host.tables import Limits, newest_version_code, version_code
 
 FSWF_WAIT_MS = 10000  # AT+FSWF <time>: how long the module waits for the data after the prompt
 
@@ -21,7 +21,7 @@ def tls_options(limits: Limits, tls: Optional[TlsSettings]) -> tuple[tuple[str, 
     """AT+HTTPSCFG options for `tls`: version, authmode, then the certificate files given."""
     tls = tls or TlsSettings()
     versions = limits.ssl_versions
-    code = version_code(limits, tls.version) if tls.version else max(versions.values(), key=int)
+    code = version_code(limits, tls.version) if tls.version else newest_version_code(limits)
     if code is None:
         raise Fail(ErrorKind.UNSUPPORTED, f"TLS version {tls.version}; the module knows {', '.join(versions)}")
     options: list[tuple[str, Union[int, str]]] = [("sslversion", int(code)), ("authmode", int(limits.authmode.token(VerifyMode(tls.verify))))]

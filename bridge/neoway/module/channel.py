@@ -11,13 +11,20 @@ from typing import Any, Optional
 
 from bridge.at.dialect import Dialect, load
 from bridge.http import DEFAULT_PORTS
-from bridge.model import TlsSettings, VerifyMode
+from bridge.model import TlsSettings, TlsVersion, VerifyMode
 from bridge.neoway.module.url import Target
 
 
 def _code(enum: str, meaning: object) -> str:
     """The code of neoway.yaml's enum `enum` that means `meaning`: a power-on value."""
     return load("neoway").means(enum).token(meaning)  # type: ignore[arg-type]
+
+
+def _newest_version() -> str:
+    """The power-on <sslversion>, which the manual does not give: the newest version the module
+    has (what the host side asks for a request that names none)."""
+    versions = load("neoway").means("sslversion")
+    return versions.token(TlsVersion.newest(versions.of_type(TlsVersion).values()))
 
 
 @dataclass
@@ -34,7 +41,7 @@ class Settings:
 class TlsConfig:
     """AT+HTTPSCFG values (the type names are the keys of enum https_cfg_type)."""
 
-    sslversion: str = "3"   # TLS1.2: the manual gives no default
+    sslversion: str = field(default_factory=_newest_version)
     authmode: str = field(default_factory=lambda: _code("authmode", VerifyMode.NONE))
     ciphersuite: str = ""   # stored and reported; Python's ssl negotiates its own suites
     cacert: str = ""

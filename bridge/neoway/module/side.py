@@ -22,7 +22,7 @@ from bridge.device.fs import ModuleFileSystem, PathEscapeError
 from bridge.neoway.module.channel import Channel, Settings, TlsConfig
 from bridge.neoway.module.bringup import BringUp
 from bridge.neoway.module.datalink import MYNETACT, DataLink
-from bridge.neoway.module.dns import check_declared, lookup_report
+from bridge.neoway.module.dns import DnsReports
 from bridge.neoway.module.files import Download, FileTransfer, file_chunks
 from bridge.neoway.module.jobs import Exchange, Job, Probe
 from bridge.neoway.params import ParamError, checked, in_enum
@@ -37,7 +37,6 @@ from bridge.neoway.module.url import parse_port, parse_target
 DOWNLOAD_FILES = {False: "/http/download.bin", True: "/https/download.bin"}
 FILE_GET_DEFAULT = "/http/filehttp.bin"
 HELD_MAX = 256          # commands held while one is unanswered; beyond, input is dropped
-_DEFAULT_TIMEOUT = 30.0
 
 Handler = Callable[[Channel, CommandSpec, Command, float], None]
 _CGATT = "CGATT"
@@ -59,9 +58,9 @@ class NeowayModuleSide(ModuleSide):
         self.bringup = BringUp(self)
         self.channels = {False: Channel(False), True: Channel(True)}
         self.tls = TlsConfig()
-        self.setup_timeout = self._timeout("HTTPSETUP")      # connect + handshake
-        self.response_timeout = self._timeout("HTTPACTION")  # silence from the server
-        self.input_timeout = self._timeout("HTTPACTION")     # data after '>'
+        self.setup_timeout = dialect.commands["HTTPSETUP"].required_timeout()      # connect + handshake
+        self.response_timeout = dialect.commands["HTTPACTION"].required_timeout()  # silence from the server
+        self.input_timeout = dialect.commands["HTTPACTION"].required_timeout()     # data after '>'
         # The longest a request's executor may stay silent: connect, then silence from the server
         # (the executor's own bounds, from the same timeouts); past it the module side ends it.
         self.silence_bound = self.setup_timeout + self.response_timeout
@@ -71,7 +70,7 @@ class NeowayModuleSide(ModuleSide):
         self._held: deque[Union[Command, FramingError]] = deque()
         self._raw_job: Optional[Job] = None   # the recvmode-0 response being written, if any
         self._deferred = bytearray()          # bytes from elsewhere, held until it has ended
-        check_declared(dialect)
+        self.dns = DnsReports(dialect)
 
     # ---- the ModuleSide interface ----------------------------------------------------------
 
@@ -262,10 +261,6 @@ class NeowayModuleSide(ModuleSide):
 
         assert self.query is not None
         self.query(command.raw, done)
-
-    def _timeout(self, name: str) -> float:
-        spec = self.dialect.command(name)
-        return float(spec.timeout) if spec and spec.timeout else _DEFAULT_TIMEOUT
 
     # ---- HTTPPARA / HTTPSPARA ----------------------------------------------------------------
 
@@ -568,7 +563,7 @@ class NeowayModuleSide(ModuleSide):
             self.fail(ErrorKind.UNSUPPORTED)
             return
         assert name is not None
-        report = lookup_report(name, self.link.up, self.resolver)
+        report = self.dns.lookup(name, self.link.up, self.resolver)
         self.ok()
         self.line(report)
 

@@ -31,6 +31,7 @@ class HostBringUp:
         self._queue, self._span, self._sync_kind, self._answer = queue, span, sync_kind, answer
         spec = dialect.command("MIPCALL")
         self.templates: dict[str, str] = dict(spec.raw.get("bring_up") or {}) if spec is not None else {}
+        self._link_state = dialect.means("link_state")  # +MIPCALL <state>
 
     def run(self, token: int, call: ModuleCall) -> None:
         template = self.templates.get(call.op.value)
@@ -114,7 +115,7 @@ class HostBringUp:
         if answer.final is not None and not answer.ok:
             return self._failed(answer)
         line = answer.line
-        if line is None or (line.get("state") or "").strip() != "1":
+        if line is None or self._link_state.meaning((line.get("state") or "").strip()) is not True:
             return ModuleAnswer(False, error=ErrorKind.NO_DATA_LINK)
         return ModuleAnswer(True, ((line.get("ip") or "").strip().strip('"'),))
 

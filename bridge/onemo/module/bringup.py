@@ -100,7 +100,7 @@ class BringUpCommands:
         operation, cid = values["operation"], values["cid"]
         if cid is None:
             raise CommandError(ErrorKind.INVALID_PARAMETER, "<cid> may not be omitted (4.17 note)")
-        if operation == 1:
+        if self.side.dialect.means("link_state").meaning(str(operation)) is True:
             self._connect(int(cid))
         else:
             self._disconnect(int(cid))
@@ -148,9 +148,9 @@ class BringUpCommands:
     def _is_up(self, cid: int) -> bool:
         return cid in self.up and self.side.identity.attached
 
-    @staticmethod
-    def _state_line(cid: int, up: bool, ip: str) -> str:
-        return f'+MIPCALL: {cid},1,"{ip}"' if up and ip else f"+MIPCALL: {cid},{1 if up else 0}"
+    def _state_line(self, cid: int, up: bool, ip: str) -> str:
+        state = self.side.dialect.means("link_state").token(up)
+        return f'+MIPCALL: {cid},{state},"{ip}"' if up and ip else f"+MIPCALL: {cid},{state}"
 
     # -- the bridge ----------------------------------------------------------------------------
 

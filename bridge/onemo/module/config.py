@@ -109,7 +109,7 @@ class ConfigCommand:
         return (head + "".join(f",{'' if v is None else v}" for v in values)).encode()
 
     def _hidden(self, instance: Instance, setting: str) -> set[str]:
-        if setting == "cached" and instance.settings.get("cached", "cached") != "1":
+        if setting == "cached" and not instance.settings.on("cached", "cached"):
             return {"cache_length"}  # fn 4
         if setting == "timeout" and not self.side.profile.get("data_mode", True):
             return {"input_timeout"}  # fn 5

@@ -59,7 +59,7 @@ class HttpCommands:
         self.profile = side.profile
         content = side.dialect.commands["MHTTPCONTENT"]
         # Chunked upload: how many pieces may wait for a server that does not read (payload_max bytes' worth).
-        self.upload_backlog = max(1, side.dialect.payload_max // self._data_max(content))
+        self.upload_backlog = max(1, side.dialect.payload_max // content.data_max())
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -73,7 +73,9 @@ class HttpCommands:
 
     def _free_id(self) -> int:
         spec = self.side.param_spec("MHTTPDEL", "httpid")
-        low, high = (with_limits(spec, self.profile).range if spec is not None else None) or (0, 3)
+        bounds = with_limits(spec, self.profile).range if spec is not None else None
+        assert bounds is not None, "onemo.yaml: MHTTPDEL <httpid> has no range"
+        low, high = bounds
         used = set(self.side.instances) | set(self.side.downloads)
         if len(used) < int(self.profile.get("instances") or high - low + 1):
             for httpid in range(low, high + 1):
@@ -102,9 +104,11 @@ class HttpCommands:
     def _input_timeout(self, instance: Instance) -> Optional[float]:
         return instance.settings.int("timeout", "input_timeout") or None
 
-    def _data_max(self, spec: CommandSpec) -> int:
-        rule = spec.forms["set"].data_mode
-        return rule.max_len if rule is not None else 4096
+    def _means(self, spec: CommandSpec, name: str, value: object) -> object:
+        """What `value` of the set form's parameter `name` means (its enum's `means:`)."""
+        index = spec.param_index("set", name)
+        enum = spec.forms["set"].params[index].enum if index is not None else None
+        return self.side.dialect.means(enum or name).meaning(str(value))
 
     # -- AT+MHTTPCREATE ---------------------------------------------------------------------
 
@@ -116,7 +120,7 @@ class HttpCommands:
         if base.scheme == "https" and not self.profile.get("ssl", True):
             raise CommandError(ErrorKind.SSL_NOT_ENABLED, "this model has no SSL")
         httpid = self._free_id()
-        self.side.instances[httpid] = Instance(httpid, base, Settings(self.side.dialect.commands["MHTTPCFG"].settings))
+        self.side.instances[httpid] = Instance(httpid, base, Settings(self.side.dialect))
         self.side.line(f"+MHTTPCREATE: {httpid}")
         self.side.ok()
 
@@ -138,17 +142,19 @@ class HttpCommands:
                 self.side.line(f"+{spec.name}: {instance.id},{len(pieces.data)},".encode() + bytes(pieces.data))
             self.side.ok()
             return
-        chunked = is_content and instance.settings.int("chunked", "chunked_mode") == 1
-        if eof == 2:
+        chunked = is_content and instance.settings.on("chunked", "chunked_mode")
+        end = self._means(spec, "eof", eof)  # last, more or clear
+        if end == "clear":
             self._clear(instance, pieces, chunked)
             return
-        store = self._uploader(instance, self._upload(instance), eof) if chunked else self._collector(instance, pieces, eof)
+        last = end == "last"
+        store = self._uploader(instance, self._upload(instance), last) if chunked else self._collector(instance, pieces, last)
         data_param = command.params[3] if len(command.params) > 3 else None
         if present(data_param):
             assert data_param is not None
             store(self.side.inline_data(data_param.text, data_spec, input_format, values["length"]))
         else:
-            self.side.take_data(values["length"], self._data_max(spec), self._input_timeout(instance), now, store)
+            self.side.take_data(values["length"], spec.data_max(), self._input_timeout(instance), now, store)
 
     def _upload(self, instance: Instance) -> UploadStream:
         """Chunked mode: the body stream of the request in flight (3.4: request first, content after "ind")."""
@@ -166,7 +172,7 @@ class HttpCommands:
         pieces.clear()
         self.side.ok()
 
-    def _collector(self, instance: Instance, pieces: Pieces, eof: int) -> Callable[[bytes], None]:
+    def _collector(self, instance: Instance, pieces: Pieces, last: bool) -> Callable[[bytes], None]:
         if instance.busy:
             raise CommandError(ErrorKind.BUSY, "a request is in flight")
         if pieces.closed:
@@ -184,29 +190,29 @@ class HttpCommands:
             if len(pieces.data) + len(data) > limit:
                 raise CommandError(ErrorKind.OUT_OF_MEMORY, f"more than {limit} bytes collected")
             pieces.data += data
-            pieces.closed = eof == 0
+            pieces.closed = last
             self.side.ok()
 
         return store
 
-    def _uploader(self, instance: Instance, upload: UploadStream, eof: int) -> Callable[[bytes], None]:
+    def _uploader(self, instance: Instance, upload: UploadStream, last: bool) -> Callable[[bytes], None]:
         def send(data: bytes) -> None:
             transfer = instance.transfer
             if transfer is None or transfer.upload is not upload or upload.closed:
                 raise CommandError(ErrorKind.SEND_FAILED, "the request has ended")
             if transfer.token is None:  # an executor that takes bodies whole: held until <eof> 0
-                self._hold(transfer, upload, data, eof)
+                self._hold(transfer, upload, data, last)
                 return
             if upload.backlog() >= self.upload_backlog:
                 raise CommandError(ErrorKind.SEND_FAILED, "the server is not reading the body")
             upload.put(data)
-            if eof == 0:
+            if last:
                 upload.close()
             self.side.ok()
 
         return send
 
-    def _hold(self, transfer: Transfer, upload: UploadStream, data: bytes, eof: int) -> None:
+    def _hold(self, transfer: Transfer, upload: UploadStream, data: bytes, last: bool) -> None:
         """Chunked mode for an executor that needs the body whole: the pieces are kept, and the
         request starts with all of them once <eof> 0 has come.  More than the executor carries:
         this piece is refused (23) and the request ends ("err" 8) -- never a request left hanging."""
@@ -216,7 +222,7 @@ class HttpCommands:
             transfer.abort(ErrorKind.OUT_OF_MEMORY)
             return
         upload.put(data)
-        if eof != 0:
+        if not last:
             self.side.ok()
             return
         upload.close()
@@ -252,18 +258,18 @@ class HttpCommands:
             assert path_param is not None
             send(self.side.inline_data(path_param.text, params[3], input_format, values["length"]))
         else:
-            self.side.take_data(values["length"], self._data_max(spec), self._input_timeout(instance), now, send)
+            self.side.take_data(values["length"], spec.data_max(), self._input_timeout(instance), now, send)
 
     def _send(self, instance: Instance, method: Method, path: bytes, local: Optional[str]) -> None:
         if instance.busy or self.side.instances.get(instance.id) is not instance:
             raise CommandError(ErrorKind.BUSY, "a request is in flight")
         self.side.check_free()
         settings = instance.settings
-        chunked = settings.int("chunked", "chunked_mode") == 1 and method in _CHUNKED_METHODS
+        chunked = settings.on("chunked", "chunked_mode") and method in _CHUNKED_METHODS
         held = chunked and not self.side.streams_body  # the body goes whole once <eof> 0 has come
         upload = UploadStream() if chunked else None
         body = upload if upload is not None else (bytes(instance.content.data) if instance.content.data else None)
-        target = request_path(path, settings.int("urlencode", "urlencode_mode") == 1)
+        target = request_path(path, settings.on("urlencode", "urlencode_mode"))
         request = build(instance, method, target, self.side.executor_tls(self.side.instance_tls(instance)), body)
         writer = None
         if local is not None and self.side.local_files:
@@ -284,7 +290,7 @@ class HttpCommands:
         output = settings.int("encoding", "output_format")
         if local is not None:
             return lambda t: FileSink(t, output, writer)
-        if settings.int("cached", "cached"):
+        if settings.on("cached", "cached"):
             instance.cache.clear()  # the next request clears what was not read (3.6)
             return lambda t: CacheSink(t, instance.cache, settings.int("cached", "cache_length"))
         frag, interval = settings.int("fragment", "frag_size"), settings.int("fragment", "interval")
@@ -342,8 +348,8 @@ class HttpCommands:
         if ranged is not None and not _RANGE.fullmatch(str(ranged).strip()):
             raise bad(f"<range> {ranged!r} is not bytes=first-last")
         request = Request(Method.GET, url, [("Range", str(ranged).strip())] if ranged else [], tls=tls,
-                          timeouts=timeouts(Settings(self.side.dialect.commands["MHTTPCFG"].settings)),
-                          save_to=local, append=values["eof"] == 1)
+                          timeouts=timeouts(Settings(self.side.dialect)),
+                          save_to=local, append=self._means(spec, "eof", values["eof"]) == "append")
         if request.append and not ranged:
             request.byte_range = self._resume_from(local)
         writer = None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 from urllib.parse import urlsplit
 
-from bridge.at.dialect import ParamSpec
+from bridge.at.dialect import Dialect
 from bridge.model import Body, Method, Request, Timeouts, TlsSettings
 from bridge.onemo.module.request import SCHEMES, field_name, keep_alive, merged_headers
 from bridge.onemo.module.transfer import Transfer
@@ -46,9 +46,16 @@ class Settings:
     """An instance's MHTTPCFG values as text, by setting and parameter name, starting at the
     YAML defaults ("header" is kept apart: it is a list of fields)."""
 
-    def __init__(self, specs: dict[str, tuple[ParamSpec, ...]]) -> None:
+    def __init__(self, dialect: Dialect) -> None:
+        specs = dialect.commands["MHTTPCFG"].settings
         self._values = {setting: {p.name: p.default for p in params[1:]}
                         for setting, params in specs.items() if setting != "header"}
+        self._meanings = {p.name: dialect.meanings[p.enum] for params in specs.values() for p in params
+                          if p.enum in dialect.meanings}
+
+    def on(self, setting: str, name: str) -> bool:
+        """Whether the on/off value `name` of `setting` is on (what its enum `means`)."""
+        return self._meanings[name].meaning(self.get(setting, name) or "") is True
 
     def get(self, setting: str, name: str) -> Optional[str]:
         return self._values[setting][name]

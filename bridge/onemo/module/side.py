@@ -190,7 +190,8 @@ class OnemoModuleSide(ModuleSide):
 
     def default_input_timeout(self) -> float:
         spec = self.param_spec("MHTTPCFG", "input_timeout")
-        return float(spec.default) if spec is not None and spec.default else 10.0
+        assert spec is not None and spec.default, "onemo.yaml: MHTTPCFG <input_timeout> has no default"
+        return float(spec.default)
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -218,7 +219,7 @@ class OnemoModuleSide(ModuleSide):
     def instance_tls(self, instance: Instance) -> Optional[TlsSettings]:
         """TLS from MHTTPCFG "ssl": the SSL context named; an https server without it gets the
         default configuration (as the 3.5 note says of a redirect to https)."""
-        enabled = instance.settings.int("ssl", "ssl_enable") == 1
+        enabled = instance.settings.on("ssl", "ssl_enable")
         ssl_id = instance.settings.get("ssl", "ssl_id")
         if enabled and ssl_id is not None:
             return self.ssl.contexts.tls(int(ssl_id))

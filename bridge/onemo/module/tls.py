@@ -6,7 +6,7 @@ from typing import Optional
 
 from bridge.at.dialect import CommandSpec, Dialect
 from bridge.at.frames import Command
-from bridge.model import ErrorKind, TlsSettings, VerifyMode
+from bridge.model import ErrorKind, TlsSettings, TlsVersion, VerifyMode
 from bridge.device.fs import ModuleFileSystem, PathEscapeError
 from bridge.onemo.encoding import ESCAPED
 from bridge.onemo.module.reply import CommandReply
@@ -19,15 +19,6 @@ def cert_path(name: str) -> str:
     return CERT_DIR + name
 
 
-def tls_version(text: str) -> Optional[str]:
-    """An ssl_version enum text ("TLS 1.2", "all versions") as the executor names versions."""
-    if text.startswith("TLS "):
-        return "TLSv" + text[4:]
-    if text.startswith("SSL "):
-        return "SSLv" + text[4:].split(".")[0]
-    return None
-
-
 class SslContexts:
     """MSSLCFG settings by <ssl_id>, starting at the YAML defaults."""
 
@@ -37,8 +28,9 @@ class SslContexts:
         only_some = set(spec.raw.get("model_settings") or ()) if spec else set()
         self.specs = {name: params for name, params in (spec.settings if spec else {}).items()
                       if name not in only_some or name in (accepted or ())}
-        self.versions = dialect.enums.get("ssl_version", {})
+        self.versions = dialect.means("ssl_version")  # MSSLCFG "version" <ssl_version>: a TlsVersion, or all
         self.verify_modes = dialect.means("cert_verify")  # MSSLCFG "auth" <cert_verify> in the model's terms
+        self.flags = {name: dialect.means(name) for name in ("ignore_verify", "sni_enable")}
         self._contexts: dict[int, dict[str, dict[str, Optional[str]]]] = {}
 
     def values(self, ssl_id: int, setting: str) -> dict[str, Optional[str]]:
@@ -50,12 +42,12 @@ class SslContexts:
 
     def tls(self, ssl_id: int) -> TlsSettings:
         verify = self.verify_modes.meaning(self.values(ssl_id, "auth").get("cert_verify") or "", VerifyMode.NONE)
-        if self.values(ssl_id, "ignoreverify").get("ignore_verify") == "1":
+        if self._on(ssl_id, "ignoreverify", "ignore_verify"):
             verify = VerifyMode.NONE
         certs = self.values(ssl_id, "cert")
-        version = self.values(ssl_id, "version").get("ssl_version")
+        version = self.versions.meaning(self.values(ssl_id, "version").get("ssl_version") or "")
         return TlsSettings(
-            version=tls_version(self.versions.get(version or "", "")),
+            version=version.value if isinstance(version, TlsVersion) else None,
             verify=verify,
             ca=cert_path(certs["srv_cert"]) if certs.get("srv_cert") else None,
             client_cert=cert_path(certs["cli_cert"]) if certs.get("cli_cert") else None,
@@ -66,9 +58,13 @@ class SslContexts:
     def _sni(self, ssl_id: int) -> Optional[str]:
         """None: the request's host name is sent as SNI (models without the "sni" setting; what
         they do is not stated, and servers need it); "": no SNI (the setting's default 0)."""
-        if "sni" not in self.specs or self.values(ssl_id, "sni").get("sni_enable") == "1":
+        if "sni" not in self.specs or self._on(ssl_id, "sni", "sni_enable"):
             return None
         return ""
+
+    def _on(self, ssl_id: int, setting: str, name: str) -> bool:
+        """Whether the on/off value `name` of `setting` is on."""
+        return self.flags[name].meaning(self.values(ssl_id, setting).get(name) or "") is True
 
 
 class SslCommands:
