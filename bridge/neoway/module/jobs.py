@@ -5,15 +5,18 @@ the command that started it (:meth:`Side.answered`) and when it is over (:meth:`
 """
 from __future__ import annotations
 
-from typing import Protocol, Union
+from typing import Optional, Protocol, Union
 
+from bridge.at.dialect import Dialect
 from bridge.model import (
     BodyChunk,
+    ByteRange,
     Connected,
     ConnectionClosed,
     ErrorKind,
     Event,
     Failure,
+    Method,
     Request,
     RequestSent,
     ResponseEnd,
@@ -21,9 +24,11 @@ from bridge.model import (
 )
 from bridge.device.fs import ModuleFileSystem
 from bridge.neoway.module.channel import Channel
+from bridge.neoway.module.datalink import DataLink
 from bridge.neoway.module.probe import probe_outcome
 from bridge.neoway.module.recv import RecvWriter
 from bridge.neoway.module.reports import Reports
+from bridge.roles.module import DataCallback
 
 # Failures before the request went out: the module has no socket (or could not send), and says
 # so in place of OK.  Any other failure comes after OK, as the link closing.
@@ -47,6 +52,25 @@ class Side(Protocol):
     def cancel(self, token: int) -> None: ...
     def answered(self, now: float) -> None: ...
     def job_done(self, job: "Job", now: float) -> None: ...
+
+
+class Runner(Side, Protocol):
+    """What the commands that start jobs use of the module side (http.py, file_commands.py)."""
+
+    dialect: Dialect
+    link: DataLink
+    input_timeout: float  # data after '>'
+
+    @property
+    def bridged(self) -> bool: ...
+
+    def hold_until_answered(self) -> None: ...
+    def prompt_for_data(self, length: Optional[int], on_data: DataCallback, now: float,
+                        timeout: Optional[float], max_len: int = 4096) -> None: ...
+    def run(self, job: "Job", request: Request, now: float) -> "Job": ...
+    def request_for(self, channel: Channel, method: Method, headers: Optional[list[tuple[str, str]]] = None,
+                    body: Optional[bytes] = None, byte_range: Optional[ByteRange] = None,
+                    path: Optional[str] = None, save_to: Optional[str] = None) -> Request: ...
 
 
 class Job:

@@ -1,8 +1,10 @@
-"""What AT+HTTPACTION and AT+FILEHTTPACTION ask for, from their checked parameters.
+"""What AT+HTTPACTION and AT+FILEHTTPACTION ask for, read from the parameters the firmware gave.
 
 Both commands give their 2nd and 3rd parameters different meanings by <mode> (the YAML names
 them length_or_offset / type_or_size); these functions sort that out and check what the form
-alone cannot: which combinations a mode takes, and the limits that depend on the mode.
+alone cannot: which combinations a mode takes, and the limits that depend on the mode.  (The host
+side's twins, which write these parameters for a request, are neoway/host/plan.py's action_for
+and download_for.)
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ DEFAULT_POST_MIME = "application/x-www-form-urlencoded"  # when <type> is left o
 
 
 @dataclass(frozen=True)
-class ActionPlan:
+class Action:
     method: Method
     data_length: Optional[int] = None        # bytes to read after '>' (POST, raw request)
     byte_range: Optional[ByteRange] = None   # ranged GET
@@ -26,7 +28,7 @@ class ActionPlan:
 
 
 @dataclass(frozen=True)
-class FilePlan:
+class FileAction:
     mode: str                                # <mode> as given
     method: Method                           # what it means: GET into a file, or POST of one
     length: int                              # bytes to GET (<size>) or to POST (<length>)
@@ -35,37 +37,37 @@ class FilePlan:
     content_type: Optional[str] = None
 
 
-def plan_action(mode: Optional[str], first: Optional[str], second: Optional[str], max_len: int,
-                post_types: dict[str, str], modes: EnumMeanings) -> ActionPlan:
+def read_action(mode: Optional[str], first: Optional[str], second: Optional[str], max_len: int,
+                post_types: dict[str, str], modes: EnumMeanings) -> Action:
     """AT+HTTPACTION=<mode>[,<length>[,<type>]] / =<mode>[,<offset>,<size>]; raises ParamError.
     `modes`: what enum action_mode's values mean."""
     meaning = modes.meaning(mode or "")
     if meaning is Method.GET and first is None and second is None:
-        return ActionPlan(Method.GET)
+        return Action(Method.GET)
     if meaning is Method.GET and first is not None and second is not None:
-        return ActionPlan(Method.GET, byte_range=_span(first, second))
+        return Action(Method.GET, byte_range=_span(first, second))
     if meaning is Method.HEAD and first is None:
-        return ActionPlan(Method.HEAD)
+        return Action(Method.HEAD)
     if meaning is Method.POST and first is not None:
         default = next((code for code, mime in post_types.items() if mime == DEFAULT_POST_MIME), None)
         mime = post_types[in_enum(second or default, post_types, "type")]
-        return ActionPlan(Method.POST, parse_int(first, 1, max_len), content_type=mime)
+        return Action(Method.POST, parse_int(first, 1, max_len), content_type=mime)
     if meaning == "raw_request" and first is not None and second is None:
-        return ActionPlan(Method.GET, parse_int(first, 1, max_len), raw=True)  # the method comes with the data
+        return Action(Method.GET, parse_int(first, 1, max_len), raw=True)  # the method comes with the data
     raise ParamError(f"AT+HTTPACTION={mode}: wrong parameters for this mode")
 
 
-def plan_file(mode: Optional[str], first: Optional[str], second: Optional[str], name: Optional[str], size_max: int,
-              post_types: dict[str, str], modes: EnumMeanings) -> FilePlan:
+def read_file_action(mode: Optional[str], first: Optional[str], second: Optional[str], name: Optional[str],
+                     size_max: int, post_types: dict[str, str], modes: EnumMeanings) -> FileAction:
     """AT+FILEHTTPACTION=0,<offset>,<size>[,<file>] / =1,<length>,<type>,<file>; raises ParamError.
     `modes`: what enum file_mode's values mean."""
     assert first is not None and second is not None and mode is not None
     if modes.meaning(mode) is Method.GET:
-        return FilePlan(mode, Method.GET, parse_int(second, 1, size_max), name or None, byte_range=_span(first, second))
+        return FileAction(mode, Method.GET, parse_int(second, 1, size_max), name or None, byte_range=_span(first, second))
     if not name:
         raise ParamError("a POST needs <dir&filename>")
     mime = post_types[in_enum(second, post_types, "type")]
-    return FilePlan(mode, Method.POST, parse_int(first, 1, size_max), name, content_type=mime)
+    return FileAction(mode, Method.POST, parse_int(first, 1, size_max), name, content_type=mime)
 
 
 def _span(offset: str, size: str) -> ByteRange:
