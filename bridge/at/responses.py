@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from bridge.at.dialect import Dialect, FrameSpec, ShapeSpec
 from bridge.at.meaning import EnumMeanings
 from bridge.at.frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
-from bridge.at.framer import TERMINATOR, Framer
+from bridge.at.framer import _BLANK, TERMINATOR, Framer
 from bridge.at.commands import parse_command
 from bridge.at.encode import final_bytes
 from bridge.at.params import ParamSyntaxError, split_params
@@ -342,6 +342,45 @@ class ResponseFramer(Framer):
         if available <= length:
             return None
         return self._buf[self._pos + length] in _HEX_DIGITS
+
+    # -- a run of payload frames (a host side's body pump) -----------------------------------
+
+    def take_payload_run(self, name: str, variant: Optional[str], accept: Callable[[tuple[bytes, ...], int], bool],
+                         first: bytes = b"") -> bytes:
+        """`first`, then the payloads of the whole frames of `name` (`variant`) buffered one after
+        another at the cursor, joined once and consumed, while `accept(fields, length)` takes each
+        (`fields`: the fields before the payload as they came, blanks and quotes included).
+
+        Only frames that :meth:`next_frame` would give exactly so: taken between two frames, each
+        payload raw -- its `length` bytes followed by CR, where HEX output is still hex digits --
+        and at most `payload_max`.  A frame of another kind, one not whole yet, or one `accept`
+        refuses ends the run and stays buffered for :meth:`next_frame`."""
+        pattern = next((p for p in self._patterns.get(name, ()) if p.variant == variant and p.shape.payload), None)
+        if pattern is None or (self._queue or self._discarding or self._skip_lf or self._payload is not None
+                               or self._raw is not None or self._held_line is not None):
+            return first
+        buf, pos, end = self._buf, self._pos, len(self._buf)
+        regex, most = pattern.regex, self.dialect.payload_max
+        length_at = pattern.shape.fields.index(pattern.shape.payload.length)  # type: ignore[union-attr]
+        spans = []
+        while True:
+            start = _BLANK.match(buf, pos).end()  # type: ignore[union-attr]
+            match = regex.match(buf, start)
+            if match is None or _PREFIX.match(buf, start, start + _PREFIX_PROBE) is None:  # as _start_framed
+                break
+            fields = match.groups()
+            length = int(fields[length_at])
+            stop = match.end() + length
+            if length > most or stop >= end or buf[stop] != 0x0D or not accept(fields, length):
+                break
+            spans.append((match.end(), stop))
+            pos = stop
+        if not spans:
+            return first
+        with memoryview(buf) as view:
+            joined = b"".join([first, *(view[a:b] for a, b in spans)])
+        self._pos = pos
+        return joined
 
     # -- raw HTTP (Neoway recvmode 0) -------------------------------------------------------
 

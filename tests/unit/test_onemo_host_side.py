@@ -407,8 +407,10 @@ def test_a_chunked_response_ends_at_the_empty_frame():
     host = started()
     token = host.submit(Request(Method.GET, GET_URL))
     head = head_urc(0, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n")
-    frames = content_urc(0, 0, 0, b"0123\r\n") + content_urc(0, 0, 6, b"456") + b'\r\n+MHTTPURC: "content",0,0,9,0\r\n'
-    feed(host, b"\r\n+MHTTPCREATE: 0\r\n" + OK + OK + head + frames)
+    first = content_urc(0, 0, 0, b"0123\r\n")
+    frames = first + content_urc(0, 0, 6, b"456") + b'\r\n+MHTTPURC: "content",0,0,9,0\r\n'
+    stream = b"\r\n+MHTTPCREATE: 0\r\n" + OK + OK + head + frames
+    feed(host, stream, cuts=[stream.index(first) + len(first)])  # each content URC in a read of its own
     events = events_of(host, token)
     assert body(events) == b"0123\r\n456" and events[-1] == ResponseEnd(9)
     assert [e.offset for e in events if isinstance(e, BodyChunk)] == [0, 6]

@@ -1,8 +1,9 @@
 """The OneMO host side (client role), sans-I/O: requests of the shared model become OneMO commands,
 and the module's answers and URCs become the model's events.  Bytes go in with receive_data and
 out with data_to_send, time with on_time.  Requests run in run.py, as scripts (scripts.py) of
-what plan.py reads from them; responses are put together in reception.py.  Tables come from
-dialects/onemo.yaml (tables.py); decisions: docs/design.md, "OneMO host side".
+what plan.py reads from them; responses are put together in reception.py, whose body pump turns
+the content URCs of one read into one BodyChunk.  Tables come from dialects/onemo.yaml (tables.py);
+decisions: docs/design.md, "OneMO host side".
 """
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from typing import Callable, Optional
 from bridge.at.dialect import Dialect
 from bridge.at.encode import frame_bytes
 from bridge.at.frames import Frame, FramingError, Info
-from bridge.model import Connected, ErrorKind, Event, ModuleCall, Request
+from bridge.model import BodyChunk, Connected, ErrorKind, Event, ModuleCall, Request
 from bridge.onemo.host.bringup import HostBringUp
 from bridge.onemo.host.context import WAIT_IND, Job
 from bridge.onemo.host.errors import Fail
+from bridge.onemo.host.reception import ContentRun, content_positions
 from bridge.onemo.host.run import (COMMAND_TIMEOUT, PROGRESS_STEP, RESPONSE_WAIT, SENT_GRACE, WAIT_MARGIN,
                                    RequestRunner)
 
@@ -44,6 +46,7 @@ class OnemoHostSide(RequestRunner):
     def __init__(self, dialect: Optional[Dialect] = None, model: Optional[str] = None, *,
                  command_timeout: float = COMMAND_TIMEOUT, progress_step: int = PROGRESS_STEP) -> None:
         super().__init__(dialect, model, command_timeout, progress_step)
+        self._content_at = content_positions(self.dialect, URC)
         self._tail = b""
         self._bring_up = HostBringUp(self.dialect, lambda exchange: self._commands.add(exchange, self._now),
                                      self._span, self.sync_kind, self._module_answer)
@@ -165,12 +168,27 @@ class OnemoHostSide(RequestRunner):
         elif variant == "header":
             self._events_of(job, job.reception.on_head(info.payload))
         elif variant == "content" and not job.file:
-            self._events_of(job, job.reception.on_content(info))
+            self._on_content(job, info)
         elif variant == "err":
             code = info.get("error_code") or ""
             raise Fail(self._errors.async_kind(code), f"+MHTTPURC: \"err\" {code[:16]}", terminate=False)
         else:
             raise Fail(ErrorKind.RESPONSE_INVALID, f"unexpected +MHTTPURC: {variant!r}")
+
+    def _on_content(self, job: Job, info: Info) -> None:
+        """A content URC, and the body pump: the content URCs of the same response buffered right
+        after it join it in one BodyChunk (reception.ContentRun says which)."""
+        reception = job.reception
+        events = reception.on_content(info)
+        first = events[0] if events else None
+        if isinstance(first, BodyChunk) and not reception.done and job.httpid is not None:
+            run = ContentRun(self._content_at, job.httpid, first.total or 0, reception.received)
+            buffered = self.framer.buffered
+            data = self.framer.take_payload_run(URC, "content", run, first.data)
+            if run.taken:
+                self._commands.predates(info, buffered - self.framer.buffered)  # the bytes taken count as framed
+                events = reception.on_run(run, first, data)
+        self._events_of(job, events)
 
     def _on_ind(self, job: Job) -> None:
         if job.ind:

@@ -1,0 +1,143 @@
+"""ResponseFramer.take_payload_run: a run of whole length-framed frames of one shape, taken at once
+(the OneMO host side's body pump), gives exactly the payload bytes next_frame would have given
+one frame at a time, and leaves whatever is not such a frame -- another URC, a frame cut short,
+HEX output, a frame the caller refuses -- to next_frame, which frames it as ever."""
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bridge.at import NEED_DATA, ResponseFramer
+from bridge.at.dialect import load
+from bridge.at.frames import FramingError, Info
+
+DIALECT = load("onemo")
+URC = "+MHTTPURC"
+
+
+def content(data: bytes, httpid: int = 0, done: int = 0, total: int = 0) -> bytes:
+    """A content URC as the manual writes it (3.10): counts, then exactly cur_len raw bytes, CRLF."""
+    return b'\r\n+MHTTPURC: "content",%d,%d,%d,%d,' % (httpid, total, done + len(data), len(data)) + data + b"\r\n"
+
+
+def every(fields: tuple[bytes, ...], length: int) -> bool:
+    return True
+
+
+def framer_at_first(stream: bytes) -> tuple[ResponseFramer, Info]:
+    """A framer fed `stream`, its first frame (a content URC) taken with next_frame."""
+    framer = ResponseFramer(DIALECT, prompts=False)
+    framer.receive_data(stream)
+    first = framer.next_frame()
+    assert isinstance(first, Info) and first.variant == "content"
+    return framer, first
+
+
+def test_a_run_of_whole_content_urcs_is_taken_at_once():
+    pieces = [b"ab\r\nc", b',"d"\r\n', b"+MHTTPURC: x"]  # payload bytes that look like frame syntax
+    framer, first = framer_at_first(content(pieces[0]) + content(pieces[1], done=5) + content(pieces[2], done=11))
+    seen: list[tuple[tuple[bytes, ...], int]] = []
+    taken = framer.take_payload_run(URC, "content", lambda f, n: seen.append((f, n)) or True, first.payload)
+    assert taken == b"".join(pieces)
+    assert seen == [((b"0", b"0", b"11", b"6"), 6), ((b"0", b"0", b"23", b"12"), 12)]  # the fields as they came
+    assert framer.next_frame() is NEED_DATA and framer.buffered == 0
+
+
+def test_another_urc_ends_the_run_and_is_framed_as_ever():
+    stream = content(b"one") + content(b"two") + b"\r\n+CEREG: 1\r\n" + content(b"three")
+    framer, first = framer_at_first(stream)
+    assert framer.take_payload_run(URC, "content", every, first.payload) == b"onetwo"
+    cereg = framer.next_frame()
+    assert isinstance(cereg, Info) and cereg.name == "+CEREG"
+    assert framer.take_payload_run(URC, "content", every) == b"three"
+
+
+def test_a_frame_cut_short_stays_for_next_frame():
+    second = content(b"0123456789")
+    framer, first = framer_at_first(content(b"x") + second[:-5])
+    assert framer.take_payload_run(URC, "content", every, first.payload) == b"x"
+    framer.receive_data(second[-5:])
+    frame = framer.next_frame()
+    assert isinstance(frame, Info) and frame.payload == b"0123456789"
+
+
+def test_a_payload_not_yet_followed_by_its_cr_is_left_to_next_frame():
+    """Without the byte after it, raw and HEX output cannot be told apart by the bytes alone."""
+    framer, first = framer_at_first(content(b"x") + content(b"abc")[:-2])
+    assert framer.take_payload_run(URC, "content", every, first.payload) == b"x"
+    assert framer.buffered > 0
+
+
+def test_hex_output_is_left_to_next_frame_which_decodes_it():
+    hexed = b'\r\n+MHTTPURC: "content",0,0,4,3,' + b"\x00\r\n".hex().encode() + b"\r\n"
+    framer, first = framer_at_first(content(b"x") + hexed)
+    assert framer.take_payload_run(URC, "content", every, first.payload) == b"x"
+    frame = framer.next_frame()
+    assert isinstance(frame, Info) and frame.payload == b"\x00\r\n"
+
+
+def test_a_refused_frame_and_what_follows_stay_buffered():
+    framer, first = framer_at_first(content(b"a") + content(b"b", httpid=1) + content(b"c"))
+    assert framer.take_payload_run(URC, "content", lambda f, n: f[0] == b"0", first.payload) == b"a"
+    assert [f.payload for f in framer.feed()] == [b"b", b"c"]
+
+
+def test_a_length_above_payload_max_is_left_to_next_frame():
+    too_long = b'\r\n+MHTTPURC: "content",0,0,0,%d,' % (DIALECT.payload_max + 1)
+    framer, first = framer_at_first(content(b"a") + too_long + b"x" * 100)
+    assert framer.take_payload_run(URC, "content", every, first.payload) == b"a"
+    assert isinstance(framer.next_frame(), FramingError)
+
+
+def test_a_prefix_next_frame_would_not_frame_is_not_taken():
+    """More blank space before the colon than a prefix may have: next_frame reads it as a line."""
+    odd = content(b"b").replace(b"+MHTTPURC:", b"+MHTTPURC" + b" " * 60 + b":")
+    framer, first = framer_at_first(content(b"a") + odd)
+    assert framer.take_payload_run(URC, "content", every, first.payload) == b"a"
+
+
+def test_nothing_is_taken_inside_a_frame():
+    framer = ResponseFramer(DIALECT, prompts=False)
+    framer.receive_data(content(b"0123456789")[:-6])  # the payload is being read
+    assert framer.next_frame() is NEED_DATA and framer.in_payload
+    before = framer.buffered
+    assert framer.take_payload_run(URC, "content", every, b"") == b"" and framer.buffered == before
+
+
+# ---- any stream, any chunking: the same frames and payload bytes -------------------------------------
+
+OTHERS = [b"\r\nRING\r\n", b"\r\n+CEREG: 1\r\n", b'\r\n+MHTTPURC: "ind",0\r\n', b"\r\nOK\r\n",
+          b'\r\n+MHTTPURC: "header",0,200,17,HTTP/1.1 200 OK\r\n\r\n']
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> bytes:
+    hex_digits = st.text("0123456789abcdefABCDEF", min_size=1, max_size=20).map(str.encode)
+    hex_output = st.binary(min_size=1, max_size=20).map(
+        lambda d: b'\r\n+MHTTPURC: "content",0,0,%d,%d,' % (len(d), len(d)) + d.hex().encode() + b"\r\n")
+    parts = draw(st.lists(st.one_of(st.binary(min_size=1, max_size=40).map(content), hex_digits.map(content),
+                                    hex_output, st.sampled_from(OTHERS)), min_size=1, max_size=12))
+    return b"".join(parts)
+
+
+def frames_of(stream: bytes, cuts: list[int], pump: bool) -> tuple[list[object], bytes]:
+    """(the frames that are not content URCs, as (name, variant, payload); the content payloads joined)."""
+    framer = ResponseFramer(DIALECT, prompts=False)
+    others: list[object] = []
+    body = b""
+    start = 0
+    for cut in sorted({c for c in cuts if 0 < c < len(stream)}) + [len(stream)]:
+        framer.receive_data(stream[start:cut])
+        start = cut
+        while (frame := framer.next_frame()) is not NEED_DATA:
+            if isinstance(frame, Info) and frame.variant == "content":
+                body += framer.take_payload_run(URC, "content", every, frame.payload) if pump else frame.payload
+            else:
+                others.append((type(frame).__name__, getattr(frame, "name", None), getattr(frame, "payload", None)))
+    return others, body
+
+
+@given(stream=streams(), data=st.data())
+def test_any_stream_in_any_chunking_frames_the_same_with_runs_taken(stream, data):
+    cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=16), label="cuts")
+    assert frames_of(stream, cuts, pump=True) == frames_of(stream, [], pump=False)
