@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Optional, Protocol, Union
+from typing import Callable, Iterable, Iterator, Optional, Protocol, Union
 
 
 def _version_key(text: str) -> str:
@@ -255,3 +255,35 @@ class Executor(Protocol):
     def cancel(self) -> None:
         """Abort the request in flight, if any; its iterator then ends with Failure(CANCELLED)."""
         ...
+
+
+@dataclass(frozen=True)
+class ExecutorCapabilities:
+    """What a module side needs to know of the executor its requests go to.  The defaults are the
+    emulator's network executor, which does whatever a module does: a module side has them until a
+    bridge hands it another executor (ModuleSide.adapt_to_executor), the host side of the module's
+    dialect, which declares what that module does otherwise."""
+
+    one_request_at_a_time: bool = False  # a second request while one runs cannot be carried
+    streams_request_body: bool = True  # False: a body goes whole, so it is collected before the request starts
+    request_body_max: Optional[int] = None  # the most request body bytes one request carries (None: no bound)
+    # It reads the certificate files a request names, and writes its save_to file, in the module
+    # side's own file system.  False (a module behind a bridge, with files of its own): certificates
+    # go to it as their PEM text, and a file to keep comes as a body this side writes.
+    shares_file_system: bool = True
+    # save_to and certificate names are files of its module, which firmware of another dialect has
+    # no command to write or read: that dialect's module side keeps such files itself.
+    files_on_module: bool = False
+    # A request that keeps its connection says so in its headers too ("Connection: keep-alive"):
+    # the module behind keeps it only when the request asks there, or sends the head as given.
+    keep_alive_in_headers: bool = False
+    # The Failure a request would end with before anything is sent (too large, a URL, TLS setting or
+    # certificate the module cannot take), or None: a module side refuses it before its OK.
+    refusal: Optional[Callable[[Request], Optional[Failure]]] = None
+
+
+class DeclaresCapabilities(Protocol):
+    """An executor (or a bridge's host side) that says what it can do."""
+
+    @property
+    def capabilities(self) -> ExecutorCapabilities: ...

@@ -46,9 +46,7 @@ class BridgeEngine:
         module_side.module_call = self._module_call
         # A module side may adapt to what the module's dialect cannot do (Neoway behind OneMO
         # firmware: one request at a time, bodies whole and at most 2048 bytes, no file upload).
-        adapt = getattr(module_side, "adapt_to_executor", None)
-        if adapt is not None:
-            adapt(host_side)
+        module_side.adapt_to_executor(host_side)
 
     # -- bytes in ----------------------------------------------------------------------
 
@@ -124,13 +122,13 @@ class BridgeEngine:
         with self._clock(now):
             self._route(now)
 
-    def module_back(self, host_side: HostSide, now: float) -> None:
+    def module_back(self, host_side: Optional[HostSide], now: float) -> None:
         """The module is there again: `host_side` is a fresh host side of its dialect, whose
-        start-up (echo off, error reports, stale instances or links closed) goes out first."""
-        self.host_side = host_side
-        adapt = getattr(self.module_side, "adapt_to_executor", None)
-        if adapt is not None:
-            adapt(host_side)
+        start-up (echo off, error reports, stale instances or links closed) goes out first
+        (None: the one there was goes on)."""
+        if host_side is not None:
+            self.host_side = host_side
+            self.module_side.adapt_to_executor(host_side)
         self.module_present = True
         self.trace.event("module_back", "")
         with self._clock(now):

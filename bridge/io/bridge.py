@@ -4,14 +4,31 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import BinaryIO, Callable, Optional, TextIO, Union
+from typing import BinaryIO, Callable, Optional, Protocol, TextIO, Union
 
 from bridge.io.loop import Loop, run_until_signalled as stop_on_signal
 from bridge.device.fs import ModuleFileSystem
 from bridge.io.ports import Port
 from bridge.roles.host import HostSide
-from bridge.bridging.engine import BridgeEngine
 from bridge.io.supervisor import PortKeeper
+
+
+class Engine(Protocol):
+    """What BridgeRunner drives: a bridge.bridging.engine.BridgeEngine, or `atbridge tap`'s
+    pass-through (bridge.app.migration.tap), which has no requests to end when the module goes."""
+
+    def from_host(self, data: bytes, now: float) -> None: ...
+    def from_module(self, data: bytes, now: float) -> None: ...
+    def on_time(self, now: float) -> None: ...
+    def next_deadline(self) -> Optional[float]: ...
+    def to_module(self) -> bytes: ...
+    def to_host(self) -> bytes: ...
+
+    def module_lost(self, now: float, detail: str) -> None:
+        """The module's port failed."""
+
+    def module_back(self, host_side: Optional[HostSide], now: float) -> None:
+        """The module's port is open again; `host_side`: a fresh one of its dialect (None: the same)."""
 
 
 class BridgeFileSystem(ModuleFileSystem):
@@ -41,7 +58,7 @@ class BridgeRunner:
     the module is away the firmware gets its dialect's errors, and once it is back a fresh host
     side from `new_host_side` re-synchronises it (its start-up: echo off, stale state closed)."""
 
-    def __init__(self, engine: BridgeEngine, host_port: Port, module_port: Port, *,
+    def __init__(self, engine: Engine, host_port: Port, module_port: Port, *,
                  reopen_host: Optional[Callable[[], Port]] = None,
                  reopen_module: Optional[Callable[[], Port]] = None,
                  new_host_side: Optional[Callable[[], HostSide]] = None,
@@ -100,9 +117,7 @@ class BridgeRunner:
             return
         keeper.give_up(self.loop, now)
         if keeper.tag == "module":
-            lost = getattr(self.engine, "module_lost", None)  # a tap (migration) has no requests to end
-            if lost is not None:
-                lost(now, f"module port {keeper.port.name} lost")
+            self.engine.module_lost(now, f"module port {keeper.port.name} lost")
             keeper.say("requests in flight ended with the firmware's dialect's error; commands get errors until the module is back")
 
     def _next_deadline(self) -> Optional[float]:
@@ -118,14 +133,11 @@ class BridgeRunner:
         self._flush()
 
     def _resync(self, keeper: PortKeeper, now: float) -> None:
-        back = getattr(self.engine, "module_back", None)
-        if back is None:
-            return
         if self.new_host_side is None:
             keeper.say("no way to make a fresh host side; the module is used as it is")
-            back(self.engine.host_side, now)
+            self.engine.module_back(None, now)
             return
-        back(self.new_host_side(), now)
+        self.engine.module_back(self.new_host_side(), now)
         keeper.say("module re-synchronising: the host side's start-up sent (echo off, error reports, stale instances/links closed)")
 
     def _flush(self) -> None:

@@ -101,7 +101,7 @@ class ModuleClient:
               byte_range: Optional[ByteRange] = None, keep_alive: bool = False) -> Response:
         """The whole response to one request, body in memory (held once: a BytesIO hands its buffer
         over without a copy); raises ModuleError on a Failure."""
-        request = Request(Method(str(getattr(method, "value", method)).upper()), url, list(headers), body, tls,
+        request = Request(method if isinstance(method, Method) else Method(method.upper()), url, list(headers), body, tls,
                           timeouts or Timeouts(), byte_range, keep_alive)
         head: Optional[ResponseHead] = None
         body = io.BytesIO()

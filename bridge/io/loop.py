@@ -86,12 +86,9 @@ class Loop:
     def read_port(self, port: Port, tag: str) -> None:
         """Own `port`: deliver what it receives as ("port", tag, bytes), b"" once it is closed;
         its writes never block from now on (what it cannot take waits in its buffer)."""
-        start = getattr(port, "start_buffered", None)
-        if start is not None:
-            start(self._wake)
-        fileno = getattr(port, "fileno", None)
-        descriptor = fileno() if callable(fileno) else -1
-        source = _Source(port, tag, descriptor if descriptor is not None and descriptor >= 0 else -1)
+        port.start_buffered(self._wake)
+        descriptor = port.fileno()
+        source = _Source(port, tag, descriptor if descriptor >= 0 else -1)
         self._sources.append(source)
         self._steady = False
         if source.fd < 0:

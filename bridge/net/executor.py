@@ -24,7 +24,8 @@ import h11
 
 from bridge.device.fs import ModuleFileSystem
 from bridge.device.hosts import HostsResolver
-from bridge.model import Connected, ConnectionClosed, ErrorKind, Event, Failure, Request, RequestSent, ResponseEnd
+from bridge.model import (Connected, ConnectionClosed, ErrorKind, Event, ExecutorCapabilities, Failure, Request,
+                          RequestSent, ResponseEnd)
 from bridge.net import receive
 from bridge.net.connection import Conn, Pool, connect
 from bridge.net.failure import STALE_KINDS, Exchange, Fail, Stale, remaining
@@ -43,6 +44,8 @@ class NetworkExecutor:
     keep-alive connections are kept.  Use one executor per thread of requests;
     :meth:`cancel` may be called from any thread.
     """
+
+    capabilities = ExecutorCapabilities()  # whatever a module does: the module sides' default
 
     def __init__(
         self,

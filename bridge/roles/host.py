@@ -21,7 +21,7 @@ from bridge.at.frames import Echo, Final, Frame, FramingError, Info, Line, Promp
 from bridge.at import NEED_DATA, ResponseFramer
 from bridge.at.encode import final_bytes, frame_bytes
 from bridge.roles.host_commands import Answer, Commands, Exchange, Timer
-from bridge.model import ErrorKind, Event, Failure, ModuleAnswer, ModuleCall, Request
+from bridge.model import ErrorKind, Event, ExecutorCapabilities, Failure, ModuleAnswer, ModuleCall, Request
 
 log = logging.getLogger(__name__)
 _PREFIX = re.compile(rb"^\s*AT([+$^#%*][A-Za-z0-9_]+)", re.I)
@@ -49,6 +49,11 @@ class HostSide(Protocol):
     """What the bridge engine and the library client need of a dialect's host side (bridge.onemo.host.side, bridge.neoway.host.side)."""
 
     ready: Optional[bool]
+
+    @property
+    def capabilities(self) -> ExecutorCapabilities:
+        """What the module can do as a bridge's executor (the module side adapts to it)."""
+        ...
 
     @property
     def idle(self) -> bool: ...

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 from bridge.at.dialect import Dialect
 from bridge.at.frames import Command, DataInput, FramingError
 from bridge.at import NEED_DATA, CommandFramer
-from bridge.model import ErrorKind, Event, ModuleAnswer, ModuleCall, Request
+from bridge.model import DeclaresCapabilities, ErrorKind, Event, ExecutorCapabilities, ModuleAnswer, ModuleCall, Request
 from bridge.roles.basics import IDENTIFICATION, MODEL_IDENTIFICATION, answer_basic, identity_answer, identity_value
 from bridge.roles.identity import Identity
 
@@ -72,6 +72,9 @@ class ModuleSide:
         # An emulator: the hosts map its executor resolves with, for a dialect's own DNS query
         # (Neoway AT+CDNSGIP).  None (a bridge, or not given): such a query is answered ERROR.
         self.resolver: Optional[HostsResolver] = None
+        # What the executor of this side's requests can do: the network executor's (the emulator)
+        # until adapt_to_executor says otherwise.
+        self.executor_capabilities = ExecutorCapabilities()
 
     # -- the I/O loop's interface ----------------------------------------------------------
 
@@ -108,6 +111,11 @@ class ModuleSide:
 
     def handle_event(self, token: int, event: Event, now: float) -> None:
         """An event of the request started under `token`."""
+
+    def adapt_to_executor(self, executor: DeclaresCapabilities) -> None:
+        """A bridge: this side's requests go to `executor` (the host side of the module's dialect),
+        which may not do everything the network executor does."""
+        self.executor_capabilities = executor.capabilities
 
     # -- for dialects ---------------------------------------------------------------------
 

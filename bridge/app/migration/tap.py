@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from bridge.bridging.trace import Trace
+from bridge.roles.host import HostSide
 
 FROM_FIRMWARE, TO_FIRMWARE = "host->module", "module->host"
 
@@ -35,6 +36,12 @@ class TapEngine:
 
     def next_deadline(self) -> Optional[float]:
         return None
+
+    def module_lost(self, now: float, detail: str) -> None:
+        """Nothing to end: no request of the tap's own is in flight."""
+
+    def module_back(self, host_side: Optional[HostSide], now: float) -> None:
+        """Nothing to re-synchronise: the firmware's bytes go to the module as they come."""
 
     def to_module(self) -> bytes:
         data, self._to_module = bytes(self._to_module), bytearray()

@@ -13,7 +13,7 @@ from typing import Callable, Optional, Union
 from bridge.at.dialect import Dialect, load
 from bridge.secrets import mask_text
 from bridge.at.frames import Frame, FramingError, HttpBody, HttpEnd, HttpHead, Info
-from bridge.model import ErrorKind, Event, Failure, ModuleCall, Progress, Request, ResponseEnd
+from bridge.model import ErrorKind, Event, ExecutorCapabilities, Failure, ModuleCall, Progress, Request, ResponseEnd
 from bridge.neoway.host import bringup as host_bringup
 from bridge.neoway.host import scripts
 from bridge.roles.host_commands import Answer, Exchange, Timer
@@ -145,14 +145,16 @@ class NeowayHostSide(RequestRunner):
 
     # ---- what a bridge's module side adapts to (BridgeEngine calls its adapt_to_executor) ------
 
-    one_request_at_a_time = True  # one HTTP context: requests run one after another
-    streams_request_body = False  # AT+HTTPACTION takes the body whole, after '>'
-    files_on_module = True  # save_to and certificate names are files of the module (a PEM is written there with AT+FSWF)
-
     @property
-    def request_body_max(self) -> int:
-        """The most body bytes one AT+HTTPACTION carries (with the head, in mode 99)."""
-        return self.limits.data_max
+    def capabilities(self) -> ExecutorCapabilities:
+        return ExecutorCapabilities(
+            one_request_at_a_time=True,  # one HTTP context: requests run one after another
+            streams_request_body=False,  # AT+HTTPACTION takes the body whole, after '>'
+            request_body_max=self.limits.data_max,  # with the head, in mode 99
+            shares_file_system=False,  # a module with files of its own
+            files_on_module=True,  # save_to and certificate names are the module's (a PEM is written there with AT+FSWF)
+            keep_alive_in_headers=True,  # a request's head goes to the server as given (mode 99)
+            refusal=self.refusal)
 
     def refusal(self, request: Request) -> Optional[Failure]:
         """The Failure `request` would end with before any command is sent (too large, a URL, TLS

@@ -198,8 +198,8 @@ class BringUp:
     # ---- the module behind, or this side's own state ----------------------------------------------
 
     def _call(self, op: ModuleOp, args: tuple[str, ...], now: float, done: Callable[[ModuleAnswer], None]) -> None:
-        """`done` with the module's answer to `op` (bridged), or with UNSUPPORTED (the emulator:
-        this side's state answers).  The host's next commands wait for it."""
+        """`done` with the answer of the module behind a bridge to `op`, or with UNSUPPORTED (the
+        emulator: this side's state answers).  The host's next commands wait for it."""
         module_call = self.side.module_call
         if module_call is None:
             done(ModuleAnswer(False, error=ErrorKind.UNSUPPORTED))

@@ -38,13 +38,14 @@ class FileCommands:
             return
         path = DOWNLOAD_FILES[channel.secure]
         md5 = check_value if len(command.params) == 3 else None
-        if side.bridged:  # the body comes through the bridge into this side's file: MD5 on real bytes
+        written_here = not side.executor_capabilities.shares_file_system
+        if written_here:  # the body comes through the bridge into this side's file: MD5 on real bytes
             request = side.request_for(channel, Method.GET)
             request.keep_alive = False
         else:
             request = side.request_for(channel, Method.GET, save_to=path)
         decompress = decompress or side.dialect.means("decompress_type").token("none")
-        channel.download = side.run(Download(side, channel, path, decompress, md5, stream=side.bridged), request, now)
+        channel.download = side.run(Download(side, channel, path, decompress, md5, stream=written_here), request, now)
         channel.get_state = (side.dialect.means("get_state").token("unknown"), None)
         side.ok()
 

@@ -64,7 +64,9 @@ class HttpCommands:
             side.fail(refusal)
             return
         assert url is not None
-        if channel.secure and side.bridged:  # the emulator's executor finds out when it connects
+        if channel.secure and not side.executor_capabilities.shares_file_system:
+            # Certificates go as PEM (TlsCommands.carried): one that cannot fails here; the
+            # network executor reads them, and finds out, when it connects.
             try:
                 side.tls.check_carried()
             except (OSError, ValueError):
@@ -127,9 +129,7 @@ class HttpCommands:
             request.keep_alive = raw.keep_alive
             return request
         headers = [("Content-Type", action.content_type)] if action.content_type else []
-        if side.bridged and channel.settings.keepalive:
-            # The module behind keeps its connection only when the request asks for it (OneMO:
-            # a "Connection: keep-alive" header); the network executor keeps it without.
+        if side.executor_capabilities.keep_alive_in_headers and channel.settings.keepalive:
             headers.append(("Connection", "keep-alive"))
         body = data if action.method is Method.POST else None
         return side.request_for(channel, action.method, headers, body, byte_range=action.byte_range)

@@ -15,6 +15,7 @@ from bridge.model import (
     ConnectionClosed,
     ErrorKind,
     Event,
+    ExecutorCapabilities,
     Failure,
     Method,
     Request,
@@ -60,9 +61,7 @@ class Runner(Side, Protocol):
     dialect: Dialect
     link: DataLink
     input_timeout: float  # data after '>'
-
-    @property
-    def bridged(self) -> bool: ...
+    executor_capabilities: ExecutorCapabilities
 
     def hold_until_answered(self) -> None: ...
     def prompt_for_data(self, length: Optional[int], on_data: DataCallback, now: float,

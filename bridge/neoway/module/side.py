@@ -111,11 +111,6 @@ class NeowayModuleSide(ModuleSide):
             self.error()
             self.answered(now)
 
-    @property
-    def bridged(self) -> bool:
-        """The executor is a module behind a bridge, not the network."""
-        return self.forward is not None
-
     def write(self, data: bytes) -> None:
         """Bytes from elsewhere (a bridge: answers of forwarded commands, unrelated URCs):
         held while a recvmode-0 response streams, so that they do not land inside its body."""

@@ -13,19 +13,18 @@ from typing import Optional, Protocol, Union
 from bridge.at.dialect import CommandSpec, Dialect
 from bridge.at.frames import Command
 from bridge.device.fs import ModuleFileSystem, PathEscapeError
-from bridge.model import TlsSettings, VerifyMode
+from bridge.model import ExecutorCapabilities, TlsSettings, VerifyMode
 from bridge.neoway.module.channel import Channel, TlsConfig
 from bridge.neoway.params import ParamError, checked, in_enum
 
 FILE_OPTIONS = ("cacert", "clientcert", "clientkey")
+_STORED = frozenset(option.name for option in dataclasses.fields(TlsConfig))  # the options kept
 
 
 class Side(Protocol):
     dialect: Dialect
     fs: ModuleFileSystem
-
-    @property
-    def bridged(self) -> bool: ...
+    executor_capabilities: ExecutorCapabilities
 
     def line(self, text: Union[str, bytes]) -> None: ...
     def ok(self) -> None: ...
@@ -34,7 +33,7 @@ class Side(Protocol):
 def set_option(config: TlsConfig, option: str, value: str, enums: dict[str, dict[str, str]],
                fs: ModuleFileSystem) -> None:
     """Store `value` for `option`; raises :class:`ParamError`."""
-    if not hasattr(config, option):
+    if option not in _STORED:
         raise ParamError(f"HTTPSCFG: {option!r} is not supported")
     if option in enums:
         value = in_enum(value, enums[option], option)
@@ -70,7 +69,7 @@ class TlsCommands:
         if not channel.secure:
             return None
         settings = self.config.settings(self.side.dialect)
-        if self.side.bridged:
+        if not self.side.executor_capabilities.shares_file_system:
             try:
                 return self.carried(settings)
             except (OSError, ValueError):  # HTTPSSETUP said ERROR; the module behind fails the handshake

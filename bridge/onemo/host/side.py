@@ -14,7 +14,7 @@ from typing import Callable, Optional
 from bridge.at.dialect import Dialect
 from bridge.at.encode import frame_bytes
 from bridge.at.frames import Frame, FramingError, Info
-from bridge.model import BodyChunk, Connected, ErrorKind, Event, ModuleCall, Request
+from bridge.model import BodyChunk, Connected, ErrorKind, Event, ExecutorCapabilities, ModuleCall, Request
 from bridge.onemo.host.bringup import HostBringUp
 from bridge.onemo.host.context import WAIT_IND, Job
 from bridge.onemo.host.errors import Fail
@@ -42,6 +42,10 @@ class OnemoHostSide(RequestRunner):
     ATE0).  Requests are admitted once start-up is done; downloads to a module file
     (AT+MHTTPDLFILE) run alone, since their URCs name no instance of their own.
     """
+
+    # What a bridge's module side adapts to: a module with files of its own, which keeps its
+    # connection only when the request's "Connection" header asks.
+    capabilities = ExecutorCapabilities(shares_file_system=False, keep_alive_in_headers=True)
 
     def __init__(self, dialect: Optional[Dialect] = None, model: Optional[str] = None, *,
                  command_timeout: float = COMMAND_TIMEOUT, progress_step: int = PROGRESS_STEP) -> None:

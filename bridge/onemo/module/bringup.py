@@ -53,7 +53,7 @@ class BringUpCommands:
         if self.side.module_call is not None:
             self._call(ModuleCall(ModuleOp.ICCID), lambda answer: self._iccid(prefix, answer.values[0] if answer.values else ""))
         else:
-            self._iccid(prefix, str(getattr(self.side.identity, "iccid", "")))
+            self._iccid(prefix, self.side.identity.iccid)
 
     def _iccid(self, prefix: str, iccid: str) -> None:
         if not iccid:

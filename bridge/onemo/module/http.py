@@ -8,7 +8,7 @@ from typing import Callable, Optional, Protocol
 
 from bridge.at.dialect import CommandSpec, ParamSpec
 from bridge.at.frames import Command
-from bridge.model import ByteRange, ErrorKind, Method, Request, TlsSettings
+from bridge.model import ByteRange, ErrorKind, ExecutorCapabilities, Method, Request, TlsSettings
 from bridge.device.fs import ModuleFileSystem, PathEscapeError, UnusablePathError
 from bridge.onemo.module.instance import Instance, Pieces, Settings, build, parse_base, timeouts
 from bridge.onemo.module.reply import CommandReply
@@ -25,16 +25,14 @@ _CHUNKED_METHODS = (Method.POST, Method.PUT)  # the methods whose body chunked m
 
 class Side(CommandReply, Io, Protocol):
     """The instances and downloads of the module side, its file system and SSL contexts, and what
-    its executor can carry (adapt_to_executor)."""
+    its executor can carry (its executor_capabilities)."""
 
     fs: ModuleFileSystem
     ssl: SslCommands
     instances: dict[int, Instance]
     downloads: dict[int, Transfer]
     packet_size: int
-    body_max: Optional[int]
-    streams_body: bool
-    local_files: bool
+    executor_capabilities: ExecutorCapabilities
 
     def param_spec(self, command: str, name: str) -> Optional[ParamSpec]: ...
 
@@ -179,8 +177,9 @@ class HttpCommands:
             raise CommandError(ErrorKind.NOT_ALLOWED, "input ended with <eof> 0; clear it first (<eof> 2)")
 
         limit = self.side.dialect.payload_max
-        if pieces is instance.content and self.side.body_max is not None:
-            limit = min(limit, self.side.body_max)  # what the executor carries (a bridge's module)
+        body_max = self.side.executor_capabilities.request_body_max
+        if pieces is instance.content and body_max is not None:
+            limit = min(limit, body_max)  # what the executor carries (a bridge's module)
 
         is_header = pieces is instance.header
 
@@ -216,7 +215,7 @@ class HttpCommands:
         """Chunked mode for an executor that needs the body whole: the pieces are kept, and the
         request starts with all of them once <eof> 0 has come.  More than the executor carries:
         this piece is refused (23) and the request ends ("err" 8) -- never a request left hanging."""
-        limit = self.side.body_max
+        limit = self.side.executor_capabilities.request_body_max
         if limit is not None and upload.size + len(data) > limit:
             self.side.fail(ErrorKind.OUT_OF_MEMORY)
             transfer.abort(ErrorKind.OUT_OF_MEMORY)
@@ -266,13 +265,13 @@ class HttpCommands:
         self.side.check_free()
         settings = instance.settings
         chunked = settings.on("chunked", "chunked_mode") and method in _CHUNKED_METHODS
-        held = chunked and not self.side.streams_body  # the body goes whole once <eof> 0 has come
+        held = chunked and not self.side.executor_capabilities.streams_request_body  # the body goes whole once <eof> 0 has come
         upload = UploadStream() if chunked else None
         body = upload if upload is not None else (bytes(instance.content.data) if instance.content.data else None)
         target = request_path(path, settings.on("urlencode", "urlencode_mode"))
         request = build(instance, method, target, self.side.executor_tls(self.side.instance_tls(instance)), body)
         writer = None
-        if local is not None and self.side.local_files:
+        if local is not None and self.side.executor_capabilities.files_on_module:
             writer = FileWriter(self.side.fs, local)
         else:
             request.save_to = local
@@ -353,7 +352,7 @@ class HttpCommands:
         if request.append and not ranged:
             request.byte_range = self._resume_from(local)
         writer = None
-        if self.side.local_files:  # the executor would save on its module: the file is written here
+        if self.side.executor_capabilities.files_on_module:  # the executor would save on its module: the file is written here
             writer = FileWriter(self.side.fs, local, request.append)
             request.save_to, request.append = None, False
         self.side.check_free()

@@ -1,8 +1,8 @@
 """The OneMO module side (server role): AT+MHTTP* commands in, requests out, +MHTTPURC back.
 
 Commands are checked against dialects/onemo.yaml before anything happens; nothing raises out of
-this class.  In a bridge, adapt_to_executor reads what the executor behind can do; what is
-refused then, and why: docs/design.md.
+this class.  In a bridge, the executor behind declares what it can do (executor_capabilities,
+set by adapt_to_executor); what is refused then, and why: docs/design.md.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 from bridge.at.dialect import CommandSpec, Dialect, ParamSpec
 from bridge.at.frames import Command, FramingError
-from bridge.model import ErrorKind, Event, Failure, Request, TlsSettings, VerifyMode
+from bridge.model import ErrorKind, Event, Request, TlsSettings, VerifyMode
 from bridge.roles.identity import Identity
 from bridge.roles.module import ModuleSide
 from bridge.device.fs import ModuleFileSystem
@@ -43,14 +43,6 @@ class OnemoModuleSide(ModuleSide):
         self.backlog_max = dialect.payload_max  # bytes of paced output a request may have waiting
         self._transfers: dict[int, Transfer] = {}  # by request token
         self._charset = "utf-8"  # how the framer decoded the command line being handled
-        # What the executor cannot do (a bridge sets these with adapt_to_executor; the network
-        # executor of the emulator can do all of it).
-        self.one_request_at_a_time = False  # a second request while one runs: 653 (client busy)
-        self.streams_body = True  # False: chunked-mode content is collected; the request starts at <eof> 0
-        self.body_max: Optional[int] = None  # request body bytes the executor carries at most
-        self.local_files = False  # <local_path> / MHTTPDLFILE files are written here, from the body
-        self.pem_certificates = False  # certificates go to the executor as PEM text, not as paths of self.fs
-        self._refusal: Optional[Callable[[Request], Optional[Failure]]] = None
         self.config = ConfigCommand(self, dialect.commands["MHTTPCFG"])
         self.ssl = SslCommands(self, self.fs)
         self.http = HttpCommands(self)
@@ -227,20 +219,7 @@ class OnemoModuleSide(ModuleSide):
             return TlsSettings()
         return None
 
-    # -- the executor's limits (in a bridge: the module of the other dialect) ---------------
-
-    def adapt_to_executor(self, executor: object) -> None:
-        """Called by a bridge with the host side of the module's dialect (its executor), which
-        may declare what it cannot do: one_request_at_a_time, streams_request_body (False),
-        request_body_max, files_on_module (its files and certificate names are the module's, and
-        nothing writes them there) and refusal(request) -> Failure | None, a check before start."""
-        self.one_request_at_a_time = bool(getattr(executor, "one_request_at_a_time", False))
-        self.streams_body = bool(getattr(executor, "streams_request_body", True))
-        body_max = getattr(executor, "request_body_max", None)
-        self.body_max = int(body_max) if body_max is not None else None
-        self.local_files = self.pem_certificates = bool(getattr(executor, "files_on_module", False))
-        refusal = getattr(executor, "refusal", None)
-        self._refusal = refusal if callable(refusal) else None
+    # -- the executor's limits (executor_capabilities; in a bridge: the other dialect's module) ---
 
     def request_running(self) -> bool:
         """A request of an instance or of AT+MHTTPDLFILE has not ended."""
@@ -248,20 +227,21 @@ class OnemoModuleSide(ModuleSide):
 
     def check_free(self) -> None:
         """With an executor that runs one request at a time: refuse a second one (653)."""
-        if self.one_request_at_a_time and self.request_running():
+        if self.executor_capabilities.one_request_at_a_time and self.request_running():
             raise CommandError(ErrorKind.BUSY, "the module runs one request at a time")
 
     def check_executor(self, request: Request) -> None:
         """Refuse, before OK, a request the executor says it cannot carry."""
-        failure = self._refusal(request) if self._refusal is not None else None
+        refusal = self.executor_capabilities.refusal
+        failure = refusal(request) if refusal is not None else None
         if failure is not None:
             raise CommandError(failure.kind, failure.detail)
 
     def executor_tls(self, tls: Optional[TlsSettings]) -> Optional[TlsSettings]:
-        """TLS as the executor takes it: with pem_certificates, certificates of self.fs go as
+        """TLS as the executor takes it: when its files are its module's, certificates of self.fs go as
         their PEM text (the executor's module cannot read this file system); without
         verification none are sent (they would not be used)."""
-        if tls is None or not self.pem_certificates:
+        if tls is None or not self.executor_capabilities.files_on_module:
             return tls
         if VerifyMode(tls.verify) is VerifyMode.NONE:
             return dataclasses.replace(tls, ca=None, client_cert=None, client_key=None)
