@@ -5,12 +5,19 @@ the server sent it; an h11 client connection parses it (head, Content-Length or 
 HEAD and 1xx rules).  recvmode 0 (bare "+HTTPRECV:", for a module that ignores the setting): the
 ResponseFramer has framed the raw response with h11 already; its HttpHead / HttpBody / HttpEnd
 frames are only renamed.  A body delimited by the connection closing ends at +HTTPCLOSED; a
-close before the body is complete, or bytes that are no HTTP response, raise Fail.
+close before the body is complete, or bytes that are no HTTP response, raise Fail (BadResponse
+with the events of the bytes before the fault).
+
+The body pump: once the head is parsed, the pieces of the same kind that follow a piece in the
+framer's buffer are taken as a run (ResponseFramer.take_payload_run), accepted by
+:class:`PieceRun` while they can only be more of this body, and go to h11 joined: the body bytes
+one call brings become one BodyChunk, however the module cut them.
 """
 from __future__ import annotations
 
+import logging
 import re
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import h11
 
@@ -21,6 +28,42 @@ from bridge.roles.host import Fail
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _HEAD_MAX = 64 * 1024  # bytes of response head before it is given up as no HTTP
+log = logging.getLogger(__name__)
+
+
+class BadResponse(Fail):
+    """The bytes are no valid HTTP response from some point on; `before`: the events of the bytes
+    before that point (body bytes that came before the fault are delivered, however they were cut)."""
+
+    def __init__(self, kind: ErrorKind, detail: str, before: list[Event]) -> None:
+        super().__init__(kind, detail)
+        self.before = before
+
+
+class PieceRun:
+    """Accepts, for ResponseFramer.take_payload_run, the pieces that follow one while they can only
+    be more of the body being read: each of at least one byte (an empty piece is framed and fed
+    alone, as before: h11 reads it as the end of the input); with a Content-Length body, up to
+    the piece that completes it, and none that goes past it (`left`: body bytes still to come,
+    None when the body is chunked or ends with the link).  What it refuses ends the run and goes
+    through the framer and :meth:`Reception.on_piece` one piece at a time."""
+
+    __slots__ = ("left", "taken")
+
+    def __init__(self, left: Optional[int]) -> None:
+        self.left = left
+        self.taken = 0
+
+    def __call__(self, fields: tuple[bytes, ...], length: int) -> bool:
+        if not length or (self.left is not None and length > self.left):
+            return False
+        if self.left is not None:
+            self.left -= length
+        self.taken += 1
+        return True
+
+
+TakeRun = Callable[[PieceRun, bytes], bytes]  # (run, first) -> first and the pieces the run took, joined
 
 
 def _total(method: str, status: int, headers: tuple[tuple[str, str], ...]) -> Optional[int]:
@@ -44,20 +87,47 @@ class Reception:
         self.started = False
         self._conn = response_parser(method)
         self._head_bytes = bytearray()  # until the head is parsed: to cut its raw bytes out
+        self._body: list[bytes] = []  # body bytes h11 gave that are not in a BodyChunk yet
+        self._held = 0  # their length
 
     # ---- recvmode 1 ---------------------------------------------------------------------
 
-    def on_piece(self, data: bytes) -> list[Event]:
-        """One "+HTTPRECV: <len>," payload."""
+    def on_piece(self, data: bytes, take_run: Optional[TakeRun] = None) -> list[Event]:
+        """One "+HTTPRECV: <len>," payload; with `take_run` (the body pump), also the pieces that
+        follow it in the framer's buffer while a PieceRun accepts them: once the head is known,
+        `data` and they go to h11 joined; the body bytes of the call are one BodyChunk."""
         self.started = True
         if self.done:
             return []
+        events: list[Event] = []
+        if take_run is not None and self.head is not None:
+            data, take_run = take_run(PieceRun(self._left(len(data))), data), None
+        self._receive(data, events)
+        if take_run is not None and self.head is not None and not self.done:  # the head came in `data`
+            rest = take_run(PieceRun(self._left(0)), b"")
+            if rest:
+                self._receive(rest, events)
+        self._flush(events)
+        if self.done:
+            self._note_trailing()
+        return events
+
+    def _left(self, coming: int) -> Optional[int]:
+        """Body bytes of a Content-Length body still to come after `coming` more (None: unknown)."""
+        return None if self.total is None else self.total - self.received - self._held - coming
+
+    def _receive(self, data: bytes, events: list[Event]) -> None:
         if self.head is None:
             self._head_bytes += data
             if len(self._head_bytes) > _HEAD_MAX:
                 raise Fail(ErrorKind.RESPONSE_INVALID, f"no HTTP response head in {len(self._head_bytes)} bytes")
         self._conn.receive_data(data)
-        return self._events(ErrorKind.RESPONSE_INVALID)
+        self._drain(ErrorKind.RESPONSE_INVALID, events)
+
+    def _note_trailing(self) -> None:
+        trailing = self._conn.trailing_data[0]
+        if trailing:
+            log.warning("Neoway module output dropped: %d bytes after the end of the HTTP response", len(trailing))
 
     def on_closed(self) -> list[Event]:
         """The module reported the link closed."""
@@ -66,23 +136,38 @@ class Reception:
         if self.head is None and not self._head_bytes:
             raise Fail(self.closed_kind, "the link closed before a response came")
         self._conn.receive_data(b"")
-        events = self._events(self.closed_kind)
+        events: list[Event] = []
+        self._drain(self.closed_kind, events)
+        self._flush(events)
         if not self.done:
             raise Fail(self.closed_kind, f"the link closed after {self.received} body bytes of {self.total or 'an unknown number'}")
         return events
 
-    def _events(self, kind: ErrorKind) -> list[Event]:
-        """What h11 makes of the bytes so far; a protocol error is a Failure of `kind`."""
-        events: list[Event] = []
+    def _drain(self, kind: ErrorKind, events: list[Event]) -> None:
+        """What h11 makes of the bytes so far onto `events`, its body bytes held for one BodyChunk;
+        a protocol error is a BadResponse of `kind` after the events before it."""
         while not self.done:
             try:
                 event = self._conn.next_event()
             except h11.RemoteProtocolError as exc:
-                raise Fail(kind, f"HTTP response: {exc}") from None
+                self._flush(events)
+                raise BadResponse(kind, f"HTTP response: {exc}", events) from None
             if event is h11.NEED_DATA or event is h11.PAUSED:
-                break
+                return
+            if type(event) is h11.Data:
+                self._body.append(event.data)
+                self._held += len(event.data)
+                continue
+            self._flush(events)
             events += self._event(event)
-        return events
+
+    def _flush(self, events: list[Event]) -> None:
+        """The body bytes held, as one BodyChunk."""
+        if self._body:
+            data = bytes(self._body[0]) if len(self._body) == 1 else b"".join(self._body)
+            self._body.clear()
+            self._held = 0
+            events.append(self._chunk(data))
 
     def _event(self, event: object) -> list[Event]:
         if isinstance(event, h11.InformationalResponse):
@@ -92,8 +177,6 @@ class Reception:
             raw = self._cut_head()
             headers = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in event.headers.raw_items())
             return [self._head(event.status_code, event.reason.decode("latin-1"), raw, headers)]
-        if isinstance(event, h11.Data):
-            return [self._chunk(bytes(event.data))]
         if isinstance(event, h11.EndOfMessage):
             return [self._end()]
         return []

@@ -21,6 +21,7 @@ from bridge.roles.host import Fail
 from bridge.at.encode import frame_bytes
 from bridge.neoway.host.context import COMMAND_FLOOR, Cmd
 from bridge.neoway.host.plan import Download, action_for, download_for, target_of
+from bridge.neoway.host.reception import BadResponse, PieceRun, TakeRun
 from bridge.neoway.host.run import Job, RequestRunner
 from bridge.neoway.host.tables import FAMILIES, Family
 from bridge.neoway.host.tls import tls_options
@@ -261,11 +262,22 @@ class NeowayHostSide(RequestRunner):
             self._raw = True
             return
         if job is not None:
-            data = info.payload
-            self._feed(job, lambda: job.reception.on_piece(data))
+            data, take_run = info.payload, self._run_after(info)
+            self._feed(job, lambda: job.reception.on_piece(data, take_run))
         else:
             log.warning("Neoway module output dropped: %s piece of %d bytes with no request receiving", info.name,
                         len(info.payload))
+
+    def _run_after(self, info: Info) -> TakeRun:
+        """The body pump: the pieces like `info` buffered right after it, taken while the run
+        accepts them (their bytes count as framed for the command queue's stale-line fence)."""
+        def take(run: PieceRun, first: bytes) -> bytes:
+            buffered = self.framer.buffered
+            joined = self.framer.take_payload_run(info.name, None, run, first)
+            if run.taken:
+                self._commands.predates(info, buffered - self.framer.buffered)
+            return joined
+        return take
 
     def _on_raw(self, frame: _RawFrame) -> None:
         self._commands.on_activity(self._now)
@@ -307,6 +319,10 @@ class NeowayHostSide(RequestRunner):
     def _feed(self, job: Job, step: Callable[[], list[Event]]) -> None:
         try:
             events = step()
+        except BadResponse as bad:  # the events of the bytes before the fault go first
+            self._events.extend((job.token, event) for event in bad.before)
+            self._fail(job, bad.kind, bad.detail)
+            return
         except Fail as fail:
             self._fail(job, fail.kind, fail.detail)
             return

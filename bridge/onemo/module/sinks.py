@@ -13,7 +13,7 @@ from typing import BinaryIO, Optional
 from bridge.http import content_length, entity_length, has_body
 from bridge.model import ErrorKind, Method, Progress, ResponseHead
 from bridge.device.fs import ModuleFileSystem, PathEscapeError
-from bridge.onemo.encoding import ASCII, encode_output
+from bridge.onemo.encoding import ASCII, HEX, encode_output
 from bridge.onemo.module.instance import Cache
 from bridge.onemo.module.transfer import Transfer, urc
 
@@ -69,15 +69,29 @@ class HostSink:
             self._complete(now)  # no body: done after the header, as the host sees it
 
     def chunk(self, data: bytes, now: float) -> None:
-        view = memoryview(data)
-        size = self.frag_size or len(view)
-        for start in range(0, len(view), size):
-            piece = view[start:start + size]
-            self.sum_len += len(piece)
-            prefix = urc("content", self.t.httpid, self.content_len, self.sum_len, len(piece))
-            self._emit(b"".join((CRLF, prefix.encode("ascii"), b",", encode_output(piece, self.output_format), CRLF)), now)
+        parts = self._content(data)
+        if self.interval:  # paced: each URC goes out on its own
+            for at in range(0, len(parts), 3):
+                self._emit(b"".join(parts[at:at + 3]), now)
+        else:
+            self.t.io.write(b"".join(parts))
         if not self.last_frame and self.sum_len >= self.content_len:
             self._complete(now)  # the host sees sum_len == content_len: the instance is free from here
+
+    def _content(self, data: bytes) -> list[bytes | memoryview]:
+        """`data` as "content" URCs of up to <frag_size> bytes each: three parts a URC (CR LF and
+        the prefix with its counts, the payload, CR LF), to be joined once."""
+        view = memoryview(data)
+        size = max(1, self.frag_size or len(view))
+        lead = CRLF + urc("content", self.t.httpid, self.content_len).encode("ascii") + b","
+        hexed = self.output_format == HEX
+        done, parts = self.sum_len, []
+        for start in range(0, len(view), size):
+            piece = view[start:start + size]
+            parts += (b"%s%d,%d," % (lead, done + start + len(piece), len(piece)),
+                      encode_output(piece, HEX) if hexed else piece, CRLF)
+        self.sum_len = done + len(view)
+        return parts
 
     def progress(self, progress: Progress, now: float) -> None:
         pass

@@ -12,7 +12,7 @@ URC = "+MHTTPURC"
 
 
 def urc(variant: str, *fields: object) -> str:
-    return f'{URC}: "{variant}",' + ",".join(str(f) for f in fields)
+    return f'{URC}: "{variant}",' + ",".join(map(str, fields))
 
 
 class Io(Protocol):
