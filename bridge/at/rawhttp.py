@@ -18,6 +18,7 @@ from bridge.at.frames import Frame, FramingError, HttpBody, HttpEnd, HttpHead
 from bridge.http import FRAMING_HEADERS, has_body, response_parser
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
+_STATUS_START = b"HTTP/"  # how every response's status line begins (RFC 9112 4)
 HEAD_MAX = 65536  # longest response head looked for; past it the response is refused
 
 
@@ -34,6 +35,8 @@ class RawHttpResponse:
         self._pending = bytearray()
         self._offset = 0  # body bytes already emitted
         self.done = False
+        self.refused = False  # done at once: the bytes after the bare line are no response (none taken)
+        self._status_seen = False  # the first bytes (blank lines aside) were "HTTP/"
 
     def take(self, data: bytes, at_eof: bool) -> tuple[int, list[Frame]]:
         """Frame what it can of `data`; returns (bytes consumed, frames)."""
@@ -56,14 +59,18 @@ class RawHttpResponse:
     # -- head --------------------------------------------------------------------
 
     def _take_head(self, data: bytes, at_eof: bool) -> tuple[int, list[Frame]]:
+        if not self._status_seen:
+            start = data.lstrip(b"\r\n")[:len(_STATUS_START)]
+            if not _STATUS_START.startswith(start):  # e.g. a command's OK: framed as what it is
+                self.done = self.refused = True
+                return 0, [FramingError("no HTTP response after the bare line", data[:64])]
+            if len(start) < len(_STATUS_START):
+                return self._short_head(data, at_eof)
+            self._status_seen = True
         end = _HEAD_END.search(data, self._scanned, self.head_max + 4)
         if end is None:
             self._scanned = max(0, len(data) - 3)  # an end straddling the next read is found then
-            if at_eof:
-                return len(data), self._fail("input ended inside an HTTP header block", data)
-            if len(data) > self.head_max + 4:
-                return self.head_max, self._fail(f"no end of the HTTP header block in {self.head_max} bytes", data)
-            return 0, []
+            return self._short_head(data, at_eof)
         head_bytes = data[: end.end()]
         self._conn.receive_data(head_bytes)
         try:
@@ -84,6 +91,14 @@ class RawHttpResponse:
             return consumed, frames
         more, body_frames = self.take(data[consumed:], at_eof)
         return consumed + more, frames + body_frames
+
+    def _short_head(self, data: bytes, at_eof: bool) -> tuple[int, list[Frame]]:
+        """The head is not whole in `data`: wait for more, unless the input ended or it is too long."""
+        if at_eof:
+            return len(data), self._fail("input ended inside an HTTP header block", data)
+        if len(data) > self.head_max + 4:
+            return self.head_max, self._fail(f"no end of the HTTP header block in {self.head_max} bytes", data)
+        return 0, []
 
     def _no_body(self, event: h11.Response) -> bool:
         return not has_body(self.method, event.status_code)

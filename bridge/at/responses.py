@@ -391,7 +391,7 @@ class ResponseFramer(Framer):
         if raw.done:
             self._raw = None
             self.http_method = "GET"
-            if frames and isinstance(frames[-1], FramingError):  # what follows a bad head is no frame
+            if frames and isinstance(frames[-1], FramingError) and not raw.refused:  # what follows a bad head is no frame
                 self._resync()
         elif consumed == 0 or not frames:
             self._waiting = True

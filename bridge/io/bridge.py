@@ -101,7 +101,11 @@ class BridgeRunner:
             keeper.port.close()
 
     def _handle(self, item: tuple, now: float) -> None:
-        if item[0] == "port":
+        if item[0] == "reopened":
+            keeper = self.keepers[item[1]]
+            if keeper.opened(self.loop, item[2], now) and keeper.tag == "module":
+                self._resync(keeper, now)
+        elif item[0] == "port":
             keeper = self.keepers[item[1]]
             if not item[2]:
                 self._lost(keeper, now)
@@ -127,8 +131,7 @@ class BridgeRunner:
 
     def _on_time(self, now: float) -> None:
         for keeper in self.keepers.values():
-            if keeper.attempt(self.loop, now) and keeper.tag == "module":
-                self._resync(keeper, now)
+            keeper.attempt(self.loop, now)  # its outcome comes back as a "reopened" item
         self.engine.on_time(now)
         self._flush()
 

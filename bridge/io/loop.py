@@ -62,7 +62,8 @@ class _Source:
 class Loop:
     def __init__(self) -> None:
         self._queue: "queue.Queue[tuple]" = queue.Queue()
-        self._stop = threading.Event()
+        self._stopping = False  # a plain flag: stop() runs in signal handlers, which must take no lock
+        self._previous_wakeup: Optional[int] = None  # the wakeup fd before wake_on_signals()
         self._requests: dict[tuple[object, int], _Running] = {}
         self._sources: list[_Source] = []
         # the credits of every reader thread still running (forgotten ports' too): close() frees them
@@ -115,7 +116,7 @@ class Loop:
 
         def run() -> None:
             try:
-                while not self._stop.is_set() and not source.forgotten:
+                while not self._stopping and not source.forgotten:
                     try:
                         data = source.port.read()
                     except Exception:  # noqa: BLE001 - a port that fails in its read is lost, like one that closed
@@ -171,12 +172,22 @@ class Loop:
             pass
 
     def stop(self) -> None:
-        self._stop.set()
+        """Stop the loop (from any thread, or a signal handler: no lock is taken -- a handler that
+        ran inside Event.set() under a second signal would wait for its own lock forever)."""
+        self._stopping = True
         self._wake()
+
+    def wake_on_signals(self) -> None:
+        """Have every signal write to the wake-up pipe (signal.set_wakeup_fd; main thread only),
+        until :meth:`close`.  Python runs a handler between bytecodes of the main thread: a signal
+        caught just before the selector's wait, or by another thread (a request's, a reader's),
+        interrupts no wait, and the loop would sleep on until its next event -- for ever, when no
+        timer is due and the ports are quiet."""
+        self._previous_wakeup = signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
 
     @property
     def stopped(self) -> bool:
-        return self._stop.is_set()
+        return self._stopping
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -189,7 +200,7 @@ class Loop:
         seconds) has passed or the loop was stopped -- False -- and the loop stays open."""
         self._handled = True
         try:
-            while not self._stop.is_set():
+            while not self._stopping:
                 if until is not None and (until() or (limit is not None and time.monotonic() >= limit)):
                     break
                 self._turn(handle, deadline, on_time, limit)
@@ -220,7 +231,7 @@ class Loop:
                 self._read_wake_pipe()
             else:
                 self._ready(key.data, mask, handle, now)
-        if self._stop.is_set():
+        if self._stopping:
             return
         if (woken or self._more_posted) and self._backed_up is None:
             self._drain_posted(handle, now)
@@ -236,7 +247,10 @@ class Loop:
         if self._closed:
             return
         self._closed = True
-        self._stop.set()
+        self._stopping = True
+        if self._previous_wakeup is not None:  # before the pipe closes: its number may be reused
+            signal.set_wakeup_fd(self._previous_wakeup)  # (the main thread: wake_on_signals() was)
+            self._previous_wakeup = None
         with self._readers_lock:
             waiting = list(self._reader_credits.values())
         for credits in waiting:
@@ -364,6 +378,7 @@ def run_until_signalled(loop: Loop, run: Callable[[], None], ports: tuple[Port, 
         loop.stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    loop.wake_on_signals()
     try:
         run()
     finally:

@@ -137,6 +137,9 @@ def test_the_supervisor_gives_a_lost_port_up_through_the_loop(running):
     running.in_loop(lambda: keeper.give_up(running.loop, 0.0))
     assert old.closed and keeper.lost
     running.in_loop(lambda: keeper.attempt(running.loop, keeper.next_deadline()))
+    reopened = running.next()  # the open ran in a thread of its own; its outcome comes back through the loop
+    assert reopened == ("reopened", "module", new) and keeper.lost
+    running.in_loop(lambda: keeper.opened(running.loop, new, 1.0))
     assert keeper.port is new and not keeper.lost
     new.inbox.put(b"+CSQ: 25,99\r\n")
     assert running.next() == ("port", "module", b"+CSQ: 25,99\r\n")

@@ -90,12 +90,13 @@ class NeowayHostSide(RequestRunner):
             self._watch_payload()
 
     def _watch_payload(self) -> None:
-        """A payload being read while no request waits for one gets the module's own response
-        time (a request's payload is watched by the request's timer)."""
+        """A payload being read while no request waits for one -- none runs, or its request is
+        over -- gets the module's own response time, counted from then: more bytes of it do not
+        push the deadline back (a request's payload is watched by the request's timer)."""
         job = self._job
         if not self.framer.in_payload or (job is not None and job.timer.span is not None):
             self._stuck.stop()
-        else:
+        elif self._stuck.span is None:
             self._stuck.start(max(self.spans.busy(f) for f in self.families), self._now)
 
     def next_deadline(self) -> Optional[float]:
@@ -260,7 +261,11 @@ class NeowayHostSide(RequestRunner):
         job = self._receiving(family)
         if info.payload is None:  # bare "+HTTPRECV:": the module ignored recvmode 1; the framer reads raw HTTP
             self._raw = True
+            if job is None:  # (the framer frames on at once if what follows is no HTTP response)
+                log.warning("Neoway module output dropped: a bare %s line with no request receiving, and the "
+                            "response after it", info.name)
             return
+        self._stuck.stop()  # this piece is whole: a next one no request waits for gets a deadline of its own
         if job is not None:
             data, take_run = info.payload, self._run_after(info)
             self._feed(job, lambda: job.reception.on_piece(data, take_run))
@@ -283,9 +288,16 @@ class NeowayHostSide(RequestRunner):
         self._commands.on_activity(self._now)
         if isinstance(frame, HttpEnd):
             self._raw = False
+            self._stuck.stop()
         job = self._job
         if job is not None and not job.over and job.receiving:
             self._feed(job, lambda: job.reception.on_frame(frame))
+
+    def _retire(self, job: Job, failed: bool) -> None:
+        """A raw response or payload still being read when its request ends is no one's from now:
+        its deadline starts (see :meth:`_watch_payload`)."""
+        super()._retire(job, failed)
+        self._watch_payload()
 
     def _on_closed(self, family: Family) -> None:
         self.link.closed(family, cleared=False)
