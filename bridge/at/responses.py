@@ -1,60 +1,25 @@
 """Framing the bytes a module writes: echo, prompts, final results, responses and URCs --
-including URCs whose payload is framed by a length field and may hold any byte.
-
-Which prefixes carry a payload, which field holds its length and whether it may come as hex is
-read from the dialect file (`payload:` on a response or URC shape).  A prefix regex per shape
-finds where the payload starts; the payload is then cut out by count with one slice.
+including URCs whose payload is framed by a length field and may hold any byte
+(:mod:`bridge.at.payloads`), and the bridge's fast path for a plain answer (:mod:`bridge.at.answers`).
 """
 from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
 from typing import Callable, Optional
 
-from bridge.at.dialect import Dialect, FrameSpec, ShapeSpec
+from bridge.at.answers import PlainAnswers, final_result
+from bridge.at.dialect import Dialect, FrameSpec
 from bridge.at.meaning import EnumMeanings
 from bridge.at.frames import Echo, Final, Frame, FramingError, Info, Line, Prompt
-from bridge.at.framer import _BLANK, TERMINATOR, Framer
+from bridge.at.framer import TERMINATOR, Framer
 from bridge.at.commands import parse_command
-from bridge.at.encode import final_bytes
 from bridge.at.params import ParamSyntaxError, split_params
+from bridge.at.payloads import _PREFIX, _PREFIX_PROBE, _compile_patterns, _Pattern, _Payload, payload_run
 from bridge.at.rawhttp import RawHttpResponse
 from bridge.model import Method
 
-_PREFIX = re.compile(rb"\+[A-Za-z0-9$#^_]++[ \t]*+:")
-_PREFIX_PROBE = 48  # a prefix is shorter than this
-# Linear-time on any input: no two quantifiers next to each other can take the same byte, and
-# the groups are atomic, so a line of 100 k spaces or commas costs one pass.  A field is
-# captured with its blanks and quotes; _framed_match strips them.
-_FIELD = rb'((?>[ \t]*"[^"\r\n]*+"[ \t]*+|[^,"\r\n]*+)),'
-_LENGTH_FIELD = rb"[ \t]*+([0-9]{1,10})[ \t]*+,"
-_LAST_NUMBER = rb"[ \t]*+([0-9]{1,10})(?=[^0-9])"  # a byte after it: more digits may be coming
-_HEX = re.compile(rb"[0-9A-Fa-f]*")
-_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
-_CME = re.compile(r"\+CM([ES]) ERROR:(.*)", re.S)
 _UNDECLARED_FIELDS = 32  # an undeclared line's fields; the last takes the rest of a longer line
-_CODE = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() takes "²", which int() refuses
-_CRLF = b"\r\n"
-_ERRORS = (b"+CME ERROR:", b"+CMS ERROR:")
-
-
-@dataclass
-class _Pattern:
-    frame: FrameSpec
-    variant: Optional[str]
-    shape: ShapeSpec
-    regex: re.Pattern
-
-
-@dataclass
-class _Payload:
-    pattern: _Pattern
-    fields: tuple[tuple[str, str], ...]
-    length: int
-    prefix: bytes
-    hex: Optional[bool]
-    checked: int = 0  # payload bytes seen to be hex digits so far (each byte looked at once)
 
 
 class ResponseFramer(Framer):
@@ -81,13 +46,10 @@ class ResponseFramer(Framer):
         self._payload: Optional[_Payload] = None
         self._raw: Optional[RawHttpResponse] = None
         self._held_line: Optional[Info] = None  # a +CMT waiting for its PDU line
-        self._ok = dialect.final.get("ok", "OK").encode()
-        self._error = dialect.final.get("error", "ERROR").encode()
-        self._lines = frozenset(text.encode("latin-1") for text in dialect.lines)
         # "+NAME" of the frames an answer line must not be taken raw for: a payload or a missing
         # terminator (the patterns), a next line that belongs to it, raw HTTP after it, variants.
-        self._special = frozenset(self._patterns) | frozenset(
-            name for name, spec in dialect.frames.items() if spec.next_line or spec.bare or spec.variants)
+        self._answers = PlainAnswers(dialect, frozenset(self._patterns) | frozenset(
+            name for name, spec in dialect.frames.items() if spec.next_line or spec.bare or spec.variants))
         self.answer_max = 4 * dialect.line_max  # a plain answer is cut out whole up to this size
 
     def expect_http(self, method: str) -> None:
@@ -128,6 +90,16 @@ class ResponseFramer(Framer):
         self._resync()
         return FramingError(f"{reason} ({got} bytes were buffered)", prefix[:64])
 
+    def _resync(self) -> None:
+        found = _FRAME_START.search(self._buf, self._pos)
+        if found is not None:
+            self._pos = found.start() + 1
+            return
+        last = self._buf[-1] if len(self._buf) > self._pos else None
+        self._pos = len(self._buf)
+        self._discarding = last not in (0x0D, 0x0A)  # the rest of this line is the payload's too
+        self._skip_lf = last == 0x0D
+
     # -- the bridge's fast path: a plain answer, taken whole ------------------------------------
 
     @property
@@ -148,29 +120,7 @@ class ResponseFramer(Framer):
         if (self._queue or self._discarding or self.prompts or self._skip_lf or self._payload is not None
                 or self._raw is not None or self._held_line is not None):
             return -1
-        buf, pos, end = self._buf, self._pos, len(self._buf)
-        while True:
-            if end - pos < 2:
-                return 0 if buf[pos:end] in (b"", b"\r") else -1
-            if buf[pos] != 0x0D or buf[pos + 1] != 0x0A:
-                return -1
-            start = pos + 2
-            found = TERMINATOR.search(buf, start)
-            stop = found.start() if found is not None else end
-            if stop - start > self.line_max or stop - self._pos > self.answer_max:
-                return -1
-            if found is None:  # a line still coming: a frame of its own (a URC, a payload) already?
-                return 0 if self._may_be_plain(bytes(buf[start:end]), name) else -1
-            kind = self._plain_line(bytes(buf[start:stop]), name)
-            if kind is None or buf[stop] != 0x0D:
-                return -1
-            if stop + 1 == end:  # the LF of its CR LF is still to come
-                return end if kind else 0  # a final result is whole at its CR (take_answer ends it)
-            if buf[stop + 1] != 0x0A:
-                return -1
-            pos = stop + 2
-            if kind:
-                return pos
+        return self._answers.end(self._buf, self._pos, name, self.line_max, self.answer_max)
 
     def take_answer(self, end: int) -> bytes:
         """The buffered bytes up to `end` (from :meth:`plain_answer_end`), consumed; a final result
@@ -182,48 +132,6 @@ class ResponseFramer(Framer):
             answer += b"\n"
             self._skip_lf = True
         return answer
-
-    def _may_be_plain(self, partial: bytes, name: str) -> bool:
-        """Whether the start of a line can still be a line of a plain answer to `name`: not once
-        it is a "+NAME:" of another command or of a frame that carries a payload."""
-        if partial[:1] != b"+" or partial.startswith(_ERRORS[0][:len(partial)]) or partial.startswith(_ERRORS[1][:len(partial)]):
-            return True
-        prefix = _PREFIX.match(partial)
-        if prefix is None:
-            return True
-        frame = prefix.group().rstrip(b": \t").decode()
-        return frame.upper() == name and frame not in self._special
-
-    def _plain_line(self, line: bytes, name: str) -> Optional[bool]:
-        """True: a final result as final_bytes writes it; False: a line of the answer to `name`
-        that frames as itself; None: neither (a blank start, an echo, a URC, a special frame)."""
-        if not line or line[0] in b" \t\x00":
-            return None
-        if line == self._ok or line == self._error:
-            return True
-        if line[0] == 0x2B:  # '+'
-            if line.startswith(_ERRORS):
-                final = self._final(line.decode("utf-8", errors="replace").strip(" \t\x00"))
-                return True if final is not None and final_bytes(final) == _CRLF + line + _CRLF else None
-            prefix = _PREFIX.match(line)
-            if prefix is None:
-                return None
-            frame = prefix.group().rstrip(b": \t").decode()
-            return False if frame.upper() == name and frame not in self._special else None
-        stripped = line.strip(b" \t\x00")
-        if stripped in (self._ok, self._error) or line[:2].upper() == b"AT" or line.strip() in self._lines:
-            return None
-        return False
-
-    def _resync(self) -> None:
-        found = _FRAME_START.search(self._buf, self._pos)
-        if found is not None:
-            self._pos = found.start() + 1
-            return
-        last = self._buf[-1] if len(self._buf) > self._pos else None
-        self._pos = len(self._buf)
-        self._discarding = last not in (0x0D, 0x0A)  # the rest of this line is the payload's too
-        self._skip_lf = last == 0x0D
 
     # -- the pump --------------------------------------------------------------------
 
@@ -308,40 +216,15 @@ class ResponseFramer(Framer):
         return None
 
     def _step_payload(self, payload: _Payload) -> Optional[Frame]:
-        buf, pos = self._buf, self._pos
-        available = len(buf) - pos
-        if payload.hex is None:
-            payload.hex = self._looks_hex(payload, available)
-            if payload.hex is None:
-                self._waiting = True
-                return None
-        need = payload.length * 2 if payload.hex else payload.length
-        if available < need:
+        taken = payload.take(self._buf, self._pos)
+        if taken is None:
             self._waiting = True
             return None
-        if payload.hex and _HEX.fullmatch(buf, pos + payload.checked, pos + need) is None:  # hex at first only: raw
-            payload.hex, need = False, payload.length
-        data = bytes(buf[pos:pos + need])
-        self._pos = pos + need
+        data, need = taken
+        self._pos += need
         self._payload = None
-        if payload.hex:
-            data = bytes.fromhex(data.decode("ascii"))
         pattern = payload.pattern
         return Info(pattern.frame.name, payload.fields, pattern.variant, data, pattern.frame.unsolicited, payload.prefix)
-
-    def _looks_hex(self, payload: _Payload, available: int) -> Optional[bool]:
-        """Raw or HEX output: undecided (None) until the bytes say.  Raw data is followed by
-        CR LF or the next frame after `length` bytes; HEX data is still hex digits there."""
-        length = payload.length
-        if length == 0:
-            return False
-        probe = min(length, available)
-        if _HEX.fullmatch(self._buf, self._pos + payload.checked, self._pos + probe) is None:
-            return False
-        payload.checked = probe
-        if available <= length:
-            return None
-        return self._buf[self._pos + length] in _HEX_DIGITS
 
     # -- a run of payload frames (a host side's body pump) -----------------------------------
 
@@ -359,27 +242,7 @@ class ResponseFramer(Framer):
         if pattern is None or (self._queue or self._discarding or self._skip_lf or self._payload is not None
                                or self._raw is not None or self._held_line is not None):
             return first
-        buf, pos, end = self._buf, self._pos, len(self._buf)
-        regex, most = pattern.regex, self.dialect.payload_max
-        length_at = pattern.shape.fields.index(pattern.shape.payload.length)  # type: ignore[union-attr]
-        spans = []
-        while True:
-            start = _BLANK.match(buf, pos).end()  # type: ignore[union-attr]
-            match = regex.match(buf, start)
-            if match is None or _PREFIX.match(buf, start, start + _PREFIX_PROBE) is None:  # as _start_framed
-                break
-            fields = match.groups()
-            length = int(fields[length_at])
-            stop = match.end() + length
-            if length > most or stop >= end or buf[stop] != 0x0D or not accept(fields, length):
-                break
-            spans.append((match.end(), stop))
-            pos = stop
-        if not spans:
-            return first
-        with memoryview(buf) as view:
-            joined = b"".join([first, *(view[a:b] for a, b in spans)])
-        self._pos = pos
+        joined, self._pos = payload_run(self._buf, self._pos, pattern, self.dialect.payload_max, accept, first)
         return joined
 
     # -- raw HTTP (Neoway recvmode 0) -------------------------------------------------------
@@ -428,17 +291,7 @@ class ResponseFramer(Framer):
         return self._declared(spec, rest, line)
 
     def _final(self, text: str) -> Optional[Final]:
-        final = self.dialect.final
-        if text == final["ok"]:
-            return Final("OK")
-        if text == final["error"]:
-            return Final("ERROR")
-        match = _CME.match(text)
-        if match is None:
-            return None
-        result = "CME" if match.group(1) == "E" else "CMS"
-        value = match.group(2).strip()
-        return Final(result, code=int(value)) if _CODE.fullmatch(value) else Final(result, text=value)
+        return final_result(self.dialect, text)
 
     def _undeclared(self, name: str, rest: str, line: bytes) -> Frame:
         try:
@@ -510,21 +363,3 @@ _NOT_FRAMED = object()
 # A line start that begins a frame, where abandon_payload resynchronises (bounded quantifiers).
 _FRAME_START = re.compile(rb"[\r\n](?=(?:OK|ERROR)(?:[\r\n]|\Z)|\+[A-Za-z0-9$#^_]{1,32}[ \t]{0,8}:|AT|>)")
 
-
-def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:
-    """A prefix regex for every shape that carries a payload or may lack its terminator."""
-    patterns: dict[str, list[_Pattern]] = {}
-    for frame in dialect.frames.values():
-        for variant, shape in frame.shapes():
-            if shape.payload is None and not shape.unterminated:
-                continue
-            regex = re.escape(frame.name.encode()) + rb"[ \t]*+:[ \t]*+"
-            if variant is not None:
-                regex += rb'"' + re.escape(variant.encode()) + rb'"[ \t]*+,'
-            if shape.payload is not None:
-                for name in shape.fields[:-1]:
-                    regex += _LENGTH_FIELD if name == shape.payload.length else _FIELD
-            else:  # unterminated: all fields, the last one ended by whatever follows it
-                regex += _FIELD * (len(shape.fields) - 1) + _LAST_NUMBER
-            patterns.setdefault(frame.name, []).append(_Pattern(frame, variant, shape, re.compile(regex)))
-    return patterns

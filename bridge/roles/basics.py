@@ -11,7 +11,7 @@ to firmware that asked for them (AT+CEREG=<n>, n > 0), in 27.007's formats.
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional, Protocol
+from typing import Callable, Iterator, Optional, Protocol
 
 from bridge.at.dialect import Dialect, FormSpec, ModelProfile, ParamSpec
 from bridge.at.frames import Command, parse_int
@@ -109,8 +109,7 @@ def _test(side: Side, command: Command) -> None:
     """The exact answer common.yaml gives the command's form (`answer:`; empty: just OK)."""
     form = _form(side, command)
     if form is None:
-        side.fail(ErrorKind.INVALID_PARAMETER)
-        return
+        return _refuse(side, command)
     for text in filter(None, (form.answer or "").split("\n")):
         side.line(text)
     side.ok()
@@ -183,15 +182,18 @@ IDENTIFICATION = frozenset(_IDENTIFIERS)
 MODEL_IDENTIFICATION = frozenset({"CGMM", "GMM", "CGMI", "GMI"})
 
 
+def _identity_values(lines: list[bytes], prefix: bytes) -> Iterator[tuple[int, bytes]]:
+    """(index, value) of each line of another module's answer that holds a value, plain or after `prefix`."""
+    for index, line in enumerate(lines):
+        value = line[len(prefix):].strip() if line.startswith(prefix) else line.strip()
+        if value and (line.startswith(prefix) or not line.startswith((b"+", b"OK", b"ERROR"))):
+            yield index, value
+
+
 def identity_value(answer: bytes, name: str) -> Optional[bytes]:
     """The value of another module's answer to AT+<name> (plain or "+<name>: " prefixed), or None
     when it gave none (an error)."""
-    prefix = f"+{name}:".encode()
-    for line in answer.split(b"\r\n"):
-        value = line[len(prefix):].strip() if line.startswith(prefix) else line.strip()
-        if value and (line.startswith(prefix) or not line.startswith((b"+", b"OK", b"ERROR"))):
-            return value
-    return None
+    return next((value for _, value in _identity_values(answer.split(b"\r\n"), f"+{name}:".encode())), None)
 
 
 def identity_answer(answer: bytes, name: str, prefixed: bool) -> bytes:
@@ -199,10 +201,8 @@ def identity_answer(answer: bytes, name: str, prefixed: bool) -> bytes:
     the value as a plain line, or as "+<name>: <value>" when `prefixed`.  Other lines as they are."""
     prefix = f"+{name}:".encode()
     lines = answer.split(b"\r\n")
-    for index, line in enumerate(lines):
-        value = line[len(prefix):].strip() if line.startswith(prefix) else line.strip()
-        if value and (line.startswith(prefix) or not line.startswith((b"+", b"OK", b"ERROR"))):
-            lines[index] = prefix + b" " + value if prefixed else value
+    for index, value in _identity_values(lines, prefix):
+        lines[index] = prefix + b" " + value if prefixed else value
     return b"\r\n".join(lines)
 
 
@@ -232,8 +232,7 @@ def _csq(side: Side, command: Command) -> None:
 
 def _cpin(side: Side, command: Command) -> None:
     if command.form != "read":
-        side.fail(ErrorKind.NOT_ALLOWED)
-        return
+        return side.fail(ErrorKind.NOT_ALLOWED)
     _test(side, command)  # READY: the exact answer common.yaml gives
 
 
@@ -245,8 +244,7 @@ def _cfun(side: Side, command: Command) -> None:
     elif command.form == "set" and (given := _numbers(side, command)):
         side.identity.fun = given[0]  # type: ignore[assignment]
         side.ok()
-        set_registration(side, given[0] == 1 and side.identity.cops_mode != 2)
-        return
+        return set_registration(side, given[0] == 1 and side.identity.cops_mode != 2)
     else:
         return _refuse(side, command)
     side.ok()
@@ -282,8 +280,7 @@ def _cops_set(side: Side, command: Command) -> None:
     if fmt is not None:
         ident.cops_format = fmt
     if mode in (1, 4) and oper != _operator(ident, ident.cops_format) and mode == 1:
-        side.fail(ErrorKind.NOT_ALLOWED)  # 27.007: the network is not there (+CME ERROR: 30/32)
-        return
+        return side.fail(ErrorKind.NOT_ALLOWED)  # 27.007: the network is not there (+CME ERROR: 30/32)
     if mode != 3:
         ident.cops_mode = mode
     side.ok()
@@ -323,8 +320,7 @@ def _cgatt(side: Side, command: Command) -> None:
     elif command.form == "set" and (given := _numbers(side, command)):
         attach = states.meaning(str(given[0])) is True
         if attach and not side.identity.registered:
-            side.fail(ErrorKind.NOT_ALLOWED)  # no network to attach to (after AT+CFUN=0/4, AT+COPS=2)
-            return
+            return side.fail(ErrorKind.NOT_ALLOWED)  # no network to attach to (after AT+CFUN=0/4, AT+COPS=2)
         side.identity.attached = attach
     else:
         return _refuse(side, command)
@@ -372,8 +368,7 @@ def _cgpaddr(side: Side, command: Command) -> None:
     ident = side.identity
     if command.form == "test":
         side.line("+CGPADDR: (%s)" % ",".join(str(c) for c in sorted(ident.pdp)))
-        side.ok()
-        return
+        return side.ok()
     cids = [number(c) for c in _values(command)] or list(sorted(ident.pdp))
     if command.form not in ("set", "execute") or None in cids:
         return _refuse(side, command)

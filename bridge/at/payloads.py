@@ -1,0 +1,123 @@
+"""Length-framed payloads in the bytes a module writes: URCs and responses whose payload is framed
+by a length field and may hold any byte.
+
+Which prefixes carry a payload, which field holds its length and whether it may come as hex is
+read from the dialect file (`payload:` on a response or URC shape).  A prefix regex per shape
+finds where the payload starts; the payload is then cut out by count with one slice.
+:class:`~bridge.at.responses.ResponseFramer` steps through them with what is here.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from bridge.at.dialect import Dialect, FrameSpec, ShapeSpec
+from bridge.at.framer import _BLANK
+
+_PREFIX = re.compile(rb"\+[A-Za-z0-9$#^_]++[ \t]*+:")
+_PREFIX_PROBE = 48  # a prefix is shorter than this
+# Linear-time on any input: no two quantifiers next to each other can take the same byte, and
+# the groups are atomic, so a line of 100 k spaces or commas costs one pass.  A field is
+# captured with its blanks and quotes; ResponseFramer._framed_match strips them.
+_FIELD = rb'((?>[ \t]*"[^"\r\n]*+"[ \t]*+|[^,"\r\n]*+)),'
+_LENGTH_FIELD = rb"[ \t]*+([0-9]{1,10})[ \t]*+,"
+_LAST_NUMBER = rb"[ \t]*+([0-9]{1,10})(?=[^0-9])"  # a byte after it: more digits may be coming
+_HEX = re.compile(rb"[0-9A-Fa-f]*")
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+
+
+@dataclass
+class _Pattern:
+    frame: FrameSpec
+    variant: Optional[str]
+    shape: ShapeSpec
+    regex: re.Pattern
+
+
+@dataclass
+class _Payload:
+    pattern: _Pattern
+    fields: tuple[tuple[str, str], ...]
+    length: int
+    prefix: bytes
+    hex: Optional[bool]
+    checked: int = 0  # payload bytes seen to be hex digits so far (each byte looked at once)
+
+    def take(self, buf: bytearray, pos: int) -> Optional[tuple[bytes, int]]:
+        """(the payload, the bytes it took) once it is whole at `pos`; None: more bytes needed."""
+        available = len(buf) - pos
+        if self.hex is None:
+            self.hex = self._looks_hex(buf, pos, available)
+            if self.hex is None:
+                return None
+        need = self.length * 2 if self.hex else self.length
+        if available < need:
+            return None
+        if self.hex and _HEX.fullmatch(buf, pos + self.checked, pos + need) is None:  # hex at first only: raw
+            self.hex, need = False, self.length
+        data = bytes(buf[pos:pos + need])
+        if self.hex:
+            data = bytes.fromhex(data.decode("ascii"))
+        return data, need
+
+    def _looks_hex(self, buf: bytearray, pos: int, available: int) -> Optional[bool]:
+        """Raw or HEX output: undecided (None) until the bytes say.  Raw data is followed by
+        CR LF or the next frame after `length` bytes; HEX data is still hex digits there."""
+        length = self.length
+        if length == 0:
+            return False
+        probe = min(length, available)
+        if _HEX.fullmatch(buf, pos + self.checked, pos + probe) is None:
+            return False
+        self.checked = probe
+        if available <= length:
+            return None
+        return buf[pos + length] in _HEX_DIGITS
+
+
+def payload_run(buf: bytearray, pos: int, pattern: _Pattern, most: int,
+                accept: Callable[[tuple[bytes, ...], int], bool], first: bytes) -> tuple[bytes, int]:
+    """(`first` and the payloads of the whole frames of `pattern` one after another at `pos`,
+    joined; where the run ends) for :meth:`ResponseFramer.take_payload_run
+    <bridge.at.responses.ResponseFramer.take_payload_run>`, which says which frames count."""
+    end = len(buf)
+    regex = pattern.regex
+    length_at = pattern.shape.fields.index(pattern.shape.payload.length)  # type: ignore[union-attr]
+    spans = []
+    while True:
+        start = _BLANK.match(buf, pos).end()  # type: ignore[union-attr]
+        match = regex.match(buf, start)
+        if match is None or _PREFIX.match(buf, start, start + _PREFIX_PROBE) is None:  # as _start_framed
+            break
+        fields = match.groups()
+        length = int(fields[length_at])
+        stop = match.end() + length
+        if length > most or stop >= end or buf[stop] != 0x0D or not accept(fields, length):
+            break
+        spans.append((match.end(), stop))
+        pos = stop
+    if not spans:
+        return first, pos
+    with memoryview(buf) as view:
+        joined = b"".join([first, *(view[a:b] for a, b in spans)])
+    return joined, pos
+
+
+def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:
+    """A prefix regex for every shape that carries a payload or may lack its terminator."""
+    patterns: dict[str, list[_Pattern]] = {}
+    for frame in dialect.frames.values():
+        for variant, shape in frame.shapes():
+            if shape.payload is None and not shape.unterminated:
+                continue
+            regex = re.escape(frame.name.encode()) + rb"[ \t]*+:[ \t]*+"
+            if variant is not None:
+                regex += rb'"' + re.escape(variant.encode()) + rb'"[ \t]*+,'
+            if shape.payload is not None:
+                for name in shape.fields[:-1]:
+                    regex += _LENGTH_FIELD if name == shape.payload.length else _FIELD
+            else:  # unterminated: all fields, the last one ended by whatever follows it
+                regex += _FIELD * (len(shape.fields) - 1) + _LAST_NUMBER
+            patterns.setdefault(frame.name, []).append(_Pattern(frame, variant, shape, re.compile(regex)))
+    return patterns
