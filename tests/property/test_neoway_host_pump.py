@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.model import BodyChunk, ErrorKind, Failure, Method, Request, ResponseEnd, ResponseHead
-from support.hostside import body, feed
+from support.hostside import body, feed, merged
 from support.neoway_hostside import CLOSED, OK, URL, piece, started
 
 # URCs of other kinds that come between HTTP frames (dialect-facts: RING, "+CEREG:", "+CMT:" and its PDU line)
@@ -62,19 +62,6 @@ def plans(draw: st.DrawFn) -> Plan:
         frames.insert(spot, urc)
     unrelated = [frame for frame in frames if frame in UNRELATED]
     return Plan(frames + [CLOSED], body, ends, total, unrelated)
-
-
-def merged(events: list) -> list:
-    """`events` with consecutive BodyChunks as one: what stays the same however the body is cut."""
-    out: list = []
-    for event in events:
-        if isinstance(event, BodyChunk) and out and isinstance(out[-1], BodyChunk):
-            last = out[-1]
-            assert event.offset == last.offset + len(last.data) and event.total == last.total
-            out[-1] = BodyChunk(last.data + event.data, last.offset, last.total)
-        else:
-            out.append(event)
-    return out
 
 
 def run(plan: Plan, cuts: list[int]) -> tuple[list, list[bytes]]:

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.model import BodyChunk, ErrorKind, Failure, Method, Request, ResponseEnd, ResponseHead
-from support.hostside import body, events_of, feed, kinds
+from support.hostside import body, events_of, feed, kinds, merged
 from support.onemo_hostside import FakeModule, content_urc, head_urc, started
 
 GET_URL = "http://120.27.12.119:10080/get"
@@ -47,19 +47,6 @@ def response(httpid: int, data: bytes, sizes: list[int], chunked: bool) -> list[
     if chunked:
         urcs.append(b'\r\n+MHTTPURC: "content",%d,0,%d,0\r\n' % (httpid, done))
     return urcs
-
-
-def merged(events: list) -> list:
-    """`events` with consecutive BodyChunks as one: what stays the same however the body is cut."""
-    out: list = []
-    for event in events:
-        if isinstance(event, BodyChunk) and out and isinstance(out[-1], BodyChunk):
-            last = out[-1]
-            assert event.offset == last.offset + len(last.data) and event.total == last.total
-            out[-1] = BodyChunk(last.data + event.data, last.offset, last.total)
-        else:
-            out.append(event)
-    return out
 
 
 def per_token(host, tokens: tuple[int, ...]) -> dict[int, list]:

@@ -39,3 +39,16 @@ def kinds(events) -> list[str]:
 
 def cuts_for(data: st.DataObject, stream: bytes) -> list[int]:
     return data.draw(st.lists(st.integers(0, len(stream)), max_size=24), label="cuts")
+
+
+def merged(events: list) -> list:
+    """`events` with consecutive BodyChunks as one: what stays the same however the body is cut."""
+    out: list = []
+    for event in events:
+        if isinstance(event, BodyChunk) and out and isinstance(out[-1], BodyChunk):
+            last = out[-1]
+            assert event.offset == last.offset + len(last.data) and event.total == last.total
+            out[-1] = BodyChunk(last.data + event.data, last.offset, last.total)
+        else:
+            out.append(event)
+    return out
