@@ -85,7 +85,7 @@ def _firmware(link: Path) -> HostEnd:
 def _pass(kind: str, work: Path, module_link: Path, host_dialect: str, module_dialect: str,
           run: "callable") -> tuple:
     """Start the bridge or socat, run `run(firmware, dialect)`, return (its result, cpu of the
-    middle process, its peak RSS KiB)."""
+    middle process, its peak RSS KiB, cpu of this process: the firmware and the HTTP server)."""
     link = work / f"{kind}.pty"
     if kind != "socat":
         process = _bridge(link, module_link, host_dialect, module_dialect, TREES.get(kind))
@@ -95,14 +95,15 @@ def _pass(kind: str, work: Path, module_link: Path, host_dialect: str, module_di
         pid, dialect = process.pid, module_dialect
     firmware = _firmware(link)
     try:
-        before = cpu_seconds(pid)
+        before, own = cpu_seconds(pid), time.process_time()
         result = run(firmware, dialect)
         cpu = cpu_seconds(pid) - before
         peak = _memory_kib(pid)["VmHWM"]
+        own = time.process_time() - own
     finally:
         firmware.port.close()
         process.stop() if kind == "socat" else _stop(process)
-    return result, cpu, peak
+    return result, cpu, peak, own
 
 
 def _mmm(values: list[float], fmt: str = "{:.2f}") -> str:
@@ -122,14 +123,14 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                 rows: dict = {}
                 for kind in kinds:
                     rows[f"intact_{kind}"] = True
-                    for key in (kind, f"ratio_{kind}", f"cpu_{kind}", f"cpu_emu_{kind}", f"rss_{kind}"):
+                    for key in (kind, f"ratio_{kind}", f"cpu_{kind}", f"cpu_emu_{kind}", f"cpu_fw_{kind}", f"rss_{kind}"):
                         rows[key] = []
                 for i in range(runs):
                     order = kinds[i % len(kinds):] + kinds[:i % len(kinds)]
                     speeds = {}
                     for kind in order:
                         emu_before = cpu_seconds(emulator.pid)
-                        (seconds, intact), cpu, peak = _pass(
+                        (seconds, intact), cpu, peak, own = _pass(
                             kind, work, module_link, host_dialect, module_dialect,
                             lambda fw, dialect: download(fw, dialect, server, size, recvmode))
                         rows[f"intact_{kind}"] &= intact
@@ -138,6 +139,7 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                         rows[f"cpu_{kind}"].append(cpu / (size / 1e6))
                         rows[f"cpu_emu_{kind}"].append((cpu_seconds(emulator.pid) - emu_before) / (size / 1e6))
                         rows[f"rss_{kind}"].append(peak / 1024)
+                        rows[f"cpu_fw_{kind}"].append(own / (size / 1e6))
                     for kind in TREES:
                         rows[f"ratio_{kind}"].append(speeds[kind] / speeds["socat"])
                 per_mb[size] = rows
@@ -147,7 +149,8 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                           f"socat {'all identical' if rows['intact_socat'] else 'DIFFERENT'}",
                           flush=True)
                     print(f"           CPU s/MB: {kind} {_mmm(rows[f'cpu_{kind}'], '{:.3f}')}, emulator {_mmm(rows[f'cpu_emu_{kind}'], '{:.3f}')}, "
-                          f"socat {_mmm(rows['cpu_socat'], '{:.3f}')}; {kind} peak RSS {max(rows[f'rss_{kind}']):.1f} MiB, "
+                          f"socat {_mmm(rows['cpu_socat'], '{:.3f}')}; firmware+server in the {kind} pass {_mmm(rows[f'cpu_fw_{kind}'], '{:.3f}')}, "
+                          f"in the socat pass {_mmm(rows['cpu_fw_socat'], '{:.3f}')}; {kind} peak RSS {max(rows[f'rss_{kind}']):.1f} MiB, "
                           f"emulator peak RSS so far {_memory_kib(emulator.pid)['VmHWM'] / 1024:.1f} MiB", flush=True)
         finally:
             _stop(emulator)
@@ -169,7 +172,7 @@ def latency(host_dialect: str, module_dialect: str, rounds: int, blocks: int) ->
         try:
             for i in range(blocks):
                 for kind in kinds[i % len(kinds):] + kinds[:i % len(kinds)]:
-                    times, cpu, _ = _pass(kind, work, module_link, host_dialect, module_dialect,
+                    times, cpu, _, _ = _pass(kind, work, module_link, host_dialect, module_dialect,
                                           lambda fw, dialect: round_trips(fw, rounds))
                     medians[kind].append(statistics.median(times) * 1e6)
                     cpu_rt[kind].append(cpu / rounds * 1e6)

@@ -2,7 +2,9 @@
 until the answer, with a deadline.  The demo and the tests drive modules and bridges with it."""
 from __future__ import annotations
 
+import os
 import re
+import select
 import time
 from collections import deque
 from typing import Callable
@@ -38,7 +40,7 @@ class HostEnd:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"timed out waiting for {regex.pattern!r}; got {bytes(self.seen[self.cursor:])[-500:]!r}")
-            self.port.timeout = min(left, 0.5)
+            self._wait_at_most(left)
             self.seen += self.port.read(max(1, self.port.in_waiting))
 
     def read_exactly(self, count: int, timeout: float = 30.0) -> bytes:
@@ -48,7 +50,7 @@ class HostEnd:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"timed out: {len(self.seen) - self.cursor} of {count} bytes")
-            self.port.timeout = min(left, 0.5)
+            self._wait_at_most(left)
             self.seen += self.port.read(max(1, min(self.port.in_waiting, count)))
         data = bytes(self.seen[self.cursor:self.cursor + count])
         self.cursor += count
@@ -78,8 +80,42 @@ class HostEnd:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"timed out; frames so far: {[type(f).__name__ for f in frames]}")
-            self.port.timeout = min(left, 0.5)
+            self._wait_at_most(left)
             self.seen += self.port.read(max(1, self.port.in_waiting))
+
+    def read_some(self, timeout: float = 30.0) -> bytes:
+        """What arrived after the last match (at least one byte, waiting up to `timeout`), consumed.
+        On a port with a descriptor: one wait for readability, then reads until it is drained --
+        the least a reader can do per byte, so that a benchmark's firmware weighs little."""
+        if len(self.seen) > self.cursor:
+            data = bytes(self.seen[self.cursor:])
+        else:
+            data = self._read_descriptor(timeout)
+        del self.seen[:]
+        self.cursor = 0
+        return data
+
+    def _read_descriptor(self, timeout: float) -> bytes:
+        fd = self.port.fileno()
+        if not select.select([fd], [], [], timeout)[0]:
+            raise AssertionError("timed out waiting for bytes")
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _wait_at_most(self, left: float) -> None:
+        """The next read's timeout: `left` seconds, at most 0.5.  Set only when it changes --
+        pyserial reconfigures the terminal (tcsetattr) on every assignment."""
+        timeout = min(left, 0.5)
+        if timeout < 0.5 or self.port.timeout != 0.5:
+            self.port.timeout = timeout
 
     def forget(self) -> None:
         """Drop what has been read and framed so far (long transfers keep memory bounded)."""
