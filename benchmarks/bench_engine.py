@@ -8,7 +8,7 @@ times each.  CPU time (process_time) per MB of module bytes, min/median/max, and
 the translation costs beyond moving the bytes.  CPU time holds up on a busy machine, where the
 wall-clock benchmarks do not.  What the engine writes to the firmware is checked: every run must
 give the same bytes (SHA-256) as the live bridge wrote in the recording.
-Run: python benchmarks/bench_engine.py [--size-mb 20] [--runs 5] [--directions neoway,onemo]
+Run: python benchmarks/bench_engine.py [--size-mb 20] [--runs 5] [--directions neoway,onemo] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_bridge import _spawn, _stop, download  # noqa: E402
@@ -83,19 +84,22 @@ def reads_and_output(trace: Path) -> tuple[list[tuple[str, bytes, float]], str]:
 
 
 def replay(engine, reads: list[tuple[str, bytes, float]]) -> tuple[float, str]:
-    """CPU seconds to feed `reads` to `engine` as the I/O loop would, and the SHA-256 of what it
-    wrote to the firmware."""
+    """CPU seconds to feed `reads` to `engine` as the I/O loop would (its deadline asked after
+    each read, its timers fired when due), and the SHA-256 of what it wrote to the firmware."""
     written = hashlib.sha256(engine.to_host())
     engine.to_module()
     start = time.process_time()
+    due = engine.next_deadline()
     for direction, data, now in reads:
+        if due is not None and now >= due:  # timers only when one is due, as the loop fires them
+            engine.on_time(now)
         if direction == "host->bridge":
             engine.from_host(data, now)
         else:
             engine.from_module(data, now)
-        engine.on_time(now)
         engine.to_module()
         written.update(engine.to_host())
+        due = engine.next_deadline()
     return time.process_time() - start, written.hexdigest()
 
 
@@ -103,11 +107,12 @@ def _mmm(values: list[float], fmt: str = "{:.2f}") -> str:
     return "/".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
 
 
-def direction(host: str, size: int, runs: int, server: DemoServer) -> None:
+def direction(host: str, size: int, runs: int, server: DemoServer, keep: Optional[Path]) -> None:
     module = DIRECTIONS[host]
     with tempfile.TemporaryDirectory(prefix="atbridge-bench-") as tmp:
-        trace = Path(tmp) / "trace.jsonl"
-        record(host, module, size, trace, server)
+        trace = (keep or Path(tmp)) / f"{host}-{size}.jsonl"
+        if not trace.exists():
+            record(host, module, size, trace, server)
         reads, live = reads_and_output(trace)
         megabytes = sum(len(d) for k, d, _ in reads if k == "module->bridge") / 1e6
         costs: dict[str, list[float]] = {"engine": [], "tap": []}
@@ -132,6 +137,8 @@ def main() -> None:
     parser.add_argument("--size-mb", type=float, default=20)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--directions", default="neoway,onemo", help="host dialects to run")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="directory for the recordings: reused when there (the same reads, to compare two checkouts)")
     args = parser.parse_args()
     print(f"bench_engine {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()}: "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -139,7 +146,7 @@ def main() -> None:
     server = DemoServer()
     try:
         for host in args.directions.split(","):
-            direction(host, int(args.size_mb * 1e6), args.runs, server)
+            direction(host, int(args.size_mb * 1e6), args.runs, server, args.keep)
     finally:
         server.close()
 
