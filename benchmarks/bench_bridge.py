@@ -169,17 +169,23 @@ def download(firmware: HostEnd, host_dialect: str, server: DemoServer, size: int
         firmware.command(f'AT+MHTTPREQUEST={httpid},1,0,"{path}"')
     progress = _SumLen(dialect) if host_dialect == "onemo" else None
     deadline = time.monotonic() + 120
-    done = False
+    done = streaming = False
     while not done:
         framer.receive_data(firmware.read_some(max(0.0, deadline - time.monotonic())))
+        if streaming and progress is not None:  # a read that starts with whole content URCs
+            digest.update(framer.take_payload_run("+MHTTPURC", "content", progress))
+            done = progress.sum_len >= size
+        elif streaming:
+            pieces.feed(framer.take_payload_run("+HTTPRECV", None, lambda fields, length: True))
         while not done and (frame := framer.next_frame()) is not NEED_DATA:
             if isinstance(frame, HttpBody):
                 digest.update(frame.data)
             elif isinstance(frame, Info) and frame.payload and frame.name == "+HTTPRECV":
                 pieces.feed(frame.payload)  # recvmode 1: the raw response, head and all, in pieces
+                streaming = True
                 pieces.feed(framer.take_payload_run("+HTTPRECV", None, lambda fields, length: True))
             elif isinstance(frame, Info) and frame.variant == "content" and progress is not None:
-                progress.sum_len = frame.int("sum_len")
+                progress.sum_len, streaming = frame.int("sum_len"), True
                 digest.update(framer.take_payload_run("+MHTTPURC", "content", progress, frame.payload or b""))
                 done = progress.sum_len >= size
             elif isinstance(frame, Info) and frame.name == "+HTTPCLOSED":
