@@ -4,11 +4,13 @@ sum_len == content_len (chunked: the piece with cur_len 0), AT+MHTTPDLFILE progr
 
 The body pump: once a body streams, the content URCs that follow one in the framer's buffer are
 taken as a run (ResponseFramer.take_payload_run), checked by :class:`ContentRun` on their fields
-as they came, and become one BodyChunk -- no frame or event per URC.
+as they came, and become one BodyChunk -- no frame or event per URC.  :class:`ContentPump` cuts
+the same runs out of a read's bytes before they reach the framer, by the prefix the module writes.
 """
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import Optional, Union
 
 import h11
 
@@ -19,6 +21,12 @@ from bridge.model import BodyChunk, ErrorKind, Event, Progress, ResponseEnd, Res
 from bridge.onemo.host.errors import Fail
 
 CONTENT_FIELDS = ("httpid", "content_len", "sum_len")  # what a run checks, besides its length
+_LENGTH = "cur_len"
+_BLANK = re.compile(rb"[\r\n \t\x00]*+")  # what the framer steps over between two frames
+_COUNTS = re.compile(rb"([0-9]{1,18}),([0-9]{1,10}),")  # sum_len and cur_len as bare digits, as ContentRun takes them
+_COUNTS_MAX = 30  # their bytes at most
+_COUNTS_BEGUN = re.compile(rb"[0-9]{0,18}(?:,[0-9]{0,10})?")
+_SEP_MAX = 8  # blanks between two content URCs that are guessed
 
 
 def no_body(head: ResponseHead, method: str) -> bool:
@@ -123,11 +131,16 @@ class Reception:
 
     def on_run(self, run: ContentRun, first: BodyChunk, data: bytes) -> list[Event]:
         """`first` and the run after it (`data`: their bytes joined) as one BodyChunk."""
-        self.received = run.received
-        events: list[Event] = [BodyChunk(data, first.offset, first.total)]
-        if run.done:
+        return self.taken(data, first.offset, first.total, run.received)
+
+    def taken(self, data: bytes, offset: int, total: Optional[int], received: int) -> list[Event]:
+        """Body bytes a run took, from `offset` up to `received`, as one BodyChunk; the end if they
+        complete the body (`total` known and reached)."""
+        self.received = received
+        events: list[Event] = [BodyChunk(data, offset, total)]
+        if total and received == total:
             self.done = True
-            events.append(ResponseEnd(self.received))
+            events.append(ResponseEnd(received))
         return events
 
     def on_progress(self, info: Info) -> list[Event]:
@@ -139,3 +152,105 @@ class Reception:
             self.received = done
             events.append(ResponseEnd(done))
         return events
+
+
+class ContentPump:
+    """A response's content URCs cut out of a read's bytes before the framer sees them.
+
+    `head` is the prefix of the first content URC as the module wrote it, up to and including its
+    content_len field, with httpid and content_len as bare digits: each later content URC of the
+    response starts with the same bytes, then sum_len and cur_len.  A URC is taken only as
+    :meth:`ResponseFramer.take_payload_run <bridge.at.responses.ResponseFramer.take_payload_run>`
+    with :class:`ContentRun` would take it: `head` then bare digits, sum_len the bytes so far plus
+    at least one byte and at most the total, cur_len at most `most`, the payload raw (followed by
+    CR).  The prefix itself is the framer's match of a content URC, so the framer would read the
+    same fields.  The next prefix is guessed (the same blanks before it and the same cur_len) and
+    compared at once; only a miss costs a regex."""
+
+    __slots__ = ("head", "content_len", "most", "received", "_sep", "_cur")
+
+    def __init__(self, head: bytes, content_len: int, received: int, most: int) -> None:
+        self.head = head
+        self.content_len = content_len
+        self.received = received
+        self.most = most
+        self._sep = b""
+        self._cur = 0
+
+    @classmethod
+    def learn(cls, info: Info, httpid: int, received: int, most: int) -> Optional["ContentPump"]:
+        """From a content URC framed as usual (its fields in the order ContentRun reads them); None
+        when its prefix is not written plainly."""
+        if tuple(name for name, _ in info.fields) != (*CONTENT_FIELDS, _LENGTH):
+            return None
+        content_len = info.int("content_len")
+        counts = b"%d,%d," % (info.int("sum_len"), info.int(_LENGTH))
+        head = info.raw[:-len(counts)]
+        if not info.raw.endswith(counts) or not head.endswith(b",%d,%d," % (httpid, content_len)):
+            return None
+        return cls(head, content_len, received, most)
+
+    def take(self, data: Union[bytes, bytearray], pos: int) -> tuple[list[tuple[int, int]], int]:
+        """The spans of the payloads of the content URCs at `pos` in `data` that are whole and go on
+        the body, and where the last ends (its CR is left, as the framer leaves it)."""
+        head, most, total, end = self.head, self.most, self.content_len, len(data)
+        received, cur, sep = self.received, self._cur, self._sep
+        spans: list[tuple[int, int]] = []
+        append, startswith = spans.append, data.startswith
+        while not (total and received == total):
+            at = _BLANK.match(data, pos).end()  # type: ignore[union-attr]
+            counts = _COUNTS.match(data, at + len(head)) if startswith(head, at) else None
+            if counts is None:
+                break
+            length, start = int(counts[2]), counts.end()
+            stop = start + length
+            if (int(counts[1]) != received + length or not 0 < length <= most or (total and received + length > total)
+                    or stop >= end or data[stop] != 0x0D):
+                break
+            append((start, stop))
+            received, cur = received + length, length
+            sep, pos = (data[pos:at] if at - pos <= _SEP_MAX else sep), stop
+            prefix = sep + head
+            while True:  # the next ones as guessed: the same blanks before them, the same cur_len
+                guess = b"%s%d,%d," % (prefix, received + cur, cur)
+                if not startswith(guess, pos):
+                    break
+                start = pos + len(guess)
+                stop = start + cur
+                if stop >= end or data[stop] != 0x0D or (total and received + cur > total):
+                    break
+                append((start, stop))
+                received += cur
+                pos = stop
+        self.received, self._sep, self._cur = received, sep, cur
+        return spans, pos
+
+    def owed(self, fed: bytes, buffered: int, in_payload: bool) -> Optional[bytes]:
+        """The beginning of the content URC the framer holds unfinished, when `fed` (the bytes it
+        was given last) shows it all: the framer's `buffered` bytes are the payload so far after a
+        whole prefix (`in_payload`), or a prefix begun.  None: something else, or not known."""
+        if not 0 < buffered <= len(fed):
+            return None
+        head = self.head
+        if not in_payload:  # a prefix begun: the framer has stepped over the blanks before it
+            begun = fed[-buffered:]
+            whole = begun.startswith(head) and _COUNTS_BEGUN.fullmatch(begun, len(head))
+            return begun if head.startswith(begun) or whole else None
+        prefix_end = len(fed) - buffered
+        at = fed.rfind(head, max(0, prefix_end - len(head) - _COUNTS_MAX), prefix_end)
+        if at < 0 or not _COUNTS.fullmatch(fed, at + len(head), prefix_end):
+            return None
+        return fed[at:]
+
+    def rest_after(self, owed: bytes, data: Union[bytes, bytearray]) -> int:
+        """How many bytes of `data` the framer needs to finish the URC `owed` begins, with the blanks
+        after it: given them, it frames that URC and rests between frames.  0: not plainly so."""
+        head = self.head
+        lead = owed if len(owed) >= len(head) + _COUNTS_MAX else owed + bytes(data[:len(head) + _COUNTS_MAX])
+        counts = _COUNTS.match(lead, len(head)) if lead.startswith(head) else None
+        if counts is None:
+            return 0
+        stop = counts.end() + int(counts[2]) - len(owed)
+        if not 0 <= stop < len(data) or data[stop] != 0x0D:
+            return 0
+        return _BLANK.match(data, stop).end()  # type: ignore[union-attr]

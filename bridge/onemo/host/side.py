@@ -18,7 +18,7 @@ from bridge.model import BodyChunk, Connected, ErrorKind, Event, ExecutorCapabil
 from bridge.onemo.host.bringup import HostBringUp
 from bridge.onemo.host.context import WAIT_IND, Job
 from bridge.onemo.host.errors import Fail
-from bridge.onemo.host.reception import ContentRun, content_positions
+from bridge.onemo.host.reception import ContentPump, ContentRun, content_positions
 from bridge.onemo.host.run import (COMMAND_TIMEOUT, PROGRESS_STEP, RESPONSE_WAIT, SENT_GRACE, WAIT_MARGIN,
                                    RequestRunner)
 
@@ -32,6 +32,12 @@ _URC_ID = re.compile(rb'\+MHTTPURC[ \t]*+:[ \t]*+"(\w{1,16})"[ \t]*+,[ \t]*+([0-
 _IND_TAIL = re.compile(rb'\+MHTTPURC[ \t]*+:[ \t]*+"ind"[ \t]*+,[ \t]*+([0-9]{1,9})\s*$')
 _ID = re.compile(r"\s*([0-9]{1,9})\s*")  # ASCII digits only, bounded: str.isdigit() takes "²"
 _TAIL_KEEP = 64  # received bytes kept to look for an unterminated "ind"
+_TAKEN = Info(URC)  # what the pump's bytes count as, for the command queue's stale-line fence
+
+
+def _joined(first: bytes, data: bytes, spans: list[tuple[int, int]]) -> bytes:
+    with memoryview(data) as view:
+        return b"".join([first, *(view[a:b] for a, b in spans)])
 
 
 class OnemoHostSide(RequestRunner):
@@ -52,6 +58,13 @@ class OnemoHostSide(RequestRunner):
         super().__init__(dialect, model, command_timeout, progress_step)
         self._content_at = content_positions(self.dialect, URC)
         self._tail = b""
+        # The body pump in front of the framer: the response streaming and its pump, what the framer
+        # holds of its next content URC (b"": nothing, resting), and the read being cut.
+        self._stream: Optional[tuple[Job, ContentPump]] = None
+        self._owed: Optional[bytes] = None
+        self._owed_at = (0, False)  # the framer's (buffered, in_payload) when _owed was found
+        self._read: Optional[bytes] = None
+        self._read_at = 0
         self._bring_up = HostBringUp(self.dialect, lambda exchange: self._commands.add(exchange, self._now),
                                      self._span, self.sync_kind, self._module_answer)
         self._startup()
@@ -62,7 +75,13 @@ class OnemoHostSide(RequestRunner):
         """Bytes the module wrote."""
         with self._clock(now):
             self._tail = (self._tail + data[-_TAIL_KEEP:])[-_TAIL_KEEP:]
-            self._frame(data)
+            stream = self._streaming()
+            if stream is None:
+                self._frame(data)
+            else:
+                data = self._pump(data, *stream)
+            if self._stream is not None:
+                self._note_owed(data)
             self._peek_ind()
             self._watch_payload()
 
@@ -89,6 +108,62 @@ class OnemoHostSide(RequestRunner):
             if self._stuck.due(now):
                 self._abandon()
             self._watch_payload()
+
+    # ---- the body pump in front of the framer ------------------------------------------------------
+
+    def _streaming(self) -> Optional[tuple[Job, ContentPump]]:
+        """The response whose content URCs may be cut out of the next read, and its pump."""
+        stream, owed = self._stream, self._owed
+        if stream is None or owed is None or self._commands.raw_token is not None:
+            return None
+        job, pump = stream
+        framer = self.framer
+        if (job.over or job.reception.done or self.by_id.get(job.httpid) is not job  # type: ignore[arg-type]
+                or (framer.buffered, framer.in_payload) != self._owed_at or (not owed and not framer.at_rest)):
+            self._stream = None
+            return None
+        return stream
+
+    def _pump(self, data: bytes, job: Job, pump: ContentPump) -> bytes:
+        """Frame `data` as ever, but cut the content URCs of `job` out of it first: when the framer
+        rests between frames, those at its start (one BodyChunk); when it holds a content URC begun,
+        the bytes that finish it go first, and the URCs after it join it (:meth:`_on_content`).
+        Returns the bytes given to the framer last."""
+        owed, self._owed = self._owed, None
+        self._commands.heard(self._now)
+        if owed:
+            split = pump.rest_after(owed, data)
+            if split:
+                self._read, self._read_at = data, split
+                try:
+                    self._frame(data[:split])
+                    split = self._read_at
+                finally:
+                    self._read = None
+                data = data[split:]
+        else:
+            reception = job.reception
+            pump.received = reception.received
+            spans, end = pump.take(data, 0)
+            if spans:
+                self._commands.predates(_TAKEN, end)  # the bytes taken count as framed
+                self._events_of(job, reception.taken(_joined(b"", data, spans), reception.received,
+                                                     pump.content_len or None, pump.received))
+                data = data[end:]
+        self._frame(data)
+        return data
+
+    def _note_owed(self, fed: bytes) -> None:
+        """What the framer holds of the streaming response's next content URC, after it was given
+        `fed` last."""
+        framer, stream = self.framer, self._stream
+        self._owed_at = (framer.buffered, framer.in_payload)
+        if stream is None:
+            self._owed = None
+        elif framer.at_rest:
+            self._owed = b""
+        else:
+            self._owed = stream[1].owed(fed, framer.buffered, framer.in_payload)
 
     def _watch_payload(self) -> None:
         """A length-framed payload that stops short (a "content" announcing more than comes)
@@ -186,6 +261,13 @@ class OnemoHostSide(RequestRunner):
         events = reception.on_content(info)
         first = events[0] if events else None
         if isinstance(first, BodyChunk) and not reception.done and job.httpid is not None:
+            if self._stream is None or self._stream[0] is not job:
+                pump = ContentPump.learn(info, job.httpid, reception.received, self.dialect.payload_max)
+                self._stream = (job, pump) if pump is not None else None
+            if self._read is not None and self._stream is not None:
+                events = self._pumped(job, self._stream[1], first, info)
+                self._events_of(job, events)
+                return
             run = ContentRun(self._content_at, job.httpid, first.total or 0, reception.received)
             buffered = self.framer.buffered
             data = self.framer.take_payload_run(URC, "content", run, first.data)
@@ -193,6 +275,19 @@ class OnemoHostSide(RequestRunner):
                 self._commands.predates(info, buffered - self.framer.buffered)  # the bytes taken count as framed
                 events = reception.on_run(run, first, data)
         self._events_of(job, events)
+
+    def _pumped(self, job: Job, pump: ContentPump, first: BodyChunk, info: Info) -> list[Event]:
+        """`first` and the content URCs after it in the read being cut (:meth:`_pump`), as one
+        BodyChunk: what take_payload_run would have taken from the framer's buffer."""
+        data, at = self._read, self._read_at
+        assert data is not None
+        pump.received = job.reception.received
+        spans, end = pump.take(data, at)
+        if not spans:
+            return [first]
+        self._read_at = end
+        self._commands.predates(info, end - at)  # the bytes taken count as framed
+        return job.reception.taken(_joined(first.data, data, spans), first.offset, first.total, pump.received)
 
     def _on_ind(self, job: Job) -> None:
         if job.ind:
