@@ -32,8 +32,10 @@ def joined(events: list) -> list:
     return out
 
 
-def run(stream: bytes, cuts: list[int], pumped: bool) -> tuple[list, list[bytes], bytes]:
-    """(events merged, unrelated URCs, commands written) of a host side fed `stream` cut at `cuts`."""
+def run(stream: bytes, cuts: list[int], pumped: bool, then: str = "") -> tuple:
+    """(events joined, unrelated URCs, commands written, next deadline) of a host side fed
+    `stream` cut at `cuts`, `then` cancelled ("cancel") or left until every deadline has passed
+    ("wait"), then given what the module writes next."""
     learn = reception.ContentPump.learn
     if not pumped:
         reception.ContentPump.learn = classmethod(lambda cls, *a: None)  # type: ignore[method-assign]
@@ -42,11 +44,21 @@ def run(stream: bytes, cuts: list[int], pumped: bool) -> tuple[list, list[bytes]
         token = host.submit(Request(Method.GET, GET_URL))
         FakeModule(host).pump()
         sent = feed(host, stream, cuts)
+        deadline = host.next_deadline()
+        if then == "cancel":
+            host.cancel(token)
+        elif then == "wait":
+            for _ in range(3):
+                due = host.next_deadline()
+                host.on_time(1e6 if due is None else due + 1)
+        sent += host.data_to_send()
+        feed(host, b"x" * 3000 + b"\r\nOK\r\n" + UNRELATED, now=2e6)
+        sent += host.data_to_send()
     finally:
         reception.ContentPump.learn = learn  # type: ignore[method-assign]
     events = host.take_events()
     assert all(t == token for t, _ in events)
-    return joined([e for _, e in events]), host.take_unsolicited(), sent
+    return joined([e for _, e in events]), host.take_unsolicited(), sent, deadline
 
 
 ODD = [
@@ -101,6 +113,17 @@ def test_the_pump_gives_what_the_framer_alone_gives(stream, data):
     cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=30) | st.just(list(range(0, len(stream), 997))),
                      label="cuts")
     assert run(stream, cuts, pumped=True) == run(stream, cuts, pumped=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stream=streams(), data=st.data())
+def test_a_response_that_stops_anywhere_ends_alike_on_its_deadline_or_cancelled(stream, data):
+    """Cut short -- also inside a content URC the pump holds back -- and then cancelled or left
+    until the deadlines pass: the same events, commands and later frames as the framer alone."""
+    stream = stream[:data.draw(st.integers(0, len(stream)), label="stop")]
+    cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=12), label="cuts")
+    then = data.draw(st.sampled_from(["cancel", "wait", ""]), label="then")
+    assert run(stream, cuts, pumped=True, then=then) == run(stream, cuts, pumped=False, then=then)
 
 
 def test_a_plain_body_cut_anywhere_is_taken_by_the_pump_one_chunk_per_read():

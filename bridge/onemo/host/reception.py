@@ -225,6 +225,20 @@ class ContentPump:
         self.received, self._sep, self._cur = received, sep, cur
         return spans, pos
 
+    def begun(self, rest: Union[bytes, bytearray]) -> int:
+        """The payload bytes so far of the content URC that `rest` begins, when its prefix is whole
+        and :meth:`take` will take it once the rest of it (and the CR after it) has come; -1: not so."""
+        head, total = self.head, self.content_len
+        at = _BLANK.match(rest).end()  # type: ignore[union-attr]
+        counts = _COUNTS.match(rest, at + len(head)) if rest.startswith(head, at) else None
+        if counts is None:
+            return -1
+        length = int(counts[2])
+        if (int(counts[1]) != self.received + length or not 0 < length <= self.most
+                or (total and self.received + length > total) or counts.end() + length < len(rest)):
+            return -1
+        return len(rest) - counts.end()
+
     def owed(self, fed: bytes, buffered: int, in_payload: bool) -> Optional[bytes]:
         """The beginning of the content URC the framer holds unfinished, when `fed` (the bytes it
         was given last) shows it all: the framer's `buffered` bytes are the payload so far after a

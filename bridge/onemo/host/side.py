@@ -65,6 +65,10 @@ class OnemoHostSide(RequestRunner):
         self._owed_at = (0, False)  # the framer's (buffered, in_payload) when _owed was found
         self._read: Optional[bytes] = None
         self._read_at = 0
+        # A content URC of the streaming response whose prefix has come whole and its payload not:
+        # held back from the framer (which then rests) until the rest comes; its payload bytes so far.
+        self._carry = b""
+        self._carried = 0
         self._bring_up = HostBringUp(self.dialect, lambda exchange: self._commands.add(exchange, self._now),
                                      self._span, self.sync_kind, self._module_answer)
         self._startup()
@@ -77,7 +81,7 @@ class OnemoHostSide(RequestRunner):
             self._tail = (self._tail + data[-_TAIL_KEEP:])[-_TAIL_KEEP:]
             stream = self._streaming()
             if stream is None:
-                self._frame(data)
+                self._frame(self._uncarried() + data)
             else:
                 data = self._pump(data, *stream)
             if self._stream is not None:
@@ -142,6 +146,7 @@ class OnemoHostSide(RequestRunner):
                     self._read = None
                 data = data[split:]
         else:
+            data = self._uncarried() + data
             reception = job.reception
             pump.received = reception.received
             spans, end = pump.take(data, 0)
@@ -150,8 +155,41 @@ class OnemoHostSide(RequestRunner):
                 self._events_of(job, reception.taken(_joined(b"", data, spans), reception.received,
                                                      pump.content_len or None, pump.received))
                 data = data[end:]
+        if data and not job.reception.done and not job.over:
+            pump.received = job.reception.received
+            carried = pump.begun(data)
+            if carried >= 0:
+                self._carry, self._carried = data, carried
+                return b""
         self._frame(data)
         return data
+
+    def _uncarried(self) -> bytes:
+        """The content URC held back, taken back."""
+        carry, self._carry = self._carry, b""
+        return carry
+
+    def _release_carry(self) -> None:
+        """The content URC held back goes to the framer, which holds it as it would have."""
+        carry = self._uncarried()
+        if carry:
+            self.framer.receive_data(carry)
+            self._left_unframed += len(carry)  # arrived earlier: not bytes dropped, not heard now
+            self._frame(b"")
+            self._owed = None
+
+    def _fail(self, job: Job, kind: ErrorKind, detail: str = "", terminate: bool = True) -> None:
+        if self._stream is not None and self._stream[0] is job:
+            self._release_carry()  # before the commands that end the request are written
+        super()._fail(job, kind, detail, terminate)
+
+    def _abandon(self) -> None:
+        self._release_carry()
+        super()._abandon()
+
+    def passthrough_raw(self, command_line: bytes, now: float) -> Optional[int]:
+        """Not while a content URC is held back: the module's bytes are not between two frames."""
+        return None if self._carry else super().passthrough_raw(command_line, now)
 
     def _note_owed(self, fed: bytes) -> None:
         """What the framer holds of the streaming response's next content URC, after it was given
@@ -170,7 +208,7 @@ class OnemoHostSide(RequestRunner):
         would hold every later frame: it is given up on the dialect's response deadline -- the
         request's timer while one runs, else the module's longest response time (MHTTPCFG
         <rsp_timeout>'s range in onemo.yaml) and the margin.  Bytes of it coming restart the wait."""
-        if not self.framer.in_payload or any(job.timer.span is not None for job in self._jobs.values()):
+        if not (self.framer.in_payload or self._carry) or any(job.timer.span is not None for job in self._jobs.values()):
             self._stuck.stop()
         else:
             high = (self.limits.timeout_specs[1].range or (0, RESPONSE_WAIT))[1]
@@ -302,7 +340,7 @@ class OnemoHostSide(RequestRunner):
         """An "ind" without its CRLF stays in the framer until the next byte, which the module
         sends only after the content it waits for: take it from the unframed tail."""
         waiting = [j for j in self._jobs.values() if j.waiting == WAIT_IND]
-        buffered = self.framer.buffered
+        buffered = self._carried if self._carry else self.framer.buffered  # the payload held back, as the framer would
         if not waiting or not 0 < buffered <= len(self._tail):
             return
         match = _IND_TAIL.search(self._tail[-buffered:])
