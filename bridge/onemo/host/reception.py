@@ -27,6 +27,7 @@ _COUNTS = re.compile(rb"([0-9]{1,18}),([0-9]{1,10}),")  # sum_len and cur_len as
 _COUNTS_MAX = 30  # their bytes at most
 _COUNTS_BEGUN = re.compile(rb"[0-9]{0,18}(?:,[0-9]{0,10})?")
 _SEP_MAX = 8  # blanks between two content URCs that are guessed
+_NO_TOTAL = 1 << 62  # chunked: no total to stay within
 
 
 def no_body(head: ResponseHead, method: str) -> bool:
@@ -210,18 +211,21 @@ class ContentPump:
             append((start, stop))
             received, cur = received + length, length
             sep, pos = (data[pos:at] if at - pos <= _SEP_MAX else sep), stop
-            prefix = sep + head
-            while True:  # the next ones as guessed: the same blanks before them, the same cur_len
-                guess = b"%s%d,%d," % (prefix, received + cur, cur)
-                if not startswith(guess, pos):
+            # The next ones as guessed: the same blanks before them, the same cur_len; where the
+            # guess puts the CR after the payload is looked at before the guess is written.
+            prefix, length_field = sep + head, b",%d," % cur
+            fixed, last = len(prefix) + len(length_field) + cur, (total - cur) if total else _NO_TOTAL
+            digits = len(b"%d" % (received + cur))
+            ceiling = 10 ** digits
+            while received <= last:
+                sum_len = received + cur
+                while sum_len >= ceiling:
+                    digits, ceiling = digits + 1, ceiling * 10
+                stop = pos + fixed + digits
+                if stop >= end or data[stop] != 0x0D or not startswith(b"%s%d%s" % (prefix, sum_len, length_field), pos):
                     break
-                start = pos + len(guess)
-                stop = start + cur
-                if stop >= end or data[stop] != 0x0D or (total and received + cur > total):
-                    break
-                append((start, stop))
-                received += cur
-                pos = stop
+                append((stop - cur, stop))
+                received, pos = sum_len, stop
         self.received, self._sep, self._cur = received, sep, cur
         return spans, pos
 
