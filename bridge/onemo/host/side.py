@@ -2,8 +2,10 @@
 and the module's answers and URCs become the model's events.  Bytes go in with receive_data and
 out with data_to_send, time with on_time.  Requests run in run.py, as scripts (scripts.py) of
 what plan.py reads from them; responses are put together in reception.py, whose body pump turns
-the content URCs of one read into one BodyChunk.  Tables come from dialects/onemo.yaml (tables.py);
-decisions: docs/design.md, "OneMO host side".
+the content URCs of one read into one BodyChunk -- cut out of the read before the framer sees
+them (reception.ContentPump) once a response's first content URC has shown how the module
+writes them, with the framer's take_payload_run as the way back in.  Tables come from
+dialects/onemo.yaml (tables.py); decisions: docs/design.md, "OneMO host side".
 """
 from __future__ import annotations
 
@@ -155,7 +157,7 @@ class OnemoHostSide(RequestRunner):
                 self._events_of(job, reception.taken(_joined(b"", data, spans), reception.received,
                                                      pump.content_len or None, pump.received))
                 data = data[end:]
-        if data and not job.reception.done and not job.over:
+        if data and not job.reception.done and not job.over and self.framer.at_rest:
             pump.received = job.reception.received
             carried = pump.begun(data)
             if carried >= 0:
