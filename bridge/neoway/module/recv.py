@@ -70,11 +70,17 @@ class RecvWriter:
         self.sent += len(data)
         if not self.pieces or not data:
             return data
-        view = memoryview(data)
-        out = bytearray()
-        for start in range(0, len(view), self.piece_max):
-            piece = view[start:start + self.piece_max]
-            out += CRLF + self.prefix + b": %d," % len(piece)
-            out += piece
-            out += CRLF
-        return bytes(out)
+        return self._pieces(data)
+
+    def _pieces(self, data: bytes) -> bytes:
+        """`data` as "+HTTPRECV: <len>,<data>" CRLF pieces of `piece_max` bytes, the last of what
+        is left: one join, the pieces' heads and ends laid out beside them."""
+        step = self.piece_max
+        count = -(-len(data) // step)
+        last = len(data) - (count - 1) * step
+        parts: list = [CRLF + self.prefix + b": %d," % step] * (3 * count)
+        parts[-3] = CRLF + self.prefix + b": %d," % last
+        with memoryview(data) as view:
+            parts[1::3] = [view[start:start + step] for start in range(0, len(data), step)]
+            parts[2::3] = [CRLF] * count
+            return b"".join(parts)
