@@ -260,15 +260,16 @@ class ContentPump:
             return None
         return fed[at:]
 
-    def rest_after(self, owed: bytes, data: Union[bytes, bytearray]) -> int:
-        """How many bytes of `data` the framer needs to finish the URC `owed` begins, with the blanks
-        after it: given them, it frames that URC and rests between frames.  0: not plainly so."""
+    def rest_after(self, owed: bytes, data: Union[bytes, bytearray]) -> tuple[int, int]:
+        """Where in `data` the URC `owed` begins ends (its CR), and how many bytes of `data` the
+        framer needs to finish it with the blanks after it: given them, it frames that URC and
+        rests between frames.  (0, 0): not plainly so."""
         head = self.head
         lead = owed if len(owed) >= len(head) + _COUNTS_MAX else owed + bytes(data[:len(head) + _COUNTS_MAX])
         counts = _COUNTS.match(lead, len(head)) if lead.startswith(head) else None
         if counts is None:
-            return 0
+            return 0, 0
         stop = counts.end() + int(counts[2]) - len(owed)
         if not 0 <= stop < len(data) or data[stop] != 0x0D:
-            return 0
-        return _BLANK.match(data, stop).end()  # type: ignore[union-attr]
+            return 0, 0
+        return stop, _BLANK.match(data, stop).end()  # type: ignore[union-attr]

@@ -67,6 +67,7 @@ class OnemoHostSide(RequestRunner):
         self._owed_at = (0, False)  # the framer's (buffered, in_payload) when _owed was found
         self._read: Optional[bytes] = None
         self._read_at = 0
+        self._read_blank = 0  # the blanks before _read_at, which the framer may still hold
         # A content URC of the streaming response whose prefix has come whole and its payload not:
         # held back from the framer (which then rests) until the rest comes; its payload bytes so far.
         self._carry = b""
@@ -138,9 +139,9 @@ class OnemoHostSide(RequestRunner):
         owed, self._owed = self._owed, None
         self._commands.heard(self._now)
         if owed:
-            split = pump.rest_after(owed, data)
+            stop, split = pump.rest_after(owed, data)
             if split:
-                self._read, self._read_at = data, split
+                self._read, self._read_at, self._read_blank = data, split, split - stop
                 try:
                     self._frame(data[:split])
                     split = self._read_at
@@ -304,7 +305,7 @@ class OnemoHostSide(RequestRunner):
             if self._stream is None or self._stream[0] is not job:
                 pump = ContentPump.learn(info, job.httpid, reception.received, self.dialect.payload_max)
                 self._stream = (job, pump) if pump is not None else None
-            if self._read is not None and self._stream is not None:
+            if self._read is not None and self._stream is not None and self.framer.buffered <= self._read_blank:
                 events = self._pumped(job, self._stream[1], first, info)
                 self._events_of(job, events)
                 return
