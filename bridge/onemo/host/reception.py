@@ -191,13 +191,13 @@ class ContentPump:
             return None
         return cls(head, content_len, received, most)
 
-    def take(self, data: Union[bytes, bytearray], pos: int) -> tuple[list[tuple[int, int]], int]:
-        """The spans of the payloads of the content URCs at `pos` in `data` that are whole and go on
-        the body, and where the last ends (its CR is left, as the framer leaves it)."""
+    def take(self, data: bytes, pos: int) -> tuple[list[memoryview], int]:
+        """The payloads (views of `data`) of the content URCs at `pos` in `data` that are whole and
+        go on the body, and where the last ends (its CR is left, as the framer leaves it)."""
         head, most, total, end = self.head, self.most, self.content_len, len(data)
         received, cur, sep = self.received, self._cur, self._sep
-        spans: list[tuple[int, int]] = []
-        append, startswith = spans.append, data.startswith
+        payloads: list[memoryview] = []
+        append, startswith, view = payloads.append, data.startswith, memoryview(data)
         while not (total and received == total):
             at = _BLANK.match(data, pos).end()  # type: ignore[union-attr]
             counts = _COUNTS.match(data, at + len(head)) if startswith(head, at) else None
@@ -208,7 +208,7 @@ class ContentPump:
             if (int(counts[1]) != received + length or not 0 < length <= most or (total and received + length > total)
                     or stop >= end or data[stop] != 0x0D):
                 break
-            append((start, stop))
+            append(view[start:stop])
             received, cur = received + length, length
             sep, pos = (data[pos:at] if at - pos <= _SEP_MAX else sep), stop
             # The next ones as guessed: the same blanks before them, the same cur_len; where the
@@ -224,10 +224,10 @@ class ContentPump:
                 stop = pos + fixed + digits
                 if stop >= end or data[stop] != 0x0D or not startswith(b"%s%d%s" % (prefix, sum_len, length_field), pos):
                     break
-                append((stop - cur, stop))
+                append(view[stop - cur:stop])
                 received, pos = sum_len, stop
         self.received, self._sep, self._cur = received, sep, cur
-        return spans, pos
+        return payloads, pos
 
     def begun(self, rest: Union[bytes, bytearray]) -> int:
         """The payload bytes so far of the content URC that `rest` begins, when its prefix is whole

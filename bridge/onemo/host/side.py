@@ -37,11 +37,6 @@ _TAIL_KEEP = 64  # received bytes kept to look for an unterminated "ind"
 _TAKEN = Info(URC)  # what the pump's bytes count as, for the command queue's stale-line fence
 
 
-def _joined(first: bytes, data: bytes, spans: list[tuple[int, int]]) -> bytes:
-    with memoryview(data) as view:
-        return b"".join([first, *(view[a:b] for a, b in spans)])
-
-
 class OnemoHostSide(RequestRunner):
     """Drives a OneMO module: :class:`~bridge.model.Request` in, events out (sans-I/O).
 
@@ -152,10 +147,10 @@ class OnemoHostSide(RequestRunner):
             data = self._uncarried() + data
             reception = job.reception
             pump.received = reception.received
-            spans, end = pump.take(data, 0)
-            if spans:
+            payloads, end = pump.take(data, 0)
+            if payloads:
                 self._commands.predates(_TAKEN, end)  # the bytes taken count as framed
-                self._events_of(job, reception.taken(_joined(b"", data, spans), reception.received,
+                self._events_of(job, reception.taken(b"".join(payloads), reception.received,
                                                      pump.content_len or None, pump.received))
                 data = data[end:]
         if data and not job.reception.done and not job.over and self.framer.at_rest:
@@ -323,12 +318,12 @@ class OnemoHostSide(RequestRunner):
         data, at = self._read, self._read_at
         assert data is not None
         pump.received = job.reception.received
-        spans, end = pump.take(data, at)
-        if not spans:
+        payloads, end = pump.take(data, at)
+        if not payloads:
             return [first]
         self._read_at = end
         self._commands.predates(info, end - at)  # the bytes taken count as framed
-        return job.reception.taken(_joined(first.data, data, spans), first.offset, first.total, pump.received)
+        return job.reception.taken(b"".join([first.data, *payloads]), first.offset, first.total, pump.received)
 
     def _on_ind(self, job: Job) -> None:
         if job.ind:
