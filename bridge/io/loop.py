@@ -1,10 +1,12 @@
-"""The one I/O loop.  It waits in a selector on the ports (and on a wake-up pipe), bounded by the
+"""The one I/O loop.  It waits in epoll on the ports (and on a wake-up pipe), bounded by the
 sides' next timer deadline -- no polling, no sleeps.  Ports with a file descriptor (ptys, serial
-devices, sockets) are read by the loop thread itself when the selector says so, in large reads; a
+devices, sockets) are read by the loop thread itself when epoll says so, in large reads; a
 port without one (rfc2217://) gets a thread blocked in its read.  Executors run requests in worker
-threads and post their events into a queue, waking the selector.  The loop thread owns the sans-I/O
+threads and post their events into a queue, waking the loop.  The loop thread owns the sans-I/O
 sides: it feeds them, writes what they say and carries out their actions.  Timers fire only when
-one is due; the wake-up pipe is read only when it fired.
+one is due; the wake-up pipe is read only when it fired.  What epoll waits for changes only when a
+port's unsent bytes cross a mark (none / some / OUT_HIGH / OUT_HARD) or a port comes, goes or ends,
+so a turn that only wrote bytes out costs one wait, one write and a look at each port's count.
 
 The loop never blocks on a write: a port it owns takes what it can now and keeps the rest, which
 the loop writes out when the port is writable.  While a port holds more than OUT_HIGH unsent bytes
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import os
 import queue
-import selectors
+import select
 import signal
 import threading
 import time
@@ -53,10 +55,16 @@ class _Source:
     port: Port
     tag: str
     fd: int  # -1: read by a thread
-    events: int = 0  # what the selector waits for now
+    events: int = 0  # what epoll waits for now
+    level: int = -1  # its unsent bytes as last seen: 0 none, 1 some, 2 over OUT_HIGH, 3 OUT_HARD or more
     eof: bool = False
     credits: Optional[threading.Semaphore] = None  # a threaded reader's items not yet handled
     forgotten: bool = False  # forget_port(): what its reader thread still posts is dropped
+
+
+# what epoll reports, as the ports see it: a hang-up or an error is both (the read or write says what)
+_READABLE = ~select.EPOLLOUT
+_WRITABLE = ~select.EPOLLIN
 
 
 class Loop:
@@ -73,14 +81,15 @@ class Loop:
         self._backed_up: Optional[_Source] = None  # a port over OUT_HIGH (its producers wait)
         self._more_posted = False  # items were left in the queue: look again without waiting
         self._handled = True  # the sides were given something: ask for their next deadline again
-        self._steady = False  # no bytes wait and every port is read: interest needs no update
+        self._dirty = True  # a port came, went or ended: what epoll waits for must be worked out again
         self._due: Optional[float] = None  # the sides' next deadline, as last asked
         self._closed = False
-        self._selector = selectors.DefaultSelector()
+        self._epoll = select.epoll()
+        self._by_fd: dict[int, _Source] = {}  # the ports epoll waits on
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._epoll.register(self._wake_r, select.EPOLLIN)
 
     # -- sources -----------------------------------------------------------------------
 
@@ -91,7 +100,7 @@ class Loop:
         descriptor = port.fileno()
         source = _Source(port, tag, descriptor if descriptor >= 0 else -1)
         self._sources.append(source)
-        self._steady = False
+        self._dirty = True
         if source.fd < 0:
             self._read_in_thread(source)
         self._update_interest()
@@ -107,7 +116,7 @@ class Loop:
                 self._register(source, 0)
         if self._backed_up is not None and self._backed_up.port is port:
             self._backed_up = None
-        self._steady = False
+        self._dirty = True
 
     def _read_in_thread(self, source: _Source) -> None:
         credits = source.credits = threading.Semaphore(CREDITS)
@@ -180,7 +189,7 @@ class Loop:
     def wake_on_signals(self) -> None:
         """Have every signal write to the wake-up pipe (signal.set_wakeup_fd; main thread only),
         until :meth:`close`.  Python runs a handler between bytecodes of the main thread: a signal
-        caught just before the selector's wait, or by another thread (a request's, a reader's),
+        caught just before the loop's wait, or by another thread (a request's, a reader's),
         interrupts no wait, and the loop would sleep on until its next event -- for ever, when no
         timer is due and the ports are quiet."""
         self._previous_wakeup = signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
@@ -211,26 +220,29 @@ class Loop:
 
     def _turn(self, handle: Callable[[tuple, float], None], deadline: Callable[[], Optional[float]],
               on_time: Callable[[float], None], limit: Optional[float]) -> None:
-        """One wait in the selector and what it brought.  The sides' next deadline is asked for
-        again only after they were given something (a pass that only wrote bytes out cannot have
+        """One wait in epoll and what it brought.  The sides' next deadline is asked for again
+        only after they were given something (a pass that only wrote bytes out cannot have
         changed it)."""
         if self._handled:
             self._handled = False
             self._due = deadline()
         due = self._due
         wake_at = due if limit is None else (limit if due is None else min(due, limit))
-        timeout = None if wake_at is None else max(0.0, wake_at - time.monotonic())
         if self._more_posted and self._backed_up is None:
-            timeout = 0.0
-        ready = self._selector.select(timeout)
+            timeout: Optional[float] = 0.0
+        else:
+            timeout = None if wake_at is None else max(0.0, wake_at - time.monotonic())
+        ready = self._epoll.poll(timeout)
         now = time.monotonic()
         woken = False
-        for key, mask in ready:
-            if key.data is None:
+        for fd, mask in ready:
+            if fd == self._wake_r:
                 woken = True
                 self._read_wake_pipe()
-            else:
-                self._ready(key.data, mask, handle, now)
+                continue
+            source = self._by_fd.get(fd)
+            if source is not None:  # None: forgotten earlier in this turn
+                self._ready(source, mask, handle, now)
         if self._stopping:
             return
         if (woken or self._more_posted) and self._backed_up is None:
@@ -243,7 +255,7 @@ class Loop:
         self._update_interest()
 
     def close(self) -> None:
-        """Stop, let reader threads out of their wait for credits, release the selector."""
+        """Stop, let reader threads out of their wait for credits, release epoll."""
         if self._closed:
             return
         self._closed = True
@@ -256,14 +268,15 @@ class Loop:
         for credits in waiting:
             for _ in range(CREDITS):
                 credits.release()
-        self._selector.close()
+        self._epoll.close()
+        self._by_fd.clear()
         for fd in (self._wake_r, self._wake_w):
             os.close(fd)
 
     def _ready(self, source: _Source, mask: int, handle: Callable[[tuple, float], None], now: float) -> None:
-        if mask & selectors.EVENT_WRITE:
+        if mask & _WRITABLE:
             source.port.write_ready()
-        if mask & selectors.EVENT_READ and not source.eof:
+        if mask & _READABLE and not source.eof:
             try:
                 data = source.port.read_ready()
             except OSError:
@@ -272,7 +285,7 @@ class Loop:
                 return
             if not data:
                 source.eof = True
-                self._steady = False
+                self._dirty = True
             self._handled = True
             handle(("port", source.tag, data), now)
 
@@ -285,40 +298,46 @@ class Loop:
 
     def _update_interest(self) -> None:
         """Wait for writability where bytes wait; while a port holds more than OUT_HIGH unsent
-        bytes, read no other source (back-pressure), and past OUT_HARD not even that port."""
-        pendings = [source.port.pending() for source in self._sources]
-        if self._steady and not any(pendings):
-            return  # nothing waits to be written and every port is read already: nothing to change
-        backed_up = None
-        for source, pending in zip(self._sources, pendings):
-            if pending > OUT_HIGH:
-                backed_up = source
-                break
+        bytes, read no other source (back-pressure), and past OUT_HARD not even that port.
+        Worked out again only when a port's level of unsent bytes changed (or a port came, went
+        or ended): most turns just look at each port's count."""
+        changed = self._dirty
+        for source in self._sources:
+            pending = source.port.pending()
+            level = 0 if not pending else 1 if pending <= OUT_HIGH else 2 if pending < OUT_HARD else 3
+            if level != source.level:
+                source.level = level
+                changed = True
+        if changed:
+            self._dirty = False
+            self._wait_for(next((source for source in self._sources if source.level >= 2), None))
+
+    def _wait_for(self, backed_up: Optional[_Source]) -> None:
         self._backed_up = backed_up
-        steady = True
-        for source, pending in zip(self._sources, pendings):
+        for source in self._sources:
             if source.fd < 0:
-                steady = steady and not pending
                 continue
-            events = selectors.EVENT_WRITE if pending else 0
-            if not source.eof and (backed_up is None or (backed_up is source and pending < OUT_HARD)):
-                events |= selectors.EVENT_READ
+            events = select.EPOLLOUT if source.level else 0
+            if not source.eof and (backed_up is None or (backed_up is source and source.level < 3)):
+                events |= select.EPOLLIN
             if events != source.events:
                 self._register(source, events)
-            steady = steady and events == (0 if source.eof else selectors.EVENT_READ)
-        self._steady = steady
 
     def _register(self, source: _Source, events: int) -> None:
         try:
             if not events:
-                self._selector.unregister(source.fd)
+                self._epoll.unregister(source.fd)
             elif source.events:
-                self._selector.modify(source.fd, events, source)
+                self._epoll.modify(source.fd, events)
             else:
-                self._selector.register(source.fd, events, source)
-        except (KeyError, ValueError, OSError):  # closed under us while stopping
+                self._epoll.register(source.fd, events)
+        except (ValueError, OSError):  # closed under us while stopping
             events = 0
         source.events = events
+        if events:
+            self._by_fd[source.fd] = source
+        elif self._by_fd.get(source.fd) is source:
+            del self._by_fd[source.fd]
 
     def _drain_posted(self, handle: Callable[[tuple, float], None], now: float) -> None:
         """Handle the items held back, then the items posted by now (later ones next pass) --
