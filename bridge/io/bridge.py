@@ -68,6 +68,8 @@ class BridgeRunner:
         self.new_host_side = new_host_side
         self.keepers = {"host": PortKeeper("host", host_port, reopen_host, log),
                         "module": PortKeeper("module", module_port, reopen_module, log)}
+        self._host, self._module = self.keepers["host"], self.keepers["module"]
+        self._both = (self._host, self._module)
         self._thread: Optional[threading.Thread] = None
 
     @property
@@ -101,19 +103,19 @@ class BridgeRunner:
             keeper.port.close()
 
     def _handle(self, item: tuple, now: float) -> None:
-        if item[0] == "reopened":
-            keeper = self.keepers[item[1]]
-            if keeper.opened(self.loop, item[2], now) and keeper.tag == "module":
-                self._resync(keeper, now)
-        elif item[0] == "port":
-            keeper = self.keepers[item[1]]
+        if item[0] == "port":
+            keeper = self._host if item[1] == "host" else self._module
             if not item[2]:
                 self._lost(keeper, now)
             elif not keeper.lost:
-                if item[1] == "host":
+                if keeper is self._host:
                     self.engine.from_host(item[2], now)
                 else:
                     self.engine.from_module(item[2], now)
+        elif item[0] == "reopened":
+            keeper = self.keepers[item[1]]
+            if keeper.opened(self.loop, item[2], now) and keeper.tag == "module":
+                self._resync(keeper, now)
         self._flush()
 
     def _lost(self, keeper: PortKeeper, now: float) -> None:
@@ -125,9 +127,12 @@ class BridgeRunner:
             keeper.say("requests in flight ended with the firmware's dialect's error; commands get errors until the module is back")
 
     def _next_deadline(self) -> Optional[float]:
-        deadlines = [d for d in (self.engine.next_deadline(), *(k.next_deadline() for k in self.keepers.values()))
-                     if d is not None]
-        return min(deadlines, default=None)
+        due = self.engine.next_deadline()
+        for keeper in self._both:
+            other = keeper.next_deadline()
+            if other is not None and (due is None or other < due):
+                due = other
+        return due
 
     def _on_time(self, now: float) -> None:
         for keeper in self.keepers.values():
@@ -145,11 +150,11 @@ class BridgeRunner:
 
     def _flush(self) -> None:
         to_module = self.engine.to_module()
-        if to_module and not self.keepers["module"].lost:
-            self.module_port.write(to_module)
+        if to_module and not self._module.lost:
+            self._module.port.write(to_module)
         to_host = self.engine.to_host()
-        if to_host and not self.keepers["host"].lost:
-            self.host_port.write(to_host)
+        if to_host and not self._host.lost:
+            self._host.port.write(to_host)
 
 
 def run_until_signalled(runner: BridgeRunner) -> None:

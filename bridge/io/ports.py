@@ -99,27 +99,33 @@ class _DescriptorIO:
         return b""
 
     def read_ready(self) -> Optional[bytes]:
-        chunks: list[bytes] = []
-        total = 0
-        while total < READ_SIZE:  # a pty gives at most PTY_READ bytes a read: take what is there
+        try:
+            data = os.read(self._fd, READ_SIZE)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return b""
+        if len(data) < PTY_READ:
+            return data  # a short read: the port is drained (or closed: b"")
+        return self._read_on(data)
+
+    def _read_on(self, first: bytes) -> bytes:
+        """A pty gives at most PTY_READ bytes a read: take what else is there, up to READ_SIZE."""
+        chunks = [first]
+        total = len(first)
+        while total < READ_SIZE:
             wanted = READ_SIZE - total
             try:
                 chunk = os.read(self._fd, wanted)
-            except BlockingIOError:
+            except OSError:  # drained (EAGAIN), or failed: the next call says so
                 break
-            except OSError:
-                chunk = b""
             if not chunk:
-                if not chunks:
-                    return b""
                 break  # closed after these bytes: the next call says so
             chunks.append(chunk)
             total += len(chunk)
             if len(chunk) < min(wanted, PTY_READ):
-                break  # a short read: the port is drained (if not, the selector says so at once)
-        if not chunks:
-            return None
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                break  # a short read: the port is drained (if not, epoll says so at once)
+        return first if len(chunks) == 1 else b"".join(chunks)
 
     def start_buffered(self, wake: Callable[[], None]) -> None:
         self._buffered = True
