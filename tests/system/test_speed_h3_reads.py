@@ -1,0 +1,67 @@
+"""read_ready() returns a short first read at once and reads on after a full one: whatever sizes the
+far end writes in, every byte arrives once and in order, nothing waiting reads as None, and a far
+end that closed reads as b""."""
+from __future__ import annotations
+
+import os
+import random
+import select
+import threading
+import time
+
+import pytest
+
+from bridge.io.ports import PTY_READ, READ_SIZE, PtyPort, open_host_end
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _receive(port: PtyPort, size: int) -> bytes:
+    received = bytearray()
+    deadline = time.monotonic() + 30
+    while len(received) < size and time.monotonic() < deadline:
+        select.select([port.fileno()], [], [], 5)
+        data = port.read_ready()
+        if data:
+            assert len(data) <= READ_SIZE
+            received += data
+    return bytes(received)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_write_sizes_arrive_whole_and_in_order(tmp_path, seed):
+    rng = random.Random(seed)
+    port = PtyPort(str(tmp_path / "p.pty"))
+    far = open_host_end(str(tmp_path / "p.pty"), timeout=None)
+    port.start_buffered(lambda: None)
+    sizes = [rng.choice((1, 2, PTY_READ - 1, PTY_READ, PTY_READ + 1, READ_SIZE, rng.randrange(1, 3 * READ_SIZE)))
+             for _ in range(60)]
+    payload = os.urandom(sum(sizes))
+
+    def write() -> None:
+        offset = 0
+        for size in sizes:
+            far.write(payload[offset:offset + size])
+            offset += size
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        assert _receive(port, len(payload)) == payload
+        assert port.read_ready() is None  # drained: nothing, not end of file
+    finally:
+        writer.join(5)
+        far.close()
+        port.close()
+
+
+def test_a_closed_far_end_reads_as_end_of_file_after_its_bytes(tmp_path):
+    port = PtyPort(str(tmp_path / "p.pty"))
+    far = open_host_end(str(tmp_path / "p.pty"), timeout=None)
+    port.start_buffered(lambda: None)
+    assert port.read_ready() is None
+    far.write(b"AT\r")
+    assert _receive(port, 3) == b"AT\r"
+    port.close()  # its descriptor is gone: a read fails, which is the end of the port
+    assert port.read_ready() == b""
+    far.close()
