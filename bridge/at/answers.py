@@ -76,6 +76,11 @@ class PlainAnswers:
             if kind:
                 return pos
 
+    def whole(self, data: bytes, name: str, line_max: int, answer_max: int) -> bool:
+        """Whether `data` is exactly one whole plain answer to `name`, its final result's CR LF
+        included."""
+        return data[-2:] == _CRLF and self.end(data, 0, name, line_max, answer_max) == len(data)
+
     def _may_be_plain(self, partial: bytes, name: str) -> bool:
         """Whether the start of a line can still be a line of a plain answer to `name`: not once
         it is a "+NAME:" of another command or of a frame that carries a payload."""

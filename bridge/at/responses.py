@@ -133,6 +133,12 @@ class ResponseFramer(Framer):
             self._skip_lf = True
         return answer
 
+    def whole_answer(self, data: bytes, name: str) -> bool:
+        """Whether `data`, not yet received, is by itself one whole plain answer to the command
+        named `name` (:meth:`plain_answer_end` on it alone), with nothing buffered before it --
+        so it may go on as it came, never framed."""
+        return self.at_rest and self._answers.whole(data, name, self.line_max, self.answer_max)
+
     # -- the pump --------------------------------------------------------------------
 
     def _step(self) -> Optional[Frame]:

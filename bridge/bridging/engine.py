@@ -6,13 +6,15 @@ unrelated URCs come back to the host unchanged.
 The fast path: once the module side has forwarded a command of some name and form unchanged, a
 later line of that name and form that comes alone, while nothing is in flight, goes from the
 firmware's bytes to the module as it came (HostPlumbing.passthrough_raw) without being framed
-into a Command, and its plain answer back as the module wrote it.  The module side's decision is
+into a Command, and its plain answer back as the module wrote it -- a module read that is exactly
+that answer without even being framed (HostPlumbing.raw_answer).  The module side's decision is
 a matter of name and form (its own commands, the basics it keeps, identification), so what it
 forwarded once it forwards again; while a request, query or call is in flight it may hold lines
 back, so the fast path waits for quiet.  Echo is written as the module side writes it.
 
 The sides' next deadline is kept between two calls that may have changed it: every way in except
-the fast path (whose raw line has no timer while nothing waits behind it) forgets it."""
+the fast path (whose raw line has no timer while nothing waits behind it, and whose whole answer
+in one read starts none) forgets it."""
 from __future__ import annotations
 
 from typing import Callable, ContextManager, Optional
@@ -60,6 +62,8 @@ class BridgeEngine:
 
     def from_module(self, data: bytes, now: float) -> None:
         self.trace.bytes("module->bridge", data)
+        if self._answered_raw(data, now):
+            return
         self._due_known = False
         if self.module_present:
             self.host_side.receive_data(data, now)
@@ -94,6 +98,18 @@ class BridgeEngine:
         if self.module_side.echo:
             self.module_side.write(line + b"\r")
         self._forwarded.add(token)
+        return True
+
+    def _answered_raw(self, data: bytes, now: float) -> bool:
+        """The fast path's answer: `data` is the whole plain answer to the raw line in flight, and
+        goes to the firmware as the module wrote it.  Nothing else waits, so no deadline moved."""
+        if not self._forwarded or not self.module_present or self._to_host_side or self._queries or self._calls:
+            return False
+        token = self.host_side.raw_answer(data, now)
+        if token is None:
+            return False
+        self._forwarded.discard(token)
+        self.module_side.write(data)
         return True
 
     def next_deadline(self) -> Optional[float]:

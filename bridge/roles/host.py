@@ -76,6 +76,8 @@ class HostSide(Protocol):
 
     def passthrough_raw(self, command_line: bytes, now: float) -> Optional[int]: ...
 
+    def raw_answer(self, data: bytes, now: float) -> Optional[int]: ...
+
     def take_passthrough(self) -> list[tuple[int, bytes]]: ...
 
     def take_unsolicited(self) -> list[bytes]: ...
@@ -281,6 +283,19 @@ class HostPlumbing(Generic[JobT]):
                 self._raw_spans[name] = span
         token = next(self._tokens)
         self._commands.send_raw(token, command_line, name, span, now)
+        return token
+
+    def raw_answer(self, data: bytes, now: float) -> Optional[int]:
+        """The fast path's other half: `data` alone is the whole plain answer to the raw line in
+        flight, with the module's bytes between two frames and nothing queued behind the line --
+        taken as it came (its token; the bridge writes `data` on unchanged), nothing framed.  None:
+        nothing was done, the bytes go to :meth:`receive_data` as ever."""
+        commands = self._commands
+        if not commands.only_raw or not self.framer.whole_answer(data, commands.raw_name):
+            return None
+        token = commands.raw_token
+        commands.heard(now)
+        commands.raw_answered(now)  # nothing queued: no command goes out, no timer starts
         return token
 
     def _raw_answer(self) -> bool:

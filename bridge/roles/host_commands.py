@@ -146,6 +146,11 @@ class Commands:
 
     # ---- a pass-through line written raw ----------------------------------------------------
 
+    @property
+    def only_raw(self) -> bool:
+        """A raw line is in flight and nothing else: none being answered, queued or held."""
+        return self.raw_token is not None and self.current is None and not self.queue and self.hold.span is None
+
     def send_raw(self, token: int, line: bytes, name: str, span: float, now: float) -> None:
         """Write `line` now (the queue is idle): its answer is awaited under `token` until `span`
         has passed, with no Exchange made for it."""

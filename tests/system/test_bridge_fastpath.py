@@ -264,7 +264,8 @@ def test_the_firmware_gets_what_the_framed_path_gives(tmp_path_factory, firmware
 @pytest.mark.parametrize("firmware,module", DIRECTIONS)
 def test_the_fast_path_leaves_the_sides_deadline_alone(tmp_path, firmware, module):
     """A raw line starts no timer, so the loop's question for the next deadline after it is
-    answered without asking the sides again; bytes from the module make it ask again."""
+    answered without asking the sides again; nor does its answer, when a read brings it whole
+    and alone (nothing waited behind it); other bytes from the module make it ask again."""
     rig = Rig(tmp_path, firmware, module)
     rig.csq()
     asked = []
@@ -275,7 +276,36 @@ def test_the_fast_path_leaves_the_sides_deadline_alone(tmp_path, firmware, modul
     assert rig.written() == [b"AT+CSQ"]
     assert rig.engine.next_deadline() is None and len(asked) == 1
     rig.module(CSQ)
+    assert rig.got() == CSQ and rig.engine.next_deadline() is None and len(asked) == 1
+    rig.firmware(b"AT+CSQ\r")
+    assert rig.written() == [b"AT+CSQ"]
+    rig.module(CSQ[:5])
+    rig.module(CSQ[5:])
     assert rig.got() == CSQ and rig.engine.next_deadline() is None and len(asked) == 2
+
+
+@pytest.mark.parametrize("firmware,module", DIRECTIONS)
+def test_a_whole_plain_answer_in_one_read_is_never_framed(tmp_path, firmware, module):
+    """The fast path's answer half: a read that is exactly the plain answer to the raw line goes
+    to the firmware as it came, without the host side's framing; a read that is more or less
+    than that is framed as ever."""
+    rig = Rig(tmp_path, firmware, module)
+    rig.csq()
+    framed = []
+    receive = rig.engine.host_side.receive_data
+    rig.engine.host_side.receive_data = lambda data, now: (framed.append(data), receive(data, now))[1]  # type: ignore[method-assign]
+    for answer in (CSQ, b"\r\n+CSQ: 21,99\r\n\r\n+CME ERROR: 10\r\n", b"\r\nERROR\r\n"):
+        assert rig.csq(answer) == answer
+    assert framed == []
+    more_or_less = [(CSQ + CEREG_URC, CSQ + CEREG_URC), (CSQ[:-1], CSQ), (CEREG_URC + CSQ, CSQ + CEREG_URC),
+                    (b"\r\n+CME ERROR:  10 \r\n", b"\r\n+CME ERROR: 10\r\n")]  # odd spacing: re-encoded
+    for answer, expected in more_or_less:
+        before = len(framed)
+        got = rig.csq(answer)
+        if answer == CSQ[:-1]:
+            rig.module(b"\n")
+        assert framed[before] == answer and got + rig.got() == expected  # framed as ever
+    assert rig.engine.host_side.idle and rig.csq() == CSQ and len(framed) == before + 1
 
 
 @pytest.mark.parametrize("firmware,module", DIRECTIONS)
