@@ -33,6 +33,11 @@ class _Pattern:
     variant: Optional[str]
     shape: ShapeSpec
     regex: re.Pattern
+    # payload_run's one match for a whole frame start: the blanks before it, then `regex`, where
+    # the prefix fits in _PREFIX_PROBE bytes as _start_framed asks (None: a payload-less shape,
+    # or a name _PREFIX never matches)
+    run: Optional[re.Pattern] = None
+    length_at: int = 0  # the length field's place among the groups
 
 
 @dataclass
@@ -81,21 +86,29 @@ def payload_run(buf: bytearray, pos: int, pattern: _Pattern, most: int,
     """(`first` and the payloads of the whole frames of `pattern` one after another at `pos`,
     joined; where the run ends) for :meth:`ResponseFramer.take_payload_run
     <bridge.at.responses.ResponseFramer.take_payload_run>`, which says which frames count."""
+    run = pattern.run
+    if run is None:
+        return first, pos
     end = len(buf)
-    regex = pattern.regex
-    length_at = pattern.shape.fields.index(pattern.shape.payload.length)  # type: ignore[union-attr]
     spans = []
+    header = b""  # the last frame's bytes up to its payload: the same bytes again match the same
+    fields: tuple[bytes, ...] = ()
+    length = at = 0
     while True:
-        start = _BLANK.match(buf, pos).end()  # type: ignore[union-attr]
-        match = regex.match(buf, start)
-        if match is None or _PREFIX.match(buf, start, start + _PREFIX_PROBE) is None:  # as _start_framed
-            break
-        fields = match.groups()
-        length = int(fields[length_at])
-        stop = match.end() + length
+        if header and buf.startswith(header, pos):
+            at = pos + len(header)
+        else:
+            match = run.match(buf, pos)
+            if match is None:
+                break
+            fields = match.groups()
+            length, at, header = int(fields[pattern.length_at]), match.end(), b""
+        stop = at + length
         if length > most or stop >= end or buf[stop] != 0x0D or not accept(fields, length):
             break
-        spans.append((match.end(), stop))
+        spans.append((at, stop))
+        if not header:
+            header = bytes(buf[pos:at])
         pos = stop
     if not spans:
         return first, pos
@@ -111,7 +124,10 @@ def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:
         for variant, shape in frame.shapes():
             if shape.payload is None and not shape.unterminated:
                 continue
-            regex = re.escape(frame.name.encode()) + rb"[ \t]*+:[ \t]*+"
+            escaped = re.escape(frame.name.encode())
+            regex = escaped + rb"[ \t]*+:[ \t]*+"
+            blanks = _PREFIX_PROBE - 1 - len(frame.name)  # the most that fit before ':' in _PREFIX's probe
+            head = rb"[\r\n \t\x00]*+" + escaped + rb"[ \t]{0,%d}+:[ \t]*+" % blanks  # _BLANK, then as _start_framed
             if variant is not None:
                 regex += rb'"' + re.escape(variant.encode()) + rb'"[ \t]*+,'
             if shape.payload is not None:
@@ -119,5 +135,9 @@ def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:
                     regex += _LENGTH_FIELD if name == shape.payload.length else _FIELD
             else:  # unterminated: all fields, the last one ended by whatever follows it
                 regex += _FIELD * (len(shape.fields) - 1) + _LAST_NUMBER
-            patterns.setdefault(frame.name, []).append(_Pattern(frame, variant, shape, re.compile(regex)))
+            pattern = _Pattern(frame, variant, shape, re.compile(regex))
+            if shape.payload is not None and blanks >= 0 and _PREFIX.fullmatch(frame.name.encode() + b":"):
+                pattern.run = re.compile(head + regex[len(escaped) + len(rb"[ \t]*+:[ \t]*+"):])
+                pattern.length_at = shape.fields.index(shape.payload.length)
+            patterns.setdefault(frame.name, []).append(pattern)
     return patterns

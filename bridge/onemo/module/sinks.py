@@ -69,29 +69,41 @@ class HostSink:
             self._complete(now)  # no body: done after the header, as the host sees it
 
     def chunk(self, data: bytes, now: float) -> None:
-        parts = self._content(data)
+        heads, payloads = self._content(data)
         if self.interval:  # paced: each URC goes out on its own
-            for at in range(0, len(parts), 3):
-                self._emit(b"".join(parts[at:at + 3]), now)
-        else:
+            for head, payload in zip(heads, payloads):
+                self._emit(b"".join((head[2:], payload, CRLF)), now)
+        elif heads:
+            parts: list[bytes | memoryview] = [CRLF] * (2 * len(heads) + 1)
+            parts[0:-1:2] = heads
+            parts[1::2] = payloads
+            parts[0] = heads[0][2:]
             self.t.io.write(b"".join(parts))
+        else:
+            self.t.io.write(b"")
         if not self.last_frame and self.sum_len >= self.content_len:
             self._complete(now)  # the host sees sum_len == content_len: the instance is free from here
 
-    def _content(self, data: bytes) -> list[bytes | memoryview]:
-        """`data` as "content" URCs of up to <frag_size> bytes each: three parts a URC (CR LF and
-        the prefix with its counts, the payload, CR LF), to be joined once."""
+    def _content(self, data: bytes) -> tuple[list[bytes], list[bytes | memoryview]]:
+        """`data` as "content" URCs of up to <frag_size> bytes each: the payloads, and before each
+        the CR LF that ends the URC before it (or an empty line), CR LF and the prefix with its
+        counts -- one format a URC."""
         view = memoryview(data)
-        size = max(1, self.frag_size or len(view))
-        lead = CRLF + urc("content", self.t.httpid, self.content_len).encode("ascii") + b","
-        hexed = self.output_format == HEX
-        done, parts = self.sum_len, []
-        for start in range(0, len(view), size):
-            piece = view[start:start + size]
-            parts += (b"%s%d,%d," % (lead, done + start + len(piece), len(piece)),
-                      encode_output(piece, HEX) if hexed else piece, CRLF)
-        self.sum_len = done + len(view)
-        return parts
+        length = len(view)
+        size = max(1, self.frag_size or length)
+        whole = length - length % size
+        lead = CRLF + CRLF + urc("content", self.t.httpid, self.content_len).encode("ascii") + b","
+        done = self.sum_len
+        each = lead.replace(b"%", b"%%") + b"%d," + b"%d," % size
+        heads = [each % end for end in range(done + size, done + whole + 1, size)]
+        payloads: list[bytes | memoryview] = [view[at:at + size] for at in range(0, whole, size)]
+        if whole < length:
+            heads.append(b"%s%d,%d," % (lead, done + length, length - whole))
+            payloads.append(view[whole:])
+        if self.output_format == HEX:
+            payloads = [encode_output(piece, HEX) for piece in payloads]
+        self.sum_len = done + length
+        return heads, payloads
 
     def progress(self, progress: Progress, now: float) -> None:
         pass
