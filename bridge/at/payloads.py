@@ -37,7 +37,7 @@ class _Pattern:
     # the prefix fits in _PREFIX_PROBE bytes as _start_framed asks (None: a payload-less shape,
     # or a name _PREFIX never matches)
     run: Optional[re.Pattern] = None
-    length_at: int = 0  # the length field's place among the groups
+    length_at: int = 0  # the length field's place among the groups (a payload's shape)
 
 
 @dataclass
@@ -82,19 +82,17 @@ class _Payload:
 
 
 def payload_run(buf: bytearray, pos: int, pattern: _Pattern, most: int,
-                accept: Callable[[tuple[bytes, ...], int], bool], first: bytes) -> tuple[bytes, int]:
-    """(`first` and the payloads of the whole frames of `pattern` one after another at `pos`,
-    joined; where the run ends) for :meth:`ResponseFramer.take_payload_run
+                accept: Callable[[tuple[bytes, ...], int], bool], first: bytes,
+                spans: list[tuple[int, int]]) -> tuple[bytes, int]:
+    """(`first`, the payloads at `spans` and those of the whole frames of `pattern` one after
+    another at `pos`, joined; where the run ends) for :meth:`ResponseFramer.take_payload_run
     <bridge.at.responses.ResponseFramer.take_payload_run>`, which says which frames count."""
     run = pattern.run
-    if run is None:
-        return first, pos
     end = len(buf)
-    spans = []
     header = b""  # the last frame's bytes up to its payload: the same bytes again match the same
     fields: tuple[bytes, ...] = ()
     length = at = 0
-    while True:
+    while run is not None:
         if header and buf.startswith(header, pos):
             at = pos + len(header)
         else:
@@ -136,8 +134,9 @@ def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:
             else:  # unterminated: all fields, the last one ended by whatever follows it
                 regex += _FIELD * (len(shape.fields) - 1) + _LAST_NUMBER
             pattern = _Pattern(frame, variant, shape, re.compile(regex))
-            if shape.payload is not None and blanks >= 0 and _PREFIX.fullmatch(frame.name.encode() + b":"):
-                pattern.run = re.compile(head + regex[len(escaped) + len(rb"[ \t]*+:[ \t]*+"):])
+            if shape.payload is not None:
                 pattern.length_at = shape.fields.index(shape.payload.length)
+                if blanks >= 0 and _PREFIX.fullmatch(frame.name.encode() + b":"):
+                    pattern.run = re.compile(head + regex[len(escaped) + len(rb"[ \t]*+:[ \t]*+"):])
             patterns.setdefault(frame.name, []).append(pattern)
     return patterns

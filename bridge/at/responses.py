@@ -214,7 +214,7 @@ class ResponseFramer(Framer):
             fields = tuple(zip(shape.fields, values))
             return Info(pattern.frame.name, fields, pattern.variant, None, pattern.frame.unsolicited, prefix)
         fields = tuple(zip(shape.fields[:-1], values))
-        length = int(dict(fields)[shape.payload.length])
+        length = int(match.group(pattern.length_at + 1))  # digits only, as the regex has it
         if length > self.dialect.payload_max:
             self._discarding = True
             return FramingError(f"{pattern.frame.name} length {length} is above {self.dialect.payload_max}", prefix)
@@ -240,16 +240,35 @@ class ResponseFramer(Framer):
         another at the cursor, joined once and consumed, while `accept(fields, length)` takes each
         (`fields`: the fields before the payload as they came, blanks and quotes included).
 
-        Only frames that :meth:`next_frame` would give exactly so: taken between two frames, each
-        payload raw -- its `length` bytes followed by CR, where HEX output is still hex digits --
-        and at most `payload_max`.  A frame of another kind, one not whole yet, or one `accept`
-        refuses ends the run and stays buffered for :meth:`next_frame`."""
+        Only frames that :meth:`next_frame` would give exactly so: taken between two frames, or
+        from the payload of such a frame being read, each payload raw -- its `length` bytes
+        followed by CR, where HEX output is still hex digits -- and at most `payload_max`.  A frame
+        of another kind, one not whole yet, or one `accept` refuses ends the run and stays
+        buffered for :meth:`next_frame`."""
         pattern = next((p for p in self._patterns.get(name, ()) if p.variant == variant and p.shape.payload), None)
-        if pattern is None or (self._queue or self._discarding or self._skip_lf or self._payload is not None
-                               or self._raw is not None or self._held_line is not None):
+        if pattern is None or (self._queue or self._discarding or self._skip_lf or self._raw is not None
+                               or self._held_line is not None):
             return first
-        joined, self._pos = payload_run(self._buf, self._pos, pattern, self.dialect.payload_max, accept, first)
+        spans = []
+        if self._payload is not None:
+            span = self._whole_payload(pattern, accept)
+            if span is None:
+                return first
+            spans.append(span)
+        joined, self._pos = payload_run(self._buf, self._pos, pattern, self.dialect.payload_max, accept, first, spans)
         return joined
+
+    def _whole_payload(self, pattern: _Pattern, accept: Callable[[tuple[bytes, ...], int], bool]) -> Optional[tuple[int, int]]:
+        """Where the payload being read lies, consumed, if it is of `pattern`, raw, whole and
+        followed by CR, and `accept` takes it (as payload_run takes a frame); else None."""
+        payload, buf, pos = self._payload, self._buf, self._pos
+        assert payload is not None
+        stop = pos + payload.length
+        if (payload.pattern is not pattern or payload.hex is not False or stop >= len(buf) or buf[stop] != 0x0D
+                or not accept(pattern.regex.match(payload.prefix).groups(), payload.length)):  # type: ignore[union-attr]
+            return None
+        self._payload, self._pos = None, stop
+        return pos, stop
 
     # -- raw HTTP (Neoway recvmode 0) -------------------------------------------------------
 

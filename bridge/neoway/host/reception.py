@@ -12,6 +12,10 @@ The body pump: once the head is parsed, the pieces of the same kind that follow 
 framer's buffer are taken as a run (ResponseFramer.take_payload_run), accepted by
 :class:`PieceRun` while they can only be more of this body, and go to h11 joined: the body bytes
 one call brings become one BodyChunk, however the module cut them.
+
+Once h11 has parsed the head of a body that Content-Length frames and holds no byte of it, the
+body's bytes are counted here instead (:meth:`Reception._count`): h11 would only cut them to the
+same length and give the same end, bytes after it and errors.
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ from bridge.roles.host import Fail
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _HEAD_MAX = 64 * 1024  # bytes of response head before it is given up as no HTTP
+# h11's words (ContentLengthReader.read_eof) for a Content-Length body the input ended inside
+_SHORT_BODY = "HTTP response: peer closed connection without sending complete message body (received {} bytes, expected {})"
 log = logging.getLogger(__name__)
 
 
@@ -89,6 +95,8 @@ class Reception:
         self._head_bytes = bytearray()  # until the head is parsed: to cut its raw bytes out
         self._body: list[bytes] = []  # body bytes h11 gave that are not in a BodyChunk yet
         self._held = 0  # their length
+        self._counting = False  # the body's bytes are counted here, h11 has the head only
+        self._trailing = 0  # while counting: bytes after the end of the body
 
     # ---- recvmode 1 ---------------------------------------------------------------------
 
@@ -101,10 +109,10 @@ class Reception:
             return []
         events: list[Event] = []
         if take_run is not None and self.head is not None:
-            data, take_run = take_run(PieceRun(self._left(len(data))), data), None
+            data, take_run = take_run(PieceRun(self.left_after(len(data))), data), None
         self._receive(data, events)
         if take_run is not None and self.head is not None and not self.done:  # the head came in `data`
-            rest = take_run(PieceRun(self._left(0)), b"")
+            rest = take_run(PieceRun(self.left_after(0)), b"")
             if rest:
                 self._receive(rest, events)
         self._flush(events)
@@ -112,11 +120,14 @@ class Reception:
             self._note_trailing()
         return events
 
-    def _left(self, coming: int) -> Optional[int]:
+    def left_after(self, coming: int) -> Optional[int]:
         """Body bytes of a Content-Length body still to come after `coming` more (None: unknown)."""
         return None if self.total is None else self.total - self.received - self._held - coming
 
     def _receive(self, data: bytes, events: list[Event]) -> None:
+        if self._counting:
+            self._count(data, events)
+            return
         if self.head is None:
             self._head_bytes += data
             if len(self._head_bytes) > _HEAD_MAX:
@@ -124,10 +135,31 @@ class Reception:
         self._conn.receive_data(data)
         self._drain(ErrorKind.RESPONSE_INVALID, events)
 
+    def _count(self, data: bytes, events: list[Event]) -> None:
+        """Bytes of a Content-Length body, held for one BodyChunk; what comes after its end is
+        trailing.  No bytes: the input ended (an empty piece), inside the body."""
+        if not data:
+            self._short(ErrorKind.RESPONSE_INVALID, events)
+        left = self.total - self.received - self._held  # type: ignore[operator]
+        if len(data) < left:
+            self._body.append(data)
+            self._held += len(data)
+            return
+        self._body.append(data if len(data) == left else data[:left])
+        self._held += left
+        self._trailing = len(data) - left
+        self._flush(events)
+        events.append(self._end())
+
+    def _short(self, kind: ErrorKind, events: list[Event]) -> None:
+        """The input ended inside a counted body: what h11 raises then."""
+        self._flush(events)
+        raise BadResponse(kind, _SHORT_BODY.format(self.received, self.total), events)
+
     def _note_trailing(self) -> None:
-        trailing = self._conn.trailing_data[0]
+        trailing = self._trailing if self._counting else len(self._conn.trailing_data[0])
         if trailing:
-            log.warning("Neoway module output dropped: %d bytes after the end of the HTTP response", len(trailing))
+            log.warning("Neoway module output dropped: %d bytes after the end of the HTTP response", trailing)
 
     def on_closed(self) -> list[Event]:
         """The module reported the link closed."""
@@ -135,8 +167,10 @@ class Reception:
             return []
         if self.head is None and not self._head_bytes:
             raise Fail(self.closed_kind, "the link closed before a response came")
-        self._conn.receive_data(b"")
         events: list[Event] = []
+        if self._counting:
+            self._short(self.closed_kind, events)
+        self._conn.receive_data(b"")
         self._drain(self.closed_kind, events)
         self._flush(events)
         if not self.done:
@@ -153,6 +187,8 @@ class Reception:
                 self._flush(events)
                 raise BadResponse(kind, f"HTTP response: {exc}", events) from None
             if event is h11.NEED_DATA or event is h11.PAUSED:
+                # h11 holds no byte: the rest of a Content-Length body is counted from here
+                self._counting = event is h11.NEED_DATA and self.total is not None and self.head is not None
                 return
             if type(event) is h11.Data:
                 self._body.append(event.data)

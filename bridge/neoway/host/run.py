@@ -37,6 +37,7 @@ class Job:
         self.answered = False  # AT+HTTPACTION / AT+FILEHTTPACTION answered OK
         self.answered_at: Optional[float] = None
         self.waiting = False  # the script waits for the response
+        self.silence = 0.0  # while waiting: the longest the module may be silent between two reports
         self.over = False
 
 
@@ -134,7 +135,7 @@ class RequestRunner(HostPlumbing[Job]):
         job.answered_at = self._now
         assert job.target is not None
         family = job.target.family
-        span = self.spans.silence(job.request, family)
+        span = job.silence = self.spans.silence(job.request, family)
         if job.file is not None:
             span += self.spans.setup(job.request, family)  # the module connects for the transfer
         job.timer.start(span, self._now)

@@ -30,6 +30,7 @@ DIALECT = "neoway"
 FILE_STAT = "+FILEHTTPSTAT"
 _RawFrame = Union[HttpHead, HttpBody, HttpEnd]
 _LENGTH = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() takes "²", which int() refuses
+_PIECES = Info("+HTTPRECV")  # what the stale-line fence is told a run of pieces is
 log = logging.getLogger(__name__)
 
 
@@ -64,6 +65,7 @@ class NeowayHostSide(RequestRunner):
         self._calls: list[_Call] = []
         self._ours = self._own_reports()
         self._recv = {f.urc("+HTTPRECV"): f for f in FAMILIES}
+        self._recv_of = {f.secure: f.urc("+HTTPRECV") for f in FAMILIES}  # a request's pieces, by its target's TLS
         self._closed = {f.urc("+HTTPCLOSED"): f for f in FAMILIES}
         # answers to our AT+HTTPCLOSE and (late) AT+CDNSGIP: nothing for a request in them
         self._close_reports = frozenset(f.urc("+HTTPCLOSE") for f in FAMILIES)  # "+HTTPCLOSE: HTTP Link Closed"
@@ -83,11 +85,38 @@ class NeowayHostSide(RequestRunner):
     def receive_data(self, data: bytes, now: float) -> None:
         """Bytes the module wrote."""
         with self._clock(now):
-            self._frame(data)
+            if not self._pump(data):
+                self._frame(data)
             if self._raw:
                 for frame in self.framer.release():  # a live reader does not wait for full blocks
                     self._dispatch(frame)
             self._watch_payload()
+
+    def _pump(self, data: bytes) -> bool:
+        """The body pump ahead of framing: while a request's response body is being received and
+        nothing else waits on the module's bytes (no command, no raw line, no raw response), the
+        pieces at the framer's cursor are taken as one run straight away, as :meth:`_on_recv` takes
+        those after a first piece; what follows them is framed as usual.  False: `data` is not
+        taken (frame it)."""
+        job, commands, framer = self._job, self._commands, self.framer
+        if (job is None or job.over or not job.receiving or job.target is None or self._raw or commands.current
+                is not None or commands.raw_token is not None or framer.buffered != self._left_unframed):
+            return False
+        reception = job.reception
+        if reception.head is None or reception.done:
+            return False
+        commands.heard(self._now)
+        framer.receive_data(data)
+        buffered = framer.buffered
+        run = PieceRun(reception.left_after(0))
+        body = framer.take_payload_run(self._recv_of[job.target.tls], None, run, b"")
+        if run.taken:
+            commands.predates(_PIECES, buffered - framer.buffered)  # the stale-line fence counts them as framed
+            self._stuck.stop()
+            self._feed(job, lambda: reception.on_piece(body))
+        self._left_unframed = framer.buffered
+        self._frame(b"")
+        return True
 
     def _watch_payload(self) -> None:
         """A payload being read while no request waits for one -- none runs, or its request is
@@ -343,7 +372,7 @@ class NeowayHostSide(RequestRunner):
             return
         self._events.extend((job.token, event) for event in events)
         if job.waiting:
-            job.timer.start(self.spans.silence(job.request, job.target.family), self._now)  # type: ignore[union-attr]
+            job.timer.start(job.silence, self._now)
         if job.reception.done:
             self._complete(job)
 
