@@ -89,24 +89,16 @@ def payload_run(buf: bytearray, pos: int, pattern: _Pattern, most: int,
     <bridge.at.responses.ResponseFramer.take_payload_run>`, which says which frames count."""
     run = pattern.run
     end = len(buf)
-    header = b""  # the last frame's bytes up to its payload: the same bytes again match the same
-    fields: tuple[bytes, ...] = ()
-    length = at = 0
     while run is not None:
-        if header and buf.startswith(header, pos):
-            at = pos + len(header)
-        else:
-            match = run.match(buf, pos)
-            if match is None:
-                break
-            fields = match.groups()
-            length, at, header = int(fields[pattern.length_at]), match.end(), b""
+        match = run.match(buf, pos)
+        if match is None:
+            break
+        fields = match.groups()
+        length, at = int(fields[pattern.length_at]), match.end()
         stop = at + length
         if length > most or stop >= end or buf[stop] != 0x0D or not accept(fields, length):
             break
         spans.append((at, stop))
-        if not header:
-            header = bytes(buf[pos:at])
         pos = stop
     if not spans:
         return first, pos
@@ -125,7 +117,7 @@ def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:
             escaped = re.escape(frame.name.encode())
             regex = escaped + rb"[ \t]*+:[ \t]*+"
             blanks = _PREFIX_PROBE - 1 - len(frame.name)  # the most that fit before ':' in _PREFIX's probe
-            head = rb"[\r\n \t\x00]*+" + escaped + rb"[ \t]{0,%d}+:[ \t]*+" % blanks  # _BLANK, then as _start_framed
+            head = _BLANK.pattern + escaped + rb"[ \t]{0,%d}+:[ \t]*+" % blanks  # as _skip_blank, then _start_framed
             if variant is not None:
                 regex += rb'"' + re.escape(variant.encode()) + rb'"[ \t]*+,'
             if shape.payload is not None:
