@@ -48,6 +48,7 @@ class _Payload:
     prefix: bytes
     hex: Optional[bool]
     checked: int = 0  # payload bytes seen to be hex digits so far (each byte looked at once)
+    groups: tuple[bytes, ...] = ()  # the fields as the prefix regex matched them (for a run's `accept`)
 
     def take(self, buf: bytearray, pos: int) -> Optional[tuple[bytes, int]]:
         """(the payload, the bytes it took) once it is whole at `pos`; None: more bytes needed."""

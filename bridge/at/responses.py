@@ -42,6 +42,9 @@ class ResponseFramer(Framer):
         self.http_method = "GET"  # method of the request whose raw response may come next
         self.body_block = body_block
         self._patterns = _compile_patterns(dialect)
+        self._runs: dict[tuple[str, Optional[str]], _Pattern] = {}  # take_payload_run's: a name's first payload pattern
+        for pattern in (p for patterns in self._patterns.values() for p in patterns if p.shape.payload):
+            self._runs.setdefault((pattern.frame.name, pattern.variant), pattern)
         self._queue: deque[Frame] = deque()
         self._payload: Optional[_Payload] = None
         self._raw: Optional[RawHttpResponse] = None
@@ -205,10 +208,11 @@ class ResponseFramer(Framer):
             return self._overlong()
         return _NOT_FRAMED
 
-    def _framed_match(self, pattern: _Pattern, match: re.Match) -> Optional[Frame]:
+    def _framed_match(self, pattern: _Pattern, match: re.Match, start: Optional[int] = None) -> Optional[Frame]:
+        """The frame whose prefix `match` matched (from `start`, if not where the match starts)."""
         shape = pattern.shape
         values = [v.decode("latin-1").strip().strip('"') for v in match.groups()]
-        prefix = bytes(match.group())
+        prefix = bytes(match.group()) if start is None else bytes(self._buf[start:match.end()])
         self._pos = match.end()
         if shape.payload is None:  # an unterminated short URC ("ind")
             fields = tuple(zip(shape.fields, values))
@@ -218,7 +222,7 @@ class ResponseFramer(Framer):
         if length > self.dialect.payload_max:
             self._discarding = True
             return FramingError(f"{pattern.frame.name} length {length} is above {self.dialect.payload_max}", prefix)
-        self._payload = _Payload(pattern, fields, length, prefix, None if shape.payload.hex else False)
+        self._payload = _Payload(pattern, fields, length, prefix, None if shape.payload.hex else False, 0, match.groups())
         return None
 
     def _step_payload(self, payload: _Payload) -> Optional[Frame]:
@@ -245,7 +249,7 @@ class ResponseFramer(Framer):
         followed by CR, where HEX output is still hex digits -- and at most `payload_max`.  A frame
         of another kind, one not whole yet, or one `accept` refuses ends the run and stays
         buffered for :meth:`next_frame`."""
-        pattern = next((p for p in self._patterns.get(name, ()) if p.variant == variant and p.shape.payload), None)
+        pattern = self._runs.get((name, variant))
         if pattern is None or (self._queue or self._discarding or self._skip_lf or self._raw is not None
                                or self._held_line is not None):
             return first
@@ -258,6 +262,27 @@ class ResponseFramer(Framer):
         joined, self._pos = payload_run(self._buf, self._pos, pattern, self.dialect.payload_max, accept, first, spans)
         return joined
 
+    def start_payload(self, name: str, variant: Optional[str]) -> None:
+        """Between two frames, start reading the frame of `name` (`variant`) at the cursor when its
+        prefix is in and its payload is not whole yet -- as :meth:`next_frame` would start it, only
+        cheaper: the prefix and where its payload starts are consumed, :attr:`in_payload` is
+        true.  Anything else (another frame, a whole one, a length above `payload_max`) is left to
+        :meth:`next_frame`."""
+        patterns = self._patterns.get(name, ())
+        pattern = patterns[0] if len(patterns) == 1 else None  # with more, next_frame tries them in turn
+        if (pattern is None or pattern.run is None or pattern.variant != variant or self._queue or self._discarding
+                or self._skip_lf or self._payload is not None or self._raw is not None or self._held_line is not None):
+            return
+        buf = self._buf
+        match = pattern.run.match(buf, self._pos)
+        if match is None:
+            return
+        length = int(match.group(pattern.length_at + 1))
+        if length > self.dialect.payload_max or len(buf) - match.end() >= length:
+            return
+        self._pos = buf.index(b"+", self._pos)  # after the blanks, as _skip_blank leaves it
+        self._framed_match(pattern, match, self._pos)
+
     def _whole_payload(self, pattern: _Pattern, accept: Callable[[tuple[bytes, ...], int], bool]) -> Optional[tuple[int, int]]:
         """Where the payload being read lies, consumed, if it is of `pattern`, raw, whole and
         followed by CR, and `accept` takes it (as payload_run takes a frame); else None."""
@@ -265,7 +290,7 @@ class ResponseFramer(Framer):
         assert payload is not None
         stop = pos + payload.length
         if (payload.pattern is not pattern or payload.hex is not False or stop >= len(buf) or buf[stop] != 0x0D
-                or not accept(pattern.regex.match(payload.prefix).groups(), payload.length)):  # type: ignore[union-attr]
+                or not accept(payload.groups, payload.length)):
             return None
         self._payload, self._pos = None, stop
         return pos, stop

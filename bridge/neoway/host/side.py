@@ -108,12 +108,13 @@ class NeowayHostSide(RequestRunner):
         commands.heard(self._now)
         framer.receive_data(data)
         buffered = framer.buffered
-        run = PieceRun(reception.left_after(0))
-        body = framer.take_payload_run(self._recv_of[job.target.tls], None, run, b"")
+        run, name = PieceRun(reception.left_after(0)), self._recv_of[job.target.tls]
+        body = framer.take_payload_run(name, None, run, b"")
         if run.taken:
             commands.predates(_PIECES, buffered - framer.buffered)  # the stale-line fence counts them as framed
             self._stuck.stop()
             self._feed(job, lambda: reception.on_piece(body))
+        framer.start_payload(name, None)  # the piece the read ends in (its prefix is not counted: as _frame)
         self._left_unframed = framer.buffered
         self._frame(b"")
         return True

@@ -61,6 +61,7 @@ class HostSink:
         self._queued = 0
         self._next_at = 0.0
         self._timer: Optional[str] = None
+        self._lead: tuple[object, bytes, bytes] = (None, b"", b"")  # _formats' last: (key, lead, each)
 
     def head(self, head: ResponseHead, now: float) -> None:
         report_head(self.t, head, self.output_format)
@@ -92,9 +93,8 @@ class HostSink:
         length = len(view)
         size = max(1, self.frag_size or length)
         whole = length - length % size
-        lead = CRLF + CRLF + urc("content", self.t.httpid, self.content_len).encode("ascii") + b","
+        lead, each = self._formats(size)
         done = self.sum_len
-        each = lead.replace(b"%", b"%%") + b"%d," + b"%d," % size
         heads = [each % end for end in range(done + size, done + whole + 1, size)]
         payloads: list[bytes | memoryview] = [view[at:at + size] for at in range(0, whole, size)]
         if whole < length:
@@ -104,6 +104,15 @@ class HostSink:
             payloads = [encode_output(piece, HEX) for piece in payloads]
         self.sum_len = done + length
         return heads, payloads
+
+    def _formats(self, size: int) -> tuple[bytes, bytes]:
+        """(CR LF CR LF and the content URC's prefix up to <sum_len>; the same with the
+        <sum_len>,<cur_len> of a URC of `size` bytes to fill in)."""
+        key = (self.t.httpid, self.content_len, size)
+        if self._lead[0] != key:
+            lead = CRLF + CRLF + urc("content", self.t.httpid, self.content_len).encode("ascii") + b","
+            self._lead = (key, lead, lead.replace(b"%", b"%%") + b"%d," + b"%d," % size)
+        return self._lead[1], self._lead[2]
 
     def progress(self, progress: Progress, now: float) -> None:
         pass
