@@ -262,26 +262,29 @@ class ResponseFramer(Framer):
         joined, self._pos = payload_run(self._buf, self._pos, pattern, self.dialect.payload_max, accept, first, spans)
         return joined
 
-    def start_payload(self, name: str, variant: Optional[str]) -> None:
+    def start_payload(self, name: str, variant: Optional[str]) -> bool:
         """Between two frames, start reading the frame of `name` (`variant`) at the cursor when its
-        prefix is in and its payload is not whole yet -- as :meth:`next_frame` would start it, only
-        cheaper: the prefix and where its payload starts are consumed, :attr:`in_payload` is
-        true.  Anything else (another frame, a whole one, a length above `payload_max`) is left to
+        prefix is in and its raw payload is not whole yet -- as :meth:`next_frame` would start it,
+        only cheaper: the prefix is consumed, :attr:`in_payload` is true.  True: it did, and
+        :meth:`next_frame` has nothing to give until more bytes come.  Anything else (another
+        frame, a whole one, a length above `payload_max`, one that may be HEX) is left to
         :meth:`next_frame`."""
         patterns = self._patterns.get(name, ())
         pattern = patterns[0] if len(patterns) == 1 else None  # with more, next_frame tries them in turn
-        if (pattern is None or pattern.run is None or pattern.variant != variant or self._queue or self._discarding
-                or self._skip_lf or self._payload is not None or self._raw is not None or self._held_line is not None):
-            return
+        if (pattern is None or pattern.run is None or pattern.variant != variant or pattern.shape.payload.hex  # type: ignore[union-attr]
+                or self._queue or self._discarding or self._skip_lf or self._payload is not None or self._raw is not None
+                or self._held_line is not None):
+            return False
         buf = self._buf
         match = pattern.run.match(buf, self._pos)
         if match is None:
-            return
+            return False
         length = int(match.group(pattern.length_at + 1))
         if length > self.dialect.payload_max or len(buf) - match.end() >= length:
-            return
+            return False
         self._pos = buf.index(b"+", self._pos)  # after the blanks, as _skip_blank leaves it
         self._framed_match(pattern, match, self._pos)
+        return True
 
     def _whole_payload(self, pattern: _Pattern, accept: Callable[[tuple[bytes, ...], int], bool]) -> Optional[tuple[int, int]]:
         """Where the payload being read lies, consumed, if it is of `pattern`, raw, whole and

@@ -101,12 +101,12 @@ def frames_of(stream: bytes, cuts: list[int], start: bool) -> list:
     for cut in sorted({c for c in cuts if 0 < c < len(stream)}) + [len(stream)]:
         framer.receive_data(stream[at:cut])
         at = cut
-        if start:
-            framer.start_payload("+HTTPRECV", None)
+        if start and framer.start_payload("+HTTPRECV", None):
+            assert framer.next_frame() is NEED_DATA  # nothing to give until more bytes come
         while (frame := framer.next_frame()) is not NEED_DATA:
             out.append(frame)
-            if start:
-                framer.start_payload("+HTTPRECV", None)
+            if start and framer.start_payload("+HTTPRECV", None):
+                assert framer.next_frame() is NEED_DATA
         out.append(framer.in_payload)
     return out
 

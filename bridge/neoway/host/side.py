@@ -114,9 +114,11 @@ class NeowayHostSide(RequestRunner):
             commands.predates(_PIECES, buffered - framer.buffered)  # the stale-line fence counts them as framed
             self._stuck.stop()
             self._feed(job, lambda: reception.on_piece(body))
-        framer.start_payload(name, None)  # the piece the read ends in (its prefix is not counted: as _frame)
+        # the piece the read ends in (its prefix is not counted, as in _frame); else frame what is left
+        started = framer.start_payload(name, None)
         self._left_unframed = framer.buffered
-        self._frame(b"")
+        if not started:
+            self._frame(b"")
         return True
 
     def _watch_payload(self) -> None:
