@@ -43,12 +43,16 @@ class _Pattern:
 @dataclass
 class _Payload:
     pattern: _Pattern
-    fields: tuple[tuple[str, str], ...]
+    groups: tuple[bytes, ...]  # the fields as the prefix regex matched them (a run's `accept` takes these)
     length: int
     prefix: bytes
     hex: Optional[bool]
     checked: int = 0  # payload bytes seen to be hex digits so far (each byte looked at once)
-    groups: tuple[bytes, ...] = ()  # the fields as the prefix regex matched them (for a run's `accept`)
+
+    @property
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        """The fields before the payload by name, without their blanks and quotes."""
+        return tuple(zip(self.pattern.shape.fields[:-1], field_values(self.groups)))
 
     def take(self, buf: bytearray, pos: int) -> Optional[tuple[bytes, int]]:
         """(the payload, the bytes it took) once it is whole at `pos`; None: more bytes needed."""
@@ -80,6 +84,11 @@ class _Payload:
         if available <= length:
             return None
         return buf[pos + length] in _HEX_DIGITS
+
+
+def field_values(groups: tuple[bytes, ...]) -> list[str]:
+    """The fields a prefix regex captured, without their blanks and quotes."""
+    return [v.decode("latin-1").strip().strip('"') for v in groups]
 
 
 def payload_run(buf: bytearray, pos: int, pattern: _Pattern, most: int,

@@ -15,7 +15,7 @@ from bridge.at.frames import Echo, Final, Frame, FramingError, Info, Line, Promp
 from bridge.at.framer import TERMINATOR, Framer
 from bridge.at.commands import parse_command
 from bridge.at.params import ParamSyntaxError, split_params
-from bridge.at.payloads import _PREFIX, _PREFIX_PROBE, _compile_patterns, _Pattern, _Payload, payload_run
+from bridge.at.payloads import _PREFIX, _PREFIX_PROBE, _compile_patterns, _Pattern, _Payload, field_values, payload_run
 from bridge.at.rawhttp import RawHttpResponse
 from bridge.model import Method
 
@@ -211,18 +211,16 @@ class ResponseFramer(Framer):
     def _framed_match(self, pattern: _Pattern, match: re.Match, start: Optional[int] = None) -> Optional[Frame]:
         """The frame whose prefix `match` matched (from `start`, if not where the match starts)."""
         shape = pattern.shape
-        values = [v.decode("latin-1").strip().strip('"') for v in match.groups()]
         prefix = bytes(match.group()) if start is None else bytes(self._buf[start:match.end()])
         self._pos = match.end()
         if shape.payload is None:  # an unterminated short URC ("ind")
-            fields = tuple(zip(shape.fields, values))
+            fields = tuple(zip(shape.fields, field_values(match.groups())))
             return Info(pattern.frame.name, fields, pattern.variant, None, pattern.frame.unsolicited, prefix)
-        fields = tuple(zip(shape.fields[:-1], values))
         length = int(match.group(pattern.length_at + 1))  # digits only, as the regex has it
         if length > self.dialect.payload_max:
             self._discarding = True
             return FramingError(f"{pattern.frame.name} length {length} is above {self.dialect.payload_max}", prefix)
-        self._payload = _Payload(pattern, fields, length, prefix, None if shape.payload.hex else False, 0, match.groups())
+        self._payload = _Payload(pattern, match.groups(), length, prefix, None if shape.payload.hex else False)
         return None
 
     def _step_payload(self, payload: _Payload) -> Optional[Frame]:
