@@ -99,12 +99,19 @@ def payload_run(buf: bytearray, pos: int, pattern: _Pattern, most: int,
     <bridge.at.responses.ResponseFramer.take_payload_run>`, which says which frames count."""
     run = pattern.run
     end = len(buf)
+    header = b""  # the last frame matched: its bytes up to its payload (the same bytes match the same)
+    fields: tuple[bytes, ...] = ()
+    length = at = 0
     while run is not None:
-        match = run.match(buf, pos)
-        if match is None:
-            break
-        fields = match.groups()
-        length, at = int(fields[pattern.length_at]), match.end()
+        if header and buf.startswith(header, pos):
+            at = pos + len(header)
+        else:
+            match = run.match(buf, pos)
+            if match is None:
+                break
+            fields = match.groups()
+            length, at = int(fields[pattern.length_at]), match.end()
+            header = bytes(buf[pos:at])
         stop = at + length
         if length > most or stop >= end or buf[stop] != 0x0D or not accept(fields, length):
             break
