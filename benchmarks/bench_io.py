@@ -5,8 +5,10 @@ For each direction (Neoway firmware -> OneMO module, OneMO firmware -> Neoway mo
   speaks the host dialect), then the same GET through `socat` between the firmware's pty and the
   same emulator (the firmware speaks the module's own dialect), alternately, --runs times; every
   body checked by SHA-256; min/median/max MB/s of each and of the ratio bridge/pass-through;
-- CPU seconds per MB of the bridge, the emulator and socat (/proc/PID/stat), and the peak RSS
-  (VmHWM) of the bridge and the emulator;
+- CPU seconds per MB of the bridge, the emulator and socat (/proc/PID/stat), and of this process
+  (the firmware and the HTTP server) in each pass -- the firmware speaks the host dialect in the
+  bridge's pass and the module's in socat's, so its own cost differs and is shown -- and the peak
+  RSS (VmHWM) of the bridge and the emulator;
 - latency: AT+CSQ round trips, blocks through the bridge and through socat alternately; the
   added round trip is median(bridge) - median(socat), with min/max over blocks.
 
