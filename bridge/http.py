@@ -1,7 +1,8 @@
 """What HTTP/1.1 says, once for every layer: the target of an http(s) URL (scheme, host, port, the
 Host header, path?query percent-encoded so that it holds no '"', which a quoted command parameter
 cannot), which responses have no body, the lengths Content-Length and Content-Range state, the
-framing header a sender adds, Basic credentials, and an h11 reader of the response to a method."""
+framing header a sender adds, Basic credentials, an h11 reader of the response to a method, and
+a plain response head read without it (:func:`plain_response_head`)."""
 from __future__ import annotations
 
 import base64
@@ -20,6 +21,11 @@ _PATH_SAFE = string.punctuation.replace('"', "")
 _LENGTH = re.compile(r"[0-9]{1,18}")  # ASCII digits, bounded: int() of "²" or of 5000 digits raises
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:[0-9]{1,18}-[0-9]{1,18}|\*)/([0-9]{1,18})(?![0-9])", re.IGNORECASE)
 _HOST = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=:-]+")
+# A plain head, a strict subset of what h11 reads: printable bytes only (no NUL, no control bytes),
+# no folded line, no blank line, status 200..999.
+_PLAIN_STATUS = re.compile(rb"HTTP/[0-9]\.[0-9] ([2-9][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?")
+_PLAIN_FIELD = re.compile(rb"([-!#$%&'*+.^_`|~0-9a-zA-Z]+):[ \t]*((?:[\x21-\x7e\x80-\xff]+[ \t]+)*[\x21-\x7e\x80-\xff]+)?[ \t]*")
+_PLAIN_LENGTH = re.compile(rb"[0-9]{1,20}")
 
 TargetT = TypeVar("TargetT", bound="Target")
 
@@ -116,3 +122,34 @@ def response_parser(method: str, **options: int) -> h11.Connection:
     connection.send(h11.Request(method=method, target="/", headers=[("Host", "module")]))
     connection.send(h11.EndOfMessage())
     return connection
+
+
+def plain_response_head(block: bytes) -> Optional[tuple[int, bytes, list[tuple[bytes, bytes]]]]:
+    """(status, reason, [(name, value)]) of a response head (status line and header lines joined
+    by CR LF, no blank line at the end) that is plainly written -- then exactly what the h11 reader
+    of :func:`response_parser` gives for it -- without building one; None for anything else (read
+    it with h11): a control byte, a folded or blank line, a 1xx status, a Transfer-Encoding other
+    than one "chunked", a Content-Length that is not one plain number."""
+    lines = block.split(b"\r\n")
+    status = _PLAIN_STATUS.fullmatch(lines[0])
+    if status is None:
+        return None
+    headers = []
+    length = coding = False
+    for line in lines[1:]:
+        field = _PLAIN_FIELD.fullmatch(line)
+        if field is None:
+            return None
+        name, value = field.group(1, 2)
+        value = value or b""
+        lower = name.lower()
+        if lower == b"content-length":
+            if length or not _PLAIN_LENGTH.fullmatch(value):
+                return None
+            length = True
+        elif lower == b"transfer-encoding":
+            if coding or value != b"chunked":
+                return None
+            coding = True
+        headers.append((name, value))
+    return int(status.group(1)), status.group(2) or b"", headers

@@ -16,7 +16,7 @@ import h11
 
 from bridge.at.dialect import Dialect
 from bridge.at.frames import Info
-from bridge.http import content_length, has_body, response_parser
+from bridge.http import content_length, has_body, plain_response_head, response_parser
 from bridge.model import BodyChunk, ErrorKind, Event, Progress, ResponseEnd, ResponseHead
 from bridge.onemo.host.errors import Fail
 
@@ -44,8 +44,14 @@ def closes(head: Optional[ResponseHead]) -> bool:
 
 
 def parse_head(raw: bytes, method: str) -> ResponseHead:
-    """The header URC's data (status line and header lines) parsed by h11."""
+    """The header URC's data (status line and header lines) parsed as h11 parses it (by h11
+    unless it is plainly written: bridge.http.plain_response_head)."""
     block = bytes(raw).rstrip(b"\r\n")
+    plain = plain_response_head(block)
+    if plain is not None:
+        status, reason, fields = plain
+        return ResponseHead(status, reason.decode("latin-1"), block + b"\r\n",
+                            tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in fields))
     connection = response_parser(method)
     try:
         connection.receive_data(block + b"\r\n\r\n")
