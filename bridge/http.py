@@ -6,6 +6,7 @@ a plain response head read without it (:func:`plain_response_head`)."""
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import string
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ class Target:
     @classmethod
     def parse(cls: type[TargetT], url: str) -> TargetT:
         """The target of an http(s) URL; raises ValueError saying what is wrong with it."""
+        return _parsed_target(cls, url)  # type: ignore[return-value]
+
+    @classmethod
+    def _parse(cls: type[TargetT], url: str) -> TargetT:
         try:
             parts = urlsplit(url.strip())
             port = parts.port
@@ -74,6 +79,12 @@ class Target:
     @property
     def url(self) -> str:
         return self.origin + self.path
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_target(cls: type[Target], url: str) -> Target:
+    """Target.parse, kept for a URL asked for again (a Target is frozen)."""
+    return cls._parse(url)
 
 
 def has_body(method: str, status: int) -> bool:

@@ -24,6 +24,7 @@ _BASIC = re.compile(r"([A-Z&])([0-9]*)", re.A)  # ASCII digits: "ATE²" is no ba
 # An extended command line as plain as a pass-through line is: no blanks, a short name.
 _PLAIN_KEY = re.compile(rb"AT([+$^#%*][A-Za-z0-9_]{1,32})(=\?|\?|=)?", re.I)
 _FORMS = {None: "execute", b"?": "read", b"=?": "test", b"=": "set"}
+_PARSED_KEPT = 64  # command lines whose Command is kept: firmware repeats its lines
 
 
 @dataclass
@@ -43,6 +44,7 @@ class CommandFramer(Framer):
         self.auto_data_mode = auto_data_mode
         self._data: Optional[_DataState] = None
         self._last_line: Optional[bytes] = None  # for A/
+        self._parsed: dict[bytes, Command] = {}  # line -> its Command (frozen), for a line seen again
 
     # -- data mode -------------------------------------------------------------------
 
@@ -172,19 +174,32 @@ class CommandFramer(Framer):
     # -- command lines -------------------------------------------------------------
 
     def _frame_line(self, line: bytes) -> Frame:
+        command = self._parsed.get(line)
+        if command is None:
+            parsed = self._parse_line(line)
+            if not isinstance(parsed, Command):
+                return parsed
+            command = parsed
+            if parsed.raw == line:  # no backspace in it
+                if len(self._parsed) >= _PARSED_KEPT:
+                    self._parsed.clear()
+                self._parsed[line] = parsed
+        self._last_line = command.raw
+        if self.auto_data_mode:
+            self._auto_data(command)
+        return command
+
+    def _parse_line(self, line: bytes) -> Frame:
+        """The Command of a line (its backspaces applied), or a FramingError."""
         if _BACKSPACE.search(line):
             line = _apply_backspaces(line)
         stripped = _decoded(line).strip(" \t\x00")
         if stripped[:2].upper() != "AT":
             return FramingError("not a command: a command line starts with AT", line[:64])
         try:
-            command = parse_command(stripped, self.dialect, line)
+            return parse_command(stripped, self.dialect, line)
         except ParamSyntaxError as exc:
             return FramingError(str(exc), line[:64])
-        self._last_line = line
-        if self.auto_data_mode:
-            self._auto_data(command)
-        return command
 
     def _auto_data(self, command: Command) -> None:
         spec = self.dialect.command(command.name)

@@ -5,6 +5,7 @@ Content-Length mode, a stream for chunked mode -- cut into data-mode pieces, and
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Iterable, Iterator, Optional, Union
 
@@ -56,13 +57,29 @@ def header_lines(request: Request, method: str, target: Target, header_max: int)
         headers.append(("Range", request.byte_range.header_value()))
     try:
         host = [] if request.header("host") is not None else [("Host", "module")]
-        h11.Request(method=method, target=target.path, headers=host + headers)
+        _check_head(method, target.path, tuple(host + headers))
         lines = [f"{name}: {value}".encode("latin-1") for name, value in headers]
     except (h11.LocalProtocolError, UnicodeEncodeError) as exc:
         raise Fail(ErrorKind.INVALID_PARAMETER, f"request header: {exc}", terminate=False) from None
     if any(len(line) > header_max for line in lines):
         raise Fail(ErrorKind.INVALID_PARAMETER, f"a header line is longer than {header_max}", terminate=False)
     return lines
+
+
+def _check_head(method: str, path: str, headers: tuple) -> None:
+    """h11's checks of a request head; raises h11.LocalProtocolError."""
+    try:
+        hash(headers)
+    except TypeError:
+        h11.Request(method=method, target=path, headers=list(headers))
+    else:
+        _checked_head(method, path, headers)
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_head(method: str, path: str, headers: tuple) -> None:
+    """_check_head, kept for a head asked for again (what passed once passes again)."""
+    h11.Request(method=method, target=path, headers=list(headers))
 
 
 def declared_length(request: Request, content_total: int) -> Optional[int]:
