@@ -13,11 +13,26 @@ from bridge.at.frames import Command, Param
 from bridge.at.params import INT_MAX, ParamError, check_quoting, check_value as _check, read_int
 
 _INT_DIGITS = 10
+_CHECKED_KEPT = 256  # parameter lists whose values are kept: firmware repeats its commands
+# (id(spec), form, params) -> (spec, values): the spec is held, so that its id stays its own
+_checked: dict[tuple[int, str, tuple[Param, ...]], tuple[CommandSpec, tuple[Optional[str], ...]]] = {}
 
 
 def checked(command: Command, spec: CommandSpec) -> list[Optional[str]]:
     """The values of `command` in declared order, normalised; omitted optional ones are their
     default (or None).  Raises :class:`ParamError`."""
+    key = (id(spec), command.form, command.params)
+    kept = _checked.get(key)
+    if kept is not None and kept[0] is spec:
+        return list(kept[1])
+    values = _checked_values(command, spec)
+    if len(_checked) >= _CHECKED_KEPT:
+        _checked.clear()
+    _checked[key] = (spec, tuple(values))
+    return values
+
+
+def _checked_values(command: Command, spec: CommandSpec) -> list[Optional[str]]:
     form = spec.forms.get(command.form)
     if form is None:
         raise ParamError(f"AT+{command.name} has no {command.form} form")

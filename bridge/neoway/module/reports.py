@@ -22,6 +22,7 @@ class Reports:
         self.dialect = dialect
         self.errors = ErrorTable(dialect)
         self._file_stat = dialect.means("file_stat")
+        self._urcs: dict[tuple[ErrorKind, bool], tuple[str, bool]] = {}
 
     # ---- names ---------------------------------------------------------------------
 
@@ -47,6 +48,12 @@ class Reports:
 
     def urc(self, kind: ErrorKind, secure: bool) -> tuple[str, bool]:
         """(line, is_final): the line reporting `kind` after (or in place of) OK."""
+        found = self._urcs.get((kind, secure))
+        if found is None:
+            found = self._urcs[(kind, secure)] = self._urc(kind, secure)
+        return found
+
+    def _urc(self, kind: ErrorKind, secure: bool) -> tuple[str, bool]:
         token = self.errors.report_line(kind, secure)
         if token is None:
             return self.sync(kind), True

@@ -5,6 +5,7 @@ command family (HTTP... or HTTPS...).  The executor gets a full URL built from t
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ class Target:
         return f"{scheme}://{host}:{port}{self.path}"
 
 
+@functools.lru_cache(maxsize=64)  # a Target is frozen; firmware sets the same url again
 def parse_target(text: str) -> Target:
     """Split a url value; raises :class:`ParamError` for an empty or malformed one."""
     text = _SCHEME.sub("", text.strip(), count=1)
