@@ -96,9 +96,15 @@ def has_body(method: str, status: int) -> bool:
 def content_length(headers: Iterable[tuple[str, str]]) -> Optional[int]:
     """The body length Content-Length states, unless Transfer-Encoding frames the body instead
     (None then, or without a valid Content-Length)."""
-    fields = {name.lower(): value.strip() for name, value in headers}
-    length = fields.get("content-length", "")
-    if "transfer-encoding" in fields or not _LENGTH.fullmatch(length):
+    length, coded = "", False
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-length":
+            length = value  # the last one counts
+        elif lower == "transfer-encoding":
+            coded = True
+    length = length.strip()
+    if coded or not _LENGTH.fullmatch(length):
         return None
     return int(length)
 

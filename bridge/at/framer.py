@@ -86,6 +86,8 @@ class Framer:
     def open_line(self) -> int:
         """Bytes of a line begun but not yet ended at the end of the buffer (without the blank
         space before it); 0 when the buffer ends at a line end."""
+        if self._pos >= len(self._buf):
+            return 0
         last = max(self._buf.rfind(b"\r", self._pos), self._buf.rfind(b"\n", self._pos))
         start = last + 1 if last >= 0 else self._pos
         return len(self._buf[start:].lstrip(b" \t\x00"))

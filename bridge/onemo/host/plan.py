@@ -36,9 +36,15 @@ def at(name: str, *params: Union[int, str, None]) -> bytes:
     """AT+NAME=p1,p2,... (bridge.at.encode.command_line); a string no command line can carry fails
     the request before anything is sent."""
     try:
-        return command_line(name, *params)
+        return _line(name, *params)
     except Unwritable as exc:
         raise Fail(ErrorKind.INVALID_PARAMETER, str(exc), terminate=False) from None
+
+
+@functools.lru_cache(maxsize=128, typed=True)  # typed: a Bare string is written unquoted
+def _line(name: str, *params: Union[int, str, None]) -> bytes:
+    """command_line, kept for the same command asked for again (MHTTPREQUEST of a polled URL)."""
+    return command_line(name, *params)
 
 
 def need_data_mode(profile: ModelProfile, what: str) -> None:

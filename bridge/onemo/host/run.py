@@ -33,6 +33,7 @@ SENT_GRACE = 1.0
 CREATE = "+MHTTPCREATE"
 
 _ID = re.compile(r"\s*([0-9]{1,9})\s*")  # ASCII digits only, bounded: str.isdigit() takes "²"
+_SPANS_KEPT = 64  # command lines whose answer time is kept (the same request's lines come again)
 _NAME = re.compile(rb"^\s*AT\+?([A-Za-z0-9_&]+)", re.I)
 
 
@@ -52,6 +53,7 @@ class RequestRunner(HostPlumbing[Job]):
         self.ssl = SslContexts(list(self.limits.ssl_ids))
         self._errors = ErrorTable(self.dialect)
         self._jobs: dict[int, Job] = {}
+        self._spans: dict[bytes, float] = {}  # command line -> how long its answer may take
 
     # ---- start-up ---------------------------------------------------------------------------
 
@@ -201,6 +203,14 @@ class RequestRunner(HostPlumbing[Job]):
         return self._errors.final_kind(final)
 
     def _span(self, line: bytes) -> float:
+        span = self._spans.get(line)
+        if span is None:
+            if len(self._spans) >= _SPANS_KEPT:
+                self._spans.clear()
+            span = self._spans[line] = self._span_of(line)
+        return span
+
+    def _span_of(self, line: bytes) -> float:
         match = _NAME.match(line)
         name = match.group(1).decode().upper() if match else ""
         spec = self.dialect.command(name)

@@ -90,11 +90,14 @@ class OnemoHostSide(RequestRunner):
     def next_deadline(self) -> Optional[float]:
         """When :meth:`on_time` must be called next (0.0: at once), or None."""
         due = self._commands.wake()
-        timers = [self._stuck, *(t for job in self._jobs.values() for t in (job.timer, job.report))] if self._jobs else (self._stuck,)
-        for timer in timers:
-            wake = timer.wake()
-            if wake is not None and (due is None or wake < due):
-                due = wake
+        wake = self._stuck.wake()
+        if wake is not None and (due is None or wake < due):
+            due = wake
+        for job in self._jobs.values():
+            for timer in (job.timer, job.report):
+                wake = timer.wake()
+                if wake is not None and (due is None or wake < due):
+                    due = wake
         return due
 
     def on_time(self, now: float) -> None:
