@@ -58,6 +58,11 @@ class CommandFramer(Framer):
             self._skip_lf = False
 
     @property
+    def drained(self) -> bool:
+        """Nothing buffered, not in data mode, not closed: :meth:`next_frame` would say NEED_DATA."""
+        return self._pos >= len(self._buf) and self._data is None and not self._closed
+
+    @property
     def in_data_mode(self) -> bool:
         return self._data is not None
 

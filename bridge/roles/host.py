@@ -232,9 +232,13 @@ class HostPlumbing(Generic[JobT]):
         if self._commands.raw_token is not None and not self._raw_answer():
             self._left_unframed = self.framer.buffered
             return
+        framer = self.framer
         while True:
-            buffered = self.framer.buffered
-            frame = self.framer.next_frame()
+            if framer.at_rest:  # nothing buffered or pending: next_frame would say NEED_DATA
+                self._left_unframed = 0
+                return
+            buffered = framer.buffered
+            frame = framer.next_frame()
             if frame is NEED_DATA:
                 self._left_unframed = self.framer.buffered
                 return

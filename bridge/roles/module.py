@@ -79,9 +79,10 @@ class ModuleSide:
     # -- the I/O loop's interface ----------------------------------------------------------
 
     def receive_data(self, data: bytes, now: float) -> None:
-        self.framer.receive_data(data)
-        while True:
-            frame = self.framer.next_frame()
+        framer = self.framer
+        framer.receive_data(data)
+        while not framer.drained:
+            frame = framer.next_frame()
             if frame is NEED_DATA:
                 return
             if isinstance(frame, DataInput):
