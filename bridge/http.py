@@ -22,10 +22,12 @@ _PATH_SAFE = string.punctuation.replace('"', "")
 _LENGTH = re.compile(r"[0-9]{1,18}")  # ASCII digits, bounded: int() of "²" or of 5000 digits raises
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:[0-9]{1,18}-[0-9]{1,18}|\*)/([0-9]{1,18})(?![0-9])", re.IGNORECASE)
 _HOST = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=:-]+")
-# A plain head, a strict subset of what h11 reads: printable bytes only (no NUL, no control bytes),
-# no folded line, no blank line, status 200..999.
-_PLAIN_STATUS = re.compile(rb"HTTP/[0-9]\.[0-9] ([2-9][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?")
-_PLAIN_FIELD = re.compile(rb"([-!#$%&'*+.^_`|~0-9a-zA-Z]+):[ \t]*((?:[\x21-\x7e\x80-\xff]+[ \t]+)*[\x21-\x7e\x80-\xff]+)?[ \t]*")
+# A plain head, a strict subset of what h11 reads: the status line (status 200..999) and header
+# lines joined by CR LF, printable bytes and tabs only -- no other control byte, no bare CR or LF,
+# no folded or blank line.  Between its first colon and the line end a header line may hold any of
+# those bytes: stripped of blanks, that is the value h11's field-value rule reads there.
+_PLAIN_HEAD = re.compile(rb"HTTP/[0-9]\.[0-9] ([2-9][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?"
+                         rb"((?:\r\n[-!#$%&'*+.^_`|~0-9a-zA-Z]+:[\t\x20-\x7e\x80-\xff]*)*)")
 _PLAIN_LENGTH = re.compile(rb"[0-9]{1,20}")
 
 TargetT = TypeVar("TargetT", bound="Target")
@@ -147,26 +149,24 @@ def plain_response_head(block: bytes) -> Optional[tuple[int, bytes, list[tuple[b
     of :func:`response_parser` gives for it -- without building one; None for anything else (read
     it with h11): a control byte, a folded or blank line, a 1xx status, a Transfer-Encoding other
     than one "chunked", a Content-Length that is not one plain number."""
-    lines = block.split(b"\r\n")
-    status = _PLAIN_STATUS.fullmatch(lines[0])
-    if status is None:
+    head = _PLAIN_HEAD.fullmatch(block)
+    if head is None:
         return None
     headers = []
     length = coding = False
-    for line in lines[1:]:
-        field = _PLAIN_FIELD.fullmatch(line)
-        if field is None:
-            return None
-        name, value = field.group(1, 2)
-        value = value or b""
-        lower = name.lower()
-        if lower == b"content-length":
-            if length or not _PLAIN_LENGTH.fullmatch(value):
-                return None
-            length = True
-        elif lower == b"transfer-encoding":
-            if coding or value != b"chunked":
-                return None
-            coding = True
+    lines = head.group(3)
+    for line in lines[2:].split(b"\r\n") if lines else ():
+        name, _, value = line.partition(b":")
+        value = value.strip(b" \t")
+        if len(name) in (14, 17):
+            lower = name.lower()
+            if lower == b"content-length":
+                if length or not _PLAIN_LENGTH.fullmatch(value):
+                    return None
+                length = True
+            elif lower == b"transfer-encoding":
+                if coding or value != b"chunked":
+                    return None
+                coding = True
         headers.append((name, value))
-    return int(status.group(1)), status.group(2) or b"", headers
+    return int(head.group(1)), head.group(2) or b"", headers
