@@ -88,6 +88,17 @@ class CommandFramer(Framer):
             return None
         return line
 
+    def whole_frame(self, data: bytes) -> Optional[Frame]:
+        """The frame of `data` when it is one whole line by itself as :meth:`whole_line` says
+        (the framer between two lines, no data mode), framed at once and the framer after it as
+        :meth:`next_frame` would leave it; None: nothing done (receive it as usual)."""
+        line = None if self._closed else self.whole_line(data)
+        if line is None:
+            return None
+        frame = self._frame_line(line)
+        self._skip_lf = data[-1] == 0x0D
+        return frame
+
     def pass_line(self, line: bytes, data: bytes) -> None:
         """`data`, the line :meth:`whole_line` gave, was taken by the fast path: the framer is after
         it as if it had framed it (A/ repeats it; an LF after its CR is still part of it)."""

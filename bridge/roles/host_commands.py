@@ -142,7 +142,8 @@ class Commands:
 
     def drop(self, owner: object) -> None:
         """Forget the queued (not yet written) exchanges of `owner`."""
-        self.queue = deque(e for e in self.queue if e.owner is not owner)
+        if self.queue:
+            self.queue = deque(e for e in self.queue if e.owner is not owner)
 
     # ---- a pass-through line written raw ----------------------------------------------------
 

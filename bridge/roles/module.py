@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from bridge.at.dialect import Dialect
-from bridge.at.frames import Command, DataInput, FramingError
+from bridge.at.frames import Command, DataInput, Frame, FramingError
 from bridge.at import NEED_DATA, CommandFramer
 from bridge.model import DeclaresCapabilities, ErrorKind, Event, ExecutorCapabilities, ModuleAnswer, ModuleCall, Request
 from bridge.roles.basics import IDENTIFICATION, MODEL_IDENTIFICATION, answer_basic, identity_answer, identity_value
@@ -80,17 +80,24 @@ class ModuleSide:
 
     def receive_data(self, data: bytes, now: float) -> None:
         framer = self.framer
+        frame = framer.whole_frame(data)  # a command line alone in a read, framed at once
+        if frame is not None:
+            self._frame_in(frame, now)
+            return
         framer.receive_data(data)
         while not framer.drained:
             frame = framer.next_frame()
             if frame is NEED_DATA:
                 return
-            if isinstance(frame, DataInput):
-                self._data_arrived(frame, now)
-            elif isinstance(frame, Command):
-                self._command(frame, now)
-            elif isinstance(frame, FramingError):
-                self._framing_error(frame, now)
+            self._frame_in(frame, now)  # type: ignore[arg-type]
+
+    def _frame_in(self, frame: Frame, now: float) -> None:
+        if isinstance(frame, DataInput):
+            self._data_arrived(frame, now)
+        elif isinstance(frame, Command):
+            self._command(frame, now)
+        elif isinstance(frame, FramingError):
+            self._framing_error(frame, now)
 
     def data_to_send(self) -> bytes:
         out = bytes(self._out)
@@ -102,7 +109,10 @@ class ModuleSide:
         return actions
 
     def next_deadline(self) -> Optional[float]:
-        return min((t.deadline for t in self._timers.values()), default=None)
+        timers = self._timers
+        if len(timers) <= 1:
+            return next(iter(timers.values())).deadline if timers else None
+        return min(t.deadline for t in timers.values())
 
     def on_time(self, now: float) -> None:
         for name, timer in sorted(self._timers.items(), key=lambda kv: kv[1].deadline):

@@ -93,3 +93,45 @@ def test_an_http_url_seen_again_gives_the_same_target_or_error(text: str) -> Non
             return ("error", str(exc))
     first = parse()
     assert parse() == first == (Target._parse(text) if not isinstance(first, tuple) else first)
+
+
+def _as_module_side_reads(framer: CommandFramer, stream: bytes, cuts: list[int]) -> list:
+    """The frames ModuleSide.receive_data takes out of `stream` read in pieces: a piece that is
+    one whole command line by itself framed at once (whole_frame), any other received as usual."""
+    frames: list = []
+    start = 0
+    for cut in sorted(set(cuts)) + [len(stream)]:
+        if cut <= start:
+            continue
+        piece, start = stream[start:cut], cut
+        frame = framer.whole_frame(piece)
+        if frame is not None:
+            frames.append(frame)
+            continue
+        frames += framer.feed(piece)
+    framer.close()
+    return frames + framer.feed()
+
+
+@pytest.mark.parametrize("dialect", ["onemo", "neoway"])
+@settings(max_examples=200)
+@given(data=st.data())
+def test_a_line_read_alone_frames_as_receiving_it_does(dialect: str, data: st.DataObject) -> None:
+    items = data.draw(st.lists(host_items(dialect), min_size=1, max_size=8))
+    extra = data.draw(st.lists(st.sampled_from([b"A/", b"AT+CSQ\x08Q\r", b"AT\r\n", b"AT+CSQ\n", b"AT+CSQ\r\r",
+                                                b" AT\r", b"\nAT\r", b"AT+X=\"open\r", b"AT" + b"X" * 600 + b"\r"]),
+                                max_size=4))
+    pieces = [chunk for chunk, _ in items] + extra
+    pieces = data.draw(st.permutations(pieces))
+    stream = b"".join(pieces)
+    at_lines = [sum(len(p) for p in pieces[:i]) for i in range(len(pieces) + 1)]  # reads of whole items
+    cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=8)) + data.draw(st.lists(st.sampled_from(at_lines), max_size=8))
+    framer = framer_for(dialect, "host")
+    framer.auto_data_mode = False  # as a module side frames (it enters data mode itself)
+    whole = parse_whole(_no_auto(framer_for(dialect, "host")), stream)
+    assert _as_module_side_reads(framer, stream, cuts) == whole
+
+
+def _no_auto(framer: CommandFramer) -> CommandFramer:
+    framer.auto_data_mode = False
+    return framer
