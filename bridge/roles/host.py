@@ -196,8 +196,11 @@ class HostPlumbing(Generic[JobT]):
 
     def data_to_send(self) -> bytes:
         """Bytes to write to the module now."""
-        out = bytes(self._commands.out)
-        self._commands.out.clear()
+        pending = self._commands.out
+        if not pending:
+            return b""
+        out = bytes(pending)
+        pending.clear()
         return out
 
     def take_events(self) -> list[tuple[int, Event]]:

@@ -100,6 +100,8 @@ class ModuleSide:
             self._framing_error(frame, now)
 
     def data_to_send(self) -> bytes:
+        if not self._out:
+            return b""
         out = bytes(self._out)
         self._out.clear()
         return out

@@ -63,6 +63,7 @@ class NeowayModuleSide(ModuleSide):
         # (the executor's own bounds, from the same timeouts); past it the module side ends it.
         self.silence_bound = self.setup_timeout + self.response_timeout
         self._routes = self._build_routes()
+        self._availability: dict[str, bool] = {}  # command name -> whether the model has it
         self._jobs: dict[int, Job] = {}
         self._busy = False
         self._held: deque[Union[Command, FramingError]] = deque()
@@ -218,6 +219,12 @@ class NeowayModuleSide(ModuleSide):
         return routes
 
     def _available(self, name: str) -> bool:
+        known = self._availability.get(name)
+        if known is None:
+            known = self._availability[name] = self._available_on_model(name)
+        return known
+
+    def _available_on_model(self, name: str) -> bool:
         spec = self.dialect.command(name)
         if name in (self.profile.get("commands_missing") or []):
             return False
