@@ -91,32 +91,81 @@ def field_values(groups: tuple[bytes, ...]) -> list[str]:
     return [v.decode("latin-1").strip().strip('"') for v in groups]
 
 
+class RunBudget:
+    """The `accept` of a run that takes every frame of at least one byte while the payloads total
+    at most `left` bytes (None: any number) -- a count check, so :func:`payload_run` does it
+    without a call a frame.  `taken`: the frames it took."""
+
+    __slots__ = ("left", "taken")
+
+    def __init__(self, left: Optional[int]) -> None:
+        self.left = left
+        self.taken = 0
+
+    def __call__(self, fields: tuple[bytes, ...], length: int) -> bool:
+        return self.take(length, 1) == 1
+
+    def take(self, length: int, count: int) -> int:
+        """How many of `count` frames of `length` bytes each it takes (counted as taken)."""
+        if not length:
+            return 0
+        if self.left is not None:
+            count = min(count, self.left // length)
+            self.left -= count * length
+        self.taken += count
+        return count
+
+
+_REPEATS: dict[tuple[bytes, int], re.Pattern] = {}  # (a frame's prefix, its length) -> _repeats
+_REPEATS_KEPT = 64
+
+
+def _repeats(header: bytes, length: int) -> re.Pattern:
+    """Frames whose prefix is `header` byte for byte and whose payload of `length` bytes is
+    followed by CR, one after another: `.` with DOTALL skips a payload without looking at it."""
+    key = (header, length)
+    pattern = _REPEATS.get(key)
+    if pattern is None:
+        if len(_REPEATS) >= _REPEATS_KEPT:
+            _REPEATS.clear()
+        pattern = _REPEATS[key] = re.compile(b"(?:%s.{%d}(?=\r))*+" % (re.escape(header), length), re.DOTALL)
+    return pattern
+
+
 def payload_run(buf: bytearray, pos: int, pattern: _Pattern, most: int,
                 accept: Callable[[tuple[bytes, ...], int], bool], first: bytes,
                 spans: list[tuple[int, int]]) -> tuple[bytes, int]:
     """(`first`, the payloads at `spans` and those of the whole frames of `pattern` one after
     another at `pos`, joined; where the run ends) for :meth:`ResponseFramer.take_payload_run
-    <bridge.at.responses.ResponseFramer.take_payload_run>`, which says which frames count."""
+    <bridge.at.responses.ResponseFramer.take_payload_run>`, which says which frames count.
+
+    One regex a frame, and one for all the frames after it that repeat its prefix byte for byte
+    (the same bytes match the same); a :class:`RunBudget` is asked once for all of those."""
     run = pattern.run
     end = len(buf)
-    header = b""  # the last frame matched: its bytes up to its payload (the same bytes match the same)
-    fields: tuple[bytes, ...] = ()
-    length = at = 0
     while run is not None:
-        if header and buf.startswith(header, pos):
-            at = pos + len(header)
-        else:
-            match = run.match(buf, pos)
-            if match is None:
-                break
-            fields = match.groups()
-            length, at = int(fields[pattern.length_at]), match.end()
-            header = bytes(buf[pos:at])
+        match = run.match(buf, pos)
+        if match is None:
+            break
+        fields = match.groups()
+        length, at = int(fields[pattern.length_at]), match.end()
         stop = at + length
         if length > most or stop >= end or buf[stop] != 0x0D or not accept(fields, length):
             break
         spans.append((at, stop))
+        header = bytes(buf[pos:at])
         pos = stop
+        stride = len(header) + length
+        whole = (_repeats(header, length).match(buf, pos).end() - pos) // stride
+        if type(accept) is RunBudget:
+            count = accept.take(length, whole)
+        else:
+            count = next((n for n in range(whole) if not accept(fields, length)), whole)
+        starts = range(pos + len(header), pos + count * stride, stride)
+        spans.extend(zip(starts, range(starts.start + length, starts.stop + length, stride)))
+        pos += count * stride
+        if count < whole:
+            break  # refused: the run ends there
     if not spans:
         return first, pos
     with memoryview(buf) as view:

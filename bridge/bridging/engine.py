@@ -17,11 +17,12 @@ the fast path (whose raw line has no timer while nothing waits behind it, and wh
 in one read starts none) forgets it."""
 from __future__ import annotations
 
-from typing import Callable, ContextManager, Optional
+from typing import Callable, ContextManager, NamedTuple, Optional
 
 from bridge.roles.host import HostSide
 from bridge.at.frames import Command
-from bridge.model import Connected, ConnectionClosed, ErrorKind, Failure, ModuleAnswer, ModuleCall, ResponseEnd
+from bridge.model import (Connected, ConnectionClosed, ErrorKind, Failure, ModuleAnswer, ModuleCall, ResponseEnd,
+                          ResponseHead)
 from bridge.roles.module import CancelRequest, ModuleSide, StartRequest
 from bridge.bridging.trace import Trace
 
@@ -43,6 +44,7 @@ class BridgeEngine:
         self.module_present = True  # False between module_lost() and module_back()
         self._due: Optional[float] = None  # the sides' next deadline, while _due_known
         self._due_known = False
+        self._stream: Optional[_Stream] = None  # the body pump of the response streaming, if any
         module_side.forward = self._forward
         module_side.query = self._query
         module_side.module_call = self._module_call
@@ -66,7 +68,13 @@ class BridgeEngine:
             return
         self._due_known = False
         if self.module_present:
-            self.host_side.receive_data(data, now)
+            stream = self._stream
+            if stream is None:
+                self.host_side.receive_data(data, now)
+            else:
+                body = stream.receive(stream.token, data, now)
+                if body is not None and stream.deliver(body, now):
+                    return  # nothing but body bytes came and went: nothing to route
         with self._clock(now):
             self._route(now)
 
@@ -144,6 +152,7 @@ class BridgeEngine:
         (None: the one there was goes on)."""
         if host_side is not None:
             self.host_side = host_side
+            self._stream = None
             self.module_side.adapt_to_executor(host_side)
         self.module_present = True
         self.trace.event("module_back", "")
@@ -151,6 +160,7 @@ class BridgeEngine:
             self._route(now)
 
     def _fail_in_flight(self, now: float, failure: Failure) -> None:
+        self._stream = None
         requests = list(self._to_host_side)
         self._to_module_side.clear()
         self._to_host_side.clear()
@@ -210,6 +220,17 @@ class BridgeEngine:
             return
         self._calls[self.host_side.module_call(call)] = answer
 
+    def _body_pump(self, token: int, side_token: int) -> Optional["_Stream"]:
+        """The body pump for the response just begun, when both sides have one and no trace
+        records its events: body bytes then go from the host side's framer to the module side's
+        encoder with no event between (BodyChunk carries nothing else the module side reads)."""
+        receive = getattr(self.host_side, "receive_body", None)
+        body_stream = getattr(self.module_side, "body_stream", None)
+        if receive is None or body_stream is None or self.trace.enabled:
+            return None
+        deliver = body_stream(side_token)
+        return None if deliver is None else _Stream(token, receive, deliver)
+
     def _route(self, now: float) -> None:
         while self._route_once(now):
             pass
@@ -241,11 +262,15 @@ class BridgeEngine:
                 continue
             self.trace.event("event", event, side_token)
             self.module_side.handle_event(side_token, event, now)
+            if type(event) is ResponseHead:
+                self._stream = self._body_pump(token, side_token)
             if isinstance(event, ConnectionClosed):
                 self._closes[side_token] = False  # the module side has been told
             if isinstance(event, (ResponseEnd, Failure, Connected, ConnectionClosed)):
                 ended.append((token, event))  # a ConnectionClosed may still follow ResponseEnd in this batch
         for token, event in ended:
+            if self._stream is not None and self._stream.token == token:
+                self._stream = None
             side_token = self._to_module_side.pop(token, None)
             self._to_host_side.pop(side_token, None)
             closes = self._closes.pop(side_token, False)
@@ -272,3 +297,11 @@ class BridgeEngine:
         for urc in self.host_side.take_unsolicited():
             self.module_side.write(urc)
         return moved
+
+
+class _Stream(NamedTuple):
+    """A response body streaming from the host side to the module side, read by read."""
+
+    token: int  # the host side's
+    receive: Callable[[int, bytes, float], Optional[bytes]]  # host_side.receive_body
+    deliver: Callable[[bytes, float], bool]  # module_side.body_stream(...): False -> route

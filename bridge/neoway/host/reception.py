@@ -10,8 +10,10 @@ with the events of the bytes before the fault).
 
 The body pump: once the head is parsed, the pieces of the same kind that follow a piece in the
 framer's buffer are taken as a run (ResponseFramer.take_payload_run), accepted by
-:class:`PieceRun` while they can only be more of this body, and go to h11 joined: the body bytes
-one call brings become one BodyChunk, however the module cut them.
+a :class:`~bridge.at.payloads.RunBudget` while they can only be more of this body -- each of at
+least one byte (an empty piece is framed and fed alone: h11 reads it as the end of the input) and,
+with a Content-Length body, none past its end -- and go to h11 joined: the body bytes one call
+brings become one BodyChunk, however the module cut them.
 
 Once h11 has parsed the head of a body that Content-Length frames and holds no byte of it, the
 body's bytes are counted here instead (:meth:`Reception._count`): h11 would only cut them to the
@@ -26,6 +28,7 @@ from typing import Callable, Optional, Union
 import h11
 
 from bridge.at.frames import HttpBody, HttpEnd, HttpHead
+from bridge.at.payloads import RunBudget
 from bridge.http import content_length, has_body, response_parser
 from bridge.model import BodyChunk, ErrorKind, Event, ResponseEnd, ResponseHead
 from bridge.roles.host import Fail
@@ -46,30 +49,7 @@ class BadResponse(Fail):
         self.before = before
 
 
-class PieceRun:
-    """Accepts, for ResponseFramer.take_payload_run, the pieces that follow one while they can only
-    be more of the body being read: each of at least one byte (an empty piece is framed and fed
-    alone, as before: h11 reads it as the end of the input); with a Content-Length body, up to
-    the piece that completes it, and none that goes past it (`left`: body bytes still to come,
-    None when the body is chunked or ends with the link).  What it refuses ends the run and goes
-    through the framer and :meth:`Reception.on_piece` one piece at a time."""
-
-    __slots__ = ("left", "taken")
-
-    def __init__(self, left: Optional[int]) -> None:
-        self.left = left
-        self.taken = 0
-
-    def __call__(self, fields: tuple[bytes, ...], length: int) -> bool:
-        if not length or (self.left is not None and length > self.left):
-            return False
-        if self.left is not None:
-            self.left -= length
-        self.taken += 1
-        return True
-
-
-TakeRun = Callable[[PieceRun, bytes], bytes]  # (run, first) -> first and the pieces the run took, joined
+TakeRun = Callable[[RunBudget, bytes], bytes]  # (run, first) -> first and the pieces the run took, joined
 
 
 def _total(method: str, status: int, headers: tuple[tuple[str, str], ...]) -> Optional[int]:
@@ -102,23 +82,32 @@ class Reception:
 
     def on_piece(self, data: bytes, take_run: Optional[TakeRun] = None) -> list[Event]:
         """One "+HTTPRECV: <len>," payload; with `take_run` (the body pump), also the pieces that
-        follow it in the framer's buffer while a PieceRun accepts them: once the head is known,
+        follow it in the framer's buffer while a RunBudget of the body bytes still to come accepts them: once the head is known,
         `data` and they go to h11 joined; the body bytes of the call are one BodyChunk."""
         self.started = True
         if self.done:
             return []
         events: list[Event] = []
         if take_run is not None and self.head is not None:
-            data, take_run = take_run(PieceRun(self.left_after(len(data))), data), None
+            data, take_run = take_run(RunBudget(self.left_after(len(data))), data), None
         self._receive(data, events)
         if take_run is not None and self.head is not None and not self.done:  # the head came in `data`
-            rest = take_run(PieceRun(self.left_after(0)), b"")
+            rest = take_run(RunBudget(self.left_after(0)), b"")
             if rest:
                 self._receive(rest, events)
         self._flush(events)
         if self.done:
             self._note_trailing()
         return events
+
+    def pass_on(self, data: bytes) -> bool:
+        """The body pump's shortcut: bytes of a Content-Length body being counted that do not
+        complete it are taken as delivered, as :meth:`on_piece` would give them in one BodyChunk
+        (True); anything else is left to :meth:`on_piece` (False, nothing done)."""
+        if not self._counting or self._held or not data or len(data) >= self.total - self.received:  # type: ignore[operator]
+            return False
+        self.received += len(data)
+        return True
 
     def left_after(self, coming: int) -> Optional[int]:
         """Body bytes of a Content-Length body still to come after `coming` more (None: unknown)."""

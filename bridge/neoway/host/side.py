@@ -13,7 +13,8 @@ from typing import Callable, Optional, Union
 from bridge.at.dialect import Dialect, load
 from bridge.secrets import mask_text
 from bridge.at.frames import Frame, FramingError, HttpBody, HttpEnd, HttpHead, Info
-from bridge.model import ErrorKind, Event, ExecutorCapabilities, Failure, ModuleCall, Progress, Request, ResponseEnd
+from bridge.model import (BodyChunk, ErrorKind, Event, ExecutorCapabilities, Failure, ModuleCall, Progress, Request,
+                          ResponseEnd)
 from bridge.neoway.host import bringup as host_bringup
 from bridge.neoway.host import scripts
 from bridge.roles.host_commands import Answer, Exchange, Timer
@@ -21,7 +22,8 @@ from bridge.roles.host import Fail
 from bridge.at.encode import frame_bytes
 from bridge.neoway.host.context import COMMAND_FLOOR, Cmd
 from bridge.neoway.host.plan import Download, action_for, download_for, target_of
-from bridge.neoway.host.reception import BadResponse, PieceRun, TakeRun
+from bridge.at.payloads import RunBudget
+from bridge.neoway.host.reception import BadResponse, TakeRun
 from bridge.neoway.host.run import Job, RequestRunner
 from bridge.neoway.host.tables import FAMILIES, Family
 from bridge.neoway.host.tls import tls_options
@@ -84,20 +86,30 @@ class NeowayHostSide(RequestRunner):
 
     def receive_data(self, data: bytes, now: float) -> None:
         """Bytes the module wrote."""
+        self.receive_body(None, data, now)
+
+    def receive_body(self, token: Optional[int], data: bytes, now: float) -> Optional[bytes]:
+        """:meth:`receive_data` for a bridge's body pump: when the bytes are nothing but more of the
+        body of request `token` (whole +HTTPRECV pieces, maybe the start of another) and nothing
+        else comes of them -- no event, answer or line, the body not complete -- the body bytes
+        are returned, the BodyChunk they would have been left to the caller; else None, and they
+        went as :meth:`receive_data` takes them."""
         with self._clock(now):
-            if not self._pump(data):
+            pumped = self._pump(data, token)
+            if pumped is False:
                 self._frame(data)
             if self._raw:
                 for frame in self.framer.release():  # a live reader does not wait for full blocks
                     self._dispatch(frame)
             self._watch_payload()
+        return pumped if type(pumped) is bytes else None
 
-    def _pump(self, data: bytes) -> bool:
+    def _pump(self, data: bytes, token: Optional[int]) -> Union[bool, bytes]:
         """The body pump ahead of framing: while a request's response body is being received and
         nothing else waits on the module's bytes (no command, no raw line, no raw response), the
         pieces at the framer's cursor are taken as one run straight away, as :meth:`_on_recv` takes
         those after a first piece; what follows them is framed as usual.  False: `data` is not
-        taken (frame it)."""
+        taken (frame it); the body bytes: taken, and held for the caller of :meth:`receive_body`."""
         job, commands, framer = self._job, self._commands, self.framer
         if (job is None or job.over or not job.receiving or job.target is None or self._raw or commands.current
                 is not None or commands.raw_token is not None or framer.buffered != self._left_unframed):
@@ -108,18 +120,29 @@ class NeowayHostSide(RequestRunner):
         commands.heard(self._now)
         framer.receive_data(data)
         buffered = framer.buffered
-        run, name = PieceRun(reception.left_after(0)), self._recv_of[job.target.tls]
+        run, name = RunBudget(reception.left_after(0)), self._recv_of[job.target.tls]
         body = framer.take_payload_run(name, None, run, b"")
+        held = False
         if run.taken:
             commands.predates(_PIECES, buffered - framer.buffered)  # the stale-line fence counts them as framed
             self._stuck.stop()
-            self._feed(job, lambda: reception.on_piece(body))
+            held = job.token == token and not self._events and reception.pass_on(body)
+            if held:
+                if job.waiting:
+                    job.timer.start(job.silence, self._now)
+            else:
+                self._feed(job, lambda: reception.on_piece(body))
         # the piece the read ends in (its prefix is not counted, as in _frame); else frame what is left
         started = framer.start_payload(name, None)
         self._left_unframed = framer.buffered
         if not started:
             self._frame(b"")
-        return True
+        if not held:
+            return True
+        if self._events or self._answers or self._unsolicited or self._module_answers:  # the body came first
+            self._events.insert(0, (job.token, BodyChunk(body, reception.received - len(body), reception.total)))
+            return True
+        return body
 
     def _watch_payload(self) -> None:
         """A payload being read while no request waits for one -- none runs, or its request is
@@ -308,7 +331,7 @@ class NeowayHostSide(RequestRunner):
     def _run_after(self, info: Info) -> TakeRun:
         """The body pump: the pieces like `info` buffered right after it, taken while the run
         accepts them (their bytes count as framed for the command queue's stale-line fence)."""
-        def take(run: PieceRun, first: bytes) -> bytes:
+        def take(run: RunBudget, first: bytes) -> bytes:
             buffered = self.framer.buffered
             joined = self.framer.take_payload_run(info.name, None, run, first)
             if run.taken:

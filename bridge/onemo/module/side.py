@@ -268,6 +268,28 @@ class OnemoModuleSide(ModuleSide):
             log.exception("OneMO module side: internal error on %r", event)
             self.guard(transfer.abort, ErrorKind.UNKNOWN)
 
+    def body_stream(self, token: int) -> Optional[Callable[[bytes, float], bool]]:
+        """A bridge's body pump: what hands the body bytes of request `token` to its transfer as
+        a BodyChunk of them would, and says whether nothing but its URCs came of them (False:
+        the transfer ended or queued an action, the bridge routes).  None: no body goes to a
+        transfer now (none runs under `token`, or it skips a redirect's body)."""
+        transfer = self._transfers.get(token)
+        if transfer is None or not transfer.takes_body:
+            return None
+
+        def deliver(data: bytes, now: float) -> bool:
+            if self._transfers.get(token) is not transfer:
+                return False  # dropped, as handle_event drops it
+            queued = len(self._actions)
+            try:
+                transfer.body(data, now)
+            except Exception:  # noqa: BLE001
+                log.exception("OneMO module side: internal error on %d body bytes", len(data))
+                self.guard(transfer.abort, ErrorKind.UNKNOWN)
+                return False
+            return not transfer.over and len(self._actions) == queued
+        return deliver
+
     def launch(self, transfer: Transfer) -> None:
         if transfer.token is not None:
             self._transfers.pop(transfer.token, None)

@@ -82,6 +82,16 @@ class Transfer:
         elif isinstance(event, ResponseEnd):
             self.sink.end(now)
 
+    def body(self, data: bytes, now: float) -> None:
+        """Body bytes, as a BodyChunk of them (a bridge's body pump)."""
+        if not self.over and self._next is None:
+            self.sink.chunk(data, now)
+
+    @property
+    def takes_body(self) -> bool:
+        """Whether body bytes go to the sink now (not over, no redirect being skipped)."""
+        return not self.over and self._next is None
+
     def _head(self, head: ResponseHead, now: float) -> None:
         target = redirected(self.request, head) if self._redirects < MAX_REDIRECTS else None
         if target is None:
