@@ -73,6 +73,9 @@ class NeowayHostSide(RequestRunner):
         self._close_reports = frozenset(f.urc("+HTTPCLOSE") for f in FAMILIES)  # "+HTTPCLOSE: HTTP Link Closed"
         self._late_answers = frozenset({scripts.DNS_REPORT})
         self._raw = False  # the framer is inside a raw (recvmode 0) HTTP response
+        self._body_for: Optional[int] = None  # receive_body's request: its clean reads' body bytes ...
+        self._held: Optional[bytes] = None  # ... held here instead of becoming a BodyChunk
+        self._held_at: tuple[int, Optional[int]] = (0, None)  # the BodyChunk's offset and total
         self._startup = scripts.startup(self)
         self._run_startup(None)
 
@@ -94,22 +97,31 @@ class NeowayHostSide(RequestRunner):
         else comes of them -- no event, answer or line, the body not complete -- the body bytes
         are returned, the BodyChunk they would have been left to the caller; else None, and they
         went as :meth:`receive_data` takes them."""
-        with self._clock(now):
-            pumped = self._pump(data, token)
-            if pumped is False:
+        before, self._now = self._now, now  # self._clock(now), read by read without its object
+        self._body_for, self._held = token, None
+        try:
+            self._arm(now)
+            if not self._pump(data):
                 self._frame(data)
             if self._raw:
                 for frame in self.framer.release():  # a live reader does not wait for full blocks
                     self._dispatch(frame)
             self._watch_payload()
-        return pumped if type(pumped) is bytes else None
+        finally:
+            self._now = before
+        held, self._held = self._held, None
+        if held is not None and (self._events or self._answers or self._unsolicited or self._module_answers):
+            self._events.insert(0, (token, BodyChunk(held, *self._held_at)))  # the body came first
+            return None
+        return held
 
-    def _pump(self, data: bytes, token: Optional[int]) -> Union[bool, bytes]:
+    def _pump(self, data: bytes) -> bool:
         """The body pump ahead of framing: while a request's response body is being received and
         nothing else waits on the module's bytes (no command, no raw line, no raw response), the
         pieces at the framer's cursor are taken as one run straight away, as :meth:`_on_recv` takes
         those after a first piece; what follows them is framed as usual.  False: `data` is not
-        taken (frame it); the body bytes: taken, and held for the caller of :meth:`receive_body`."""
+        taken (frame it).  The body bytes of a clean read for :meth:`receive_body` are held in
+        `_held` instead of becoming a BodyChunk."""
         job, commands, framer = self._job, self._commands, self.framer
         if (job is None or job.over or not job.receiving or job.target is None or self._raw or commands.current
                 is not None or commands.raw_token is not None or framer.buffered != self._left_unframed):
@@ -126,7 +138,7 @@ class NeowayHostSide(RequestRunner):
         if run.taken:
             commands.predates(_PIECES, buffered - framer.buffered)  # the stale-line fence counts them as framed
             self._stuck.stop()
-            held = job.token == token and not self._events and reception.pass_on(body)
+            held = job.token == self._body_for and not self._events and reception.pass_on(body)
             if held:
                 if job.waiting:
                     job.timer.start(job.silence, self._now)
@@ -137,12 +149,9 @@ class NeowayHostSide(RequestRunner):
         self._left_unframed = framer.buffered
         if not started:
             self._frame(b"")
-        if not held:
-            return True
-        if self._events or self._answers or self._unsolicited or self._module_answers:  # the body came first
-            self._events.insert(0, (job.token, BodyChunk(body, reception.received - len(body), reception.total)))
-            return True
-        return body
+        if held:
+            self._held, self._held_at = body, (reception.received - len(body), reception.total)
+        return True
 
     def _watch_payload(self) -> None:
         """A payload being read while no request waits for one -- none runs, or its request is

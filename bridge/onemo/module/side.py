@@ -42,6 +42,7 @@ class OnemoModuleSide(ModuleSide):
         self.downloads: dict[int, Transfer] = {}  # AT+MHTTPDLFILE, by the id its URCs carry
         self.backlog_max = dialect.payload_max  # bytes of paced output a request may have waiting
         self._transfers: dict[int, Transfer] = {}  # by request token
+        self._held: Optional[bytes] = None  # written while nothing else waited: goes out as it is, before _out
         self._charset = "utf-8"  # how the framer decoded the command line being handled
         self.config = ConfigCommand(self, dialect.commands["MHTTPCFG"])
         self.ssl = SslCommands(self, self.fs)
@@ -255,6 +256,27 @@ class OnemoModuleSide(ModuleSide):
             return self.fs.read_bytes(path).decode("latin-1")
         except (OSError, ValueError):
             return path  # not written: the executor finds no such certificate either
+
+    # -- output: a body's URCs, joined once by the sink, go out without another copy ----------------
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is None and not self._out and type(data) is bytes:
+            self._held = data
+            return
+        if held is not None:
+            self._out[:0] = held  # written before what the base class added to _out since
+            self._held = None
+        self._out += data
+
+    def data_to_send(self) -> bytes:
+        held, self._held = self._held, None
+        if held is None:
+            return super().data_to_send()
+        return held + super().data_to_send() if self._out else held
+
+    def next_deadline(self) -> Optional[float]:
+        return super().next_deadline() if self._timers else None
 
     # -- transfers (the Io of bridge.onemo.module.transfer) ---------------------------------------
 
