@@ -132,7 +132,7 @@ def _repeats(header: bytes, length: int) -> re.Pattern:
     return pattern
 
 
-def payload_run(buf: bytearray, pos: int, pattern: _Pattern, most: int,
+def payload_run(buf: "bytes | bytearray", pos: int, pattern: _Pattern, most: int,
                 accept: Callable[[tuple[bytes, ...], int], bool], first: bytes,
                 spans: list[tuple[int, int]]) -> tuple[bytes, int]:
     """(`first`, the payloads at `spans` and those of the whole frames of `pattern` one after

@@ -260,6 +260,32 @@ class ResponseFramer(Framer):
         joined, self._pos = payload_run(self._buf, self._pos, pattern, self.dialect.payload_max, accept, first, spans)
         return joined
 
+    def receive_run(self, data: bytes, name: str, variant: Optional[str],
+                    accept: Callable[[tuple[bytes, ...], int], bool]) -> bytes:
+        """:meth:`receive_data` then :meth:`take_payload_run` -- the same payloads, frames after and
+        bytes buffered -- where the buffer holds nothing but the start of a raw payload of `name`
+        (`variant`) being read and `data` completes it: the run is then cut from `data` itself,
+        and only what follows it is buffered (a body pump's read is not copied in first)."""
+        payload, buf = self._payload, self._buf
+        held = len(buf) - self._pos
+        need = payload.length - held if payload is not None else 0
+        if (need <= 0 or need >= len(data) or data[need] != 0x0D or payload.hex is not False  # type: ignore[union-attr]
+                or payload.pattern is not self._runs.get((name, variant)) or self._queue or self._discarding
+                or self._skip_lf or self._raw is not None or self._held_line is not None):
+            self.receive_data(data)
+            return self.take_payload_run(name, variant, accept)
+        if not accept(payload.groups, payload.length):
+            self.receive_data(data)
+            return b""
+        first = bytes(buf[self._pos:])
+        joined, end = payload_run(data, need, payload.pattern, self.dialect.payload_max, accept, first, [(0, need)])
+        self._payload = None
+        buf.clear()
+        with memoryview(data) as view:
+            buf += view[end:]
+        self._pos = 0
+        return joined
+
     def start_payload(self, name: str, variant: Optional[str]) -> bool:
         """Between two frames, start reading the frame of `name` (`variant`) at the cursor when its
         prefix is in and its raw payload is not whole yet -- as :meth:`next_frame` would start it,

@@ -45,6 +45,7 @@ def pieces(data: bytes, size: int, name: bytes = b"+HTTPRECV") -> bytes:
 
 # ---- payload_run: RunBudget's count check and the repeated prefixes take what a call a piece took ----
 
+@settings(deadline=None)
 @given(sizes=st.lists(st.integers(0, 9), max_size=14), repeat=st.integers(0, 6),
        left=st.none() | st.integers(0, 80), tail=st.sampled_from([b"", b"\r", b"\r\nRING\r\n", b"\r\n+HTTPRECV: 9,ab"]))
 def test_a_budget_takes_what_a_call_a_piece_took(sizes, repeat, left, tail):
@@ -122,3 +123,31 @@ def test_a_trace_keeps_the_events():
             bridge.firmware(line, 1.0)
         bridge.engine.from_module(pieces(response(b"x" * 5000, "length"), 1000)[:3000], 2.0)
         assert bridge.engine._stream is None
+
+
+# ---- ResponseFramer.receive_run: a run cut from the read itself, as receive_data + take_payload_run ----
+
+@settings(max_examples=300, deadline=None)
+@given(sizes=st.lists(st.integers(0, 40), max_size=10), cuts=st.lists(st.integers(0, 600), max_size=10),
+       left=st.none() | st.integers(0, 200), hex_piece=st.booleans(),
+       tail=st.sampled_from([b"", b"\r\nRING\r\n", b"\r\n+HTTPRECV: 9,ab", b"\r\nOK\r\n"]))
+def test_receive_run_is_receive_data_and_take_payload_run(sizes, cuts, left, hex_piece, tail):
+    stream = b"".join(pieces(bytes(range(n)), max(n, 1)) if n else b"\r\n+HTTPRECV: 0,\r\n" for n in sizes)
+    stream += (b"\r\n+HTTPRECV: 2,4142\r\n" if hex_piece else b"") + tail
+    edges = sorted({0, len(stream), *(c for c in cuts if c < len(stream))})
+    framers = ResponseFramer(load("neoway"), prompts=False), ResponseFramer(load("neoway"), prompts=False)
+    budgets = [RunBudget(left), RunBudget(left)]
+    got: list[list] = [[], []]
+    for start, stop in zip(edges, edges[1:]):
+        read = stream[start:stop]
+        fast, slow = framers
+        got[0].append(fast.receive_run(read, "+HTTPRECV", None, budgets[0]))
+        slow.receive_data(read)
+        got[1].append(slow.take_payload_run("+HTTPRECV", None, budgets[1]))
+        assert fast.buffered == slow.buffered and fast.in_payload == slow.in_payload
+        for framer, seen in zip(framers, got):
+            framer.start_payload("+HTTPRECV", None)
+    assert got[0] == got[1] and budgets[0].taken == budgets[1].taken and budgets[0].left == budgets[1].left
+    for framer in framers:
+        framer.close()
+    assert [repr(f) for f in framers[0].feed()] == [repr(f) for f in framers[1].feed()]

@@ -130,10 +130,9 @@ class NeowayHostSide(RequestRunner):
         if reception.head is None or reception.done:
             return False
         commands.heard(self._now)
-        framer.receive_data(data)
-        buffered = framer.buffered
+        buffered = framer.buffered + len(data)
         run, name = RunBudget(reception.left_after(0)), self._recv_of[job.target.tls]
-        body = framer.take_payload_run(name, None, run, b"")
+        body = framer.receive_run(data, name, None, run)
         held = False
         if run.taken:
             commands.predates(_PIECES, buffered - framer.buffered)  # the stale-line fence counts them as framed
