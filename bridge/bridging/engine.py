@@ -64,7 +64,7 @@ class BridgeEngine:
 
     def from_module(self, data: bytes, now: float) -> None:
         self.trace.bytes("module->bridge", data)
-        if self._answered_raw(data, now):
+        if self._forwarded and self._answered_raw(data, now):
             return
         self._due_known = False
         if self.module_present:
