@@ -140,7 +140,9 @@ def payload_run(buf: "bytes | bytearray", pos: int, pattern: _Pattern, most: int
     <bridge.at.responses.ResponseFramer.take_payload_run>`, which says which frames count.
 
     One regex a frame, and one for all the frames after it that repeat its prefix byte for byte
-    (the same bytes match the same); a :class:`RunBudget` is asked once for all of those."""
+    (the same bytes match the same: a Neoway module's pieces of one size); a :class:`RunBudget` is
+    asked once for all of those.  A prefix that does not repeat right away (OneMO's, whose counts
+    grow) is never compiled into a regex."""
     run = pattern.run
     end = len(buf)
     while run is not None:
@@ -155,6 +157,8 @@ def payload_run(buf: "bytes | bytearray", pos: int, pattern: _Pattern, most: int
         spans.append((at, stop))
         header = bytes(buf[pos:at])
         pos = stop
+        if not buf.startswith(header, pos):  # its prefix does not repeat (OneMO's counts do not)
+            continue
         stride = len(header) + length
         whole = (_repeats(header, length).match(buf, pos).end() - pos) // stride
         if type(accept) is RunBudget:

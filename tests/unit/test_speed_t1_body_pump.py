@@ -151,3 +151,14 @@ def test_receive_run_is_receive_data_and_take_payload_run(sizes, cuts, left, hex
     for framer in framers:
         framer.close()
     assert [repr(f) for f in framers[0].feed()] == [repr(f) for f in framers[1].feed()]
+
+
+def test_prefixes_that_do_not_repeat_compile_no_regex():
+    """OneMO content URCs carry a growing <sum_len>: no prefix repeats, none becomes a regex (a
+    regex compiled a frame would cost more than the frame)."""
+    from bridge.at import payloads
+    framer = ResponseFramer(load("onemo"), prompts=False)
+    framer.receive_data(b"".join(b'\r\n+MHTTPURC: "content",0,0,%d,4,abcd' % (4 * n) for n in range(1, 50)) + b"\r\n")
+    payloads._REPEATS.clear()
+    assert framer.take_payload_run("+MHTTPURC", "content", lambda fields, length: True) == b"abcd" * 49
+    assert not payloads._REPEATS
