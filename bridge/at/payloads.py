@@ -103,7 +103,12 @@ class RunBudget:
         self.taken = 0
 
     def __call__(self, fields: tuple[bytes, ...], length: int) -> bool:
-        return self.take(length, 1) == 1
+        if not length or (self.left is not None and length > self.left):
+            return False
+        if self.left is not None:
+            self.left -= length
+        self.taken += 1
+        return True
 
     def take(self, length: int, count: int) -> int:
         """How many of `count` frames of `length` bytes each it takes (counted as taken)."""

@@ -164,9 +164,12 @@ class NeowayHostSide(RequestRunner):
 
     def next_deadline(self) -> Optional[float]:
         """When :meth:`on_time` must be called next (0.0: at once), or None."""
-        wakes = [self._commands.wake(), self._job.timer.wake() if self._job else None, self._stuck.wake()]
-        wakes += [call.timer.wake() for call in self._calls]
-        return min((w for w in wakes if w is not None), default=None)
+        job = self._job
+        due = self._commands.wake()
+        for wake in (job.timer.wake() if job else None, self._stuck.wake(), *[call.timer.wake() for call in self._calls]):
+            if wake is not None and (due is None or wake < due):
+                due = wake
+        return due
 
     def on_time(self, now: float) -> None:
         """Time has passed: fire what is due."""
