@@ -67,6 +67,11 @@ _READABLE = ~select.EPOLLOUT
 _WRITABLE = ~select.EPOLLIN
 
 
+def _level(pending: int) -> int:
+    """A port's unsent bytes as the loop sees them: 0 none, 1 some, 2 over OUT_HIGH, 3 OUT_HARD or more."""
+    return 0 if not pending else 1 if pending <= OUT_HIGH else 2 if pending < OUT_HARD else 3
+
+
 class Loop:
     def __init__(self) -> None:
         self._queue: "queue.Queue[tuple]" = queue.Queue()
@@ -82,6 +87,7 @@ class Loop:
         self._more_posted = False  # items were left in the queue: look again without waiting
         self._handled = True  # the sides were given something: ask for their next deadline again
         self._dirty = True  # a port came, went or ended: what epoll waits for must be worked out again
+        self._look_at_all = True  # every port's count must be looked at, not just those written out
         self._due: Optional[float] = None  # the sides' next deadline, as last asked
         self._closed = False
         self._epoll = select.epoll()
@@ -208,6 +214,7 @@ class Loop:
         caller's thread), returns once `until()` holds -- True -- or once `limit` (monotonic
         seconds) has passed or the loop was stopped -- False -- and the loop stays open."""
         self._handled = True
+        self._look_at_all = True  # the caller may have written to a port before this run
         try:
             while not self._stopping:
                 if until is not None and (until() or (limit is not None and time.monotonic() >= limit)):
@@ -222,7 +229,8 @@ class Loop:
               on_time: Callable[[float], None], limit: Optional[float]) -> None:
         """One wait in epoll and what it brought.  The sides' next deadline is asked for again
         only after they were given something (a pass that only wrote bytes out cannot have
-        changed it)."""
+        changed it); likewise every port's count is looked at only then -- after a pass that
+        only wrote bytes out, just the counts of the ports written."""
         if self._handled:
             self._handled = False
             self._due = deadline()
@@ -231,7 +239,9 @@ class Loop:
         if self._more_posted and self._backed_up is None:
             timeout: Optional[float] = 0.0
         else:
-            timeout = None if wake_at is None else max(0.0, wake_at - time.monotonic())
+            timeout = None if wake_at is None else wake_at - time.monotonic()
+            if timeout is not None and timeout < 0.0:
+                timeout = 0.0
         ready = self._epoll.poll(timeout)
         now = time.monotonic()
         woken = False
@@ -241,8 +251,12 @@ class Loop:
                 self._read_wake_pipe()
                 continue
             source = self._by_fd.get(fd)
-            if source is not None:  # None: forgotten earlier in this turn
-                self._ready(source, mask, handle, now)
+            if source is None:  # forgotten earlier in this turn
+                continue
+            if mask & _WRITABLE:
+                source.port.write_ready()
+            if mask & _READABLE and not source.eof:
+                self._read(source, handle, now)
         if self._stopping:
             return
         if (woken or self._more_posted) and self._backed_up is None:
@@ -252,7 +266,11 @@ class Loop:
         if due is not None and now >= due:
             self._handled = True
             on_time(now)
-        self._update_interest()
+        if self._handled or woken or self._dirty or self._look_at_all:
+            self._look_at_all = False
+            self._update_interest()
+        else:
+            self._update_written(ready)
 
     def close(self) -> None:
         """Stop, let reader threads out of their wait for credits, release epoll."""
@@ -273,21 +291,19 @@ class Loop:
         for fd in (self._wake_r, self._wake_w):
             os.close(fd)
 
-    def _ready(self, source: _Source, mask: int, handle: Callable[[tuple, float], None], now: float) -> None:
-        if mask & _WRITABLE:
-            source.port.write_ready()
-        if mask & _READABLE and not source.eof:
-            try:
-                data = source.port.read_ready()
-            except OSError:
-                data = b""
-            if data is None:
-                return
-            if not data:
-                source.eof = True
-                self._dirty = True
-            self._handled = True
-            handle(("port", source.tag, data), now)
+    def _read(self, source: _Source, handle: Callable[[tuple, float], None], now: float) -> None:
+        """The port's descriptor is readable: hand what it gives to the sides."""
+        try:
+            data = source.port.read_ready()
+        except OSError:
+            data = b""
+        if data is None:  # nothing after all
+            return
+        if not data:
+            source.eof = True
+            self._dirty = True
+        self._handled = True
+        handle(("port", source.tag, data), now)
 
     def _read_wake_pipe(self) -> None:
         try:
@@ -303,14 +319,25 @@ class Loop:
         or ended): most turns just look at each port's count."""
         changed = self._dirty
         for source in self._sources:
-            pending = source.port.pending()
-            level = 0 if not pending else 1 if pending <= OUT_HIGH else 2 if pending < OUT_HARD else 3
+            level = _level(source.port.pending())
             if level != source.level:
                 source.level = level
                 changed = True
         if changed:
             self._dirty = False
             self._wait_for(next((source for source in self._sources if source.level >= 2), None))
+
+    def _update_written(self, ready: list[tuple[int, int]]) -> None:
+        """After a pass in which the sides were given nothing, only the ports written out can
+        have changed their count: what :meth:`_update_interest` does, for those alone."""
+        for fd, mask in ready:
+            if mask & _WRITABLE:
+                source = self._by_fd.get(fd)
+                if source is not None:
+                    level = _level(source.port.pending())
+                    if level != source.level:
+                        source.level = level
+                        self._wait_for(next((s for s in self._sources if s.level >= 2), None))
 
     def _wait_for(self, backed_up: Optional[_Source]) -> None:
         self._backed_up = backed_up

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 READ_SIZE = 65536  # the most one read_ready() returns
 PTY_READ = 4095  # the most one read of a pty master gives (its line discipline's buffer)
+_NOTHING = memoryview(b"")
 
 
 class Port(Protocol):
@@ -76,6 +77,9 @@ class _DescriptorIO:
 
     def _init_io(self, fd: int) -> None:
         self._fd = fd
+        # what waits: first the unsent end of the bytes a write took in part (kept as a view, not
+        # copied: bytes do not change), then whatever was written after it
+        self._rest = _NOTHING
         self._out = bytearray()
         self._buffered = False
         self._closed = threading.Event()
@@ -113,17 +117,19 @@ class _DescriptorIO:
         """A pty gives at most PTY_READ bytes a read: take what else is there, up to READ_SIZE."""
         chunks = [first]
         total = len(first)
+        fd, read = self._fd, os.read
         while total < READ_SIZE:
             wanted = READ_SIZE - total
             try:
-                chunk = os.read(self._fd, wanted)
+                chunk = read(fd, wanted)
             except OSError:  # drained (EAGAIN), or failed: the next call says so
                 break
-            if not chunk:
+            size = len(chunk)
+            if not size:
                 break  # closed after these bytes: the next call says so
             chunks.append(chunk)
-            total += len(chunk)
-            if len(chunk) < min(wanted, PTY_READ):
+            total += size
+            if size < PTY_READ and size < wanted:
                 break  # a short read: the port is drained (if not, epoll says so at once)
         return first if len(chunks) == 1 else b"".join(chunks)
 
@@ -132,23 +138,39 @@ class _DescriptorIO:
         os.set_blocking(self._fd, False)
 
     def pending(self) -> int:
-        return len(self._out)
+        return len(self._rest) + len(self._out)
 
     def write(self, data: bytes) -> None:
         if self._closed.is_set() or not data:
             return
         if not self._buffered:
             self._write_blocking(data)
-        elif self._out:
+        elif self._rest or self._out:
             self._out += data  # behind what waits already; the loop writes it when writable
         else:
             written = self._write_now(data)
             if written < len(data):
-                self._out += memoryview(data)[written:]
+                if type(data) is bytes:
+                    self._rest = memoryview(data)[written:]
+                else:  # a bytearray (or a view of one) may change after this call: copy it
+                    self._out += memoryview(data)[written:]
 
     def write_ready(self) -> None:
-        if self._out:
-            del self._out[:self._write_now(self._out)]
+        rest = self._rest
+        if rest:
+            written = self._write_now(rest)
+            if written < len(rest):
+                self._rest = rest[written:]
+                return
+            self._rest = _NOTHING
+        out = self._out
+        if out:
+            try:
+                del out[:os.write(self._fd, out)]
+            except BlockingIOError:
+                pass
+            except OSError:  # gone (closed while stopping, or the device vanished): nowhere to go
+                out.clear()
 
     def _write_now(self, data) -> int:
         try:
@@ -156,6 +178,7 @@ class _DescriptorIO:
         except BlockingIOError:
             return 0
         except OSError:  # gone (closed while stopping, or the device vanished): nowhere to go
+            self._rest = _NOTHING
             self._out.clear()
             return len(data)
 
@@ -171,6 +194,7 @@ class _DescriptorIO:
 
     def _close_io(self) -> None:
         self._closed.set()
+        self._rest = _NOTHING
         self._out.clear()
         os.write(self._wake_w, b"x")
 
@@ -243,7 +267,7 @@ class SerialPort(_DescriptorIO):
         self._writer.start()
 
     def pending(self) -> int:
-        return len(self._out) + self._writing
+        return len(self._rest) + len(self._out) + self._writing
 
     def write(self, data: bytes) -> None:
         if self._fd >= 0 or not self._buffered:
