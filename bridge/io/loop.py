@@ -6,7 +6,7 @@ threads and post their events into a queue, waking the loop.  The loop thread ow
 sides: it feeds them, writes what they say and carries out their actions.  Timers fire only when
 one is due; the wake-up pipe is read only when it fired.  What epoll waits for changes only when a
 port's unsent bytes cross a mark (none / some / OUT_HIGH / OUT_HARD) or a port comes, goes or ends,
-so a turn that only wrote bytes out costs one wait, one write and a look at each port's count.
+so a turn that only wrote bytes out costs one wait, one write and a look at that port's count.
 
 The loop never blocks on a write: a port it owns takes what it can now and keeps the rest, which
 the loop writes out when the port is writable.  While a port holds more than OUT_HIGH unsent bytes

@@ -7,7 +7,8 @@ Two ways to use a port:
 - owned by the loop (bridge/io/loop.py), after :meth:`Port.start_buffered`: the loop waits on the
   descriptor and reads what there is with :meth:`Port.read_ready` (large reads: up to READ_SIZE a
   wake-up); :meth:`Port.write` never blocks -- what the port cannot take now waits in a buffer the
-  loop writes out with :meth:`Port.write_ready` when the descriptor is writable, and
+  loop writes out with :meth:`Port.write_ready` when the descriptor is writable (the rest of a
+  bytes object the descriptor took in part waits as a view of it, not a copy), and
   :meth:`Port.pending` tells the loop how much waits (it stops reading producers past a mark).
   A port without a descriptor (rfc2217) is read by a thread blocked in :meth:`Port.read` and
   written by a thread of its own.
