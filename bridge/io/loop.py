@@ -67,11 +67,6 @@ _READABLE = ~select.EPOLLOUT
 _WRITABLE = ~select.EPOLLIN
 
 
-def _level(pending: int) -> int:
-    """A port's unsent bytes as the loop sees them: 0 none, 1 some, 2 over OUT_HIGH, 3 OUT_HARD or more."""
-    return 0 if not pending else 1 if pending <= OUT_HIGH else 2 if pending < OUT_HARD else 3
-
-
 class Loop:
     def __init__(self) -> None:
         self._queue: "queue.Queue[tuple]" = queue.Queue()
@@ -319,7 +314,8 @@ class Loop:
         or ended): most turns just look at each port's count."""
         changed = self._dirty
         for source in self._sources:
-            level = _level(source.port.pending())
+            pending = source.port.pending()
+            level = 0 if not pending else 1 if pending <= OUT_HIGH else 2 if pending < OUT_HARD else 3
             if level != source.level:
                 source.level = level
                 changed = True
@@ -334,7 +330,8 @@ class Loop:
             if mask & _WRITABLE:
                 source = self._by_fd.get(fd)
                 if source is not None:
-                    level = _level(source.port.pending())
+                    pending = source.port.pending()  # its level, as _update_interest() works it out:
+                    level = 0 if not pending else 1 if pending <= OUT_HIGH else 2 if pending < OUT_HARD else 3
                     if level != source.level:
                         source.level = level
                         self._wait_for(next((s for s in self._sources if s.level >= 2), None))
