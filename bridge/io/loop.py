@@ -82,7 +82,6 @@ class Loop:
         self._more_posted = False  # items were left in the queue: look again without waiting
         self._handled = True  # the sides were given something: ask for their next deadline again
         self._dirty = True  # a port came, went or ended: what epoll waits for must be worked out again
-        self._look_at_all = True  # every port's count must be looked at, not just those written out
         self._due: Optional[float] = None  # the sides' next deadline, as last asked
         self._closed = False
         self._epoll = select.epoll()
@@ -209,7 +208,7 @@ class Loop:
         caller's thread), returns once `until()` holds -- True -- or once `limit` (monotonic
         seconds) has passed or the loop was stopped -- False -- and the loop stays open."""
         self._handled = True
-        self._look_at_all = True  # the caller may have written to a port before this run
+        self._dirty = True  # the caller may have written to a port before this run
         try:
             while not self._stopping:
                 if until is not None and (until() or (limit is not None and time.monotonic() >= limit)):
@@ -231,11 +230,12 @@ class Loop:
             self._due = deadline()
         due = self._due
         wake_at = due if limit is None else (limit if due is None else min(due, limit))
+        timeout: Optional[float] = None
         if self._more_posted and self._backed_up is None:
-            timeout: Optional[float] = 0.0
-        else:
-            timeout = None if wake_at is None else wake_at - time.monotonic()
-            if timeout is not None and timeout < 0.0:
+            timeout = 0.0
+        elif wake_at is not None:
+            timeout = wake_at - time.monotonic()
+            if timeout < 0.0:
                 timeout = 0.0
         ready = self._epoll.poll(timeout)
         now = time.monotonic()
@@ -261,8 +261,7 @@ class Loop:
         if due is not None and now >= due:
             self._handled = True
             on_time(now)
-        if self._handled or woken or self._dirty or self._look_at_all:
-            self._look_at_all = False
+        if self._handled or woken or self._dirty:
             self._update_interest()
         else:
             self._update_written(ready)
@@ -316,8 +315,7 @@ class Loop:
         for source in self._sources:
             pending = source.port.pending()
             level = 0 if not pending else 1 if pending <= OUT_HIGH else 2 if pending < OUT_HARD else 3
-            if level != source.level:
-                source.level = level
+            if level != source.level and not self._relevel(source, level):
                 changed = True
         if changed:
             self._dirty = False
@@ -332,9 +330,23 @@ class Loop:
                 if source is not None:
                     pending = source.port.pending()  # its level, as _update_interest() works it out:
                     level = 0 if not pending else 1 if pending <= OUT_HIGH else 2 if pending < OUT_HARD else 3
-                    if level != source.level:
-                        source.level = level
+                    if level != source.level and not self._relevel(source, level):
                         self._wait_for(next((s for s in self._sources if s.level >= 2), None))
+
+    def _relevel(self, source: _Source, level: int) -> bool:
+        """Note the port's new level.  While no port is over OUT_HIGH, before or after, only its
+        own writability changes: tell epoll here and say True; False: every port's interest must
+        be worked out again (see _wait_for(), which gives the same for this case)."""
+        was, source.level = source.level, level
+        if level >= 2 or was >= 2 or self._backed_up is not None or self._dirty:
+            return False
+        if source.fd >= 0:
+            events = select.EPOLLOUT if level else 0
+            if not source.eof:
+                events |= select.EPOLLIN
+            if events != source.events:
+                self._register(source, events)
+        return True
 
     def _wait_for(self, backed_up: Optional[_Source]) -> None:
         self._backed_up = backed_up
