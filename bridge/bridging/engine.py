@@ -221,15 +221,13 @@ class BridgeEngine:
         self._calls[self.host_side.module_call(call)] = answer
 
     def _body_pump(self, token: int, side_token: int) -> Optional["_Stream"]:
-        """The body pump for the response just begun, when both sides have one and no trace
+        """The body pump for the response just begun, when the module side has one and no trace
         records its events: body bytes then go from the host side's framer to the module side's
         encoder with no event between (BodyChunk carries nothing else the module side reads)."""
-        receive = getattr(self.host_side, "receive_body", None)
-        body_stream = getattr(self.module_side, "body_stream", None)
-        if receive is None or body_stream is None or self.trace.enabled:
+        if self.trace.enabled:
             return None
-        deliver = body_stream(side_token)
-        return None if deliver is None else _Stream(token, receive, deliver)
+        deliver = self.module_side.body_stream(side_token)
+        return None if deliver is None else _Stream(token, self.host_side.receive_body, deliver)
 
     def _route(self, now: float) -> None:
         while self._route_once(now):

@@ -60,6 +60,11 @@ class HostSide(Protocol):
 
     def receive_data(self, data: bytes, now: float) -> None: ...
 
+    def receive_body(self, token: Optional[int], data: bytes, now: float) -> Optional[bytes]:
+        """:meth:`receive_data` for a bridge's body pump: the body bytes of request `token` when
+        nothing else came of them (no event is made of them), else None."""
+        ...
+
     def data_to_send(self) -> bytes: ...
 
     def next_deadline(self) -> Optional[float]: ...
@@ -127,6 +132,11 @@ class HostPlumbing(Generic[JobT]):
         self._now: Optional[float] = None
         self._stuck = Timer()  # the framer inside a payload that no request's timer watches
         self._left_unframed = 0  # framer.buffered when the last framing stopped
+
+    def receive_body(self, token: Optional[int], data: bytes, now: float) -> Optional[bytes]:
+        """A side without a body pump of its own: the bytes go as receive_data takes them."""
+        self.receive_data(data, now)  # type: ignore[attr-defined]
+        return None
 
     def _span(self, line: bytes) -> float:
         """How long the module may take to answer the command `line`."""

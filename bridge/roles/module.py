@@ -91,6 +91,10 @@ class ModuleSide:
                 return
             self._frame_in(frame, now)  # type: ignore[arg-type]
 
+    def body_stream(self, token: int) -> Optional[Callable[[bytes, float], bool]]:
+        """A bridge's body pump into request `token`'s transfer; None: this side has none."""
+        return None
+
     def _frame_in(self, frame: Frame, now: float) -> None:
         if isinstance(frame, DataInput):
             self._data_arrived(frame, now)
