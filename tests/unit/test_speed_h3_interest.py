@@ -68,6 +68,14 @@ def expected(sources: list[_Source]) -> tuple[Optional[_Source], dict[int, int]]
     return backed_up, events
 
 
+def assert_as_recomputed(loop: Loop) -> None:
+    """What epoll waits for, and the loop's back-pressure, are what a full recomputation gives."""
+    backed_up, events = expected(loop._sources)
+    assert loop._backed_up is backed_up
+    assert {s.fd: s.events for s in loop._sources if s.fd >= 0} == events
+    assert loop._by_fd == {s.fd: s for s in loop._sources if s.fd >= 0 and s.events}
+
+
 COUNTS = (0, 1, 4095, OUT_HIGH - 1, OUT_HIGH, OUT_HIGH + 1, OUT_HARD - 1, OUT_HARD, OUT_HARD + 1, 10 * OUT_HARD)
 
 
@@ -94,10 +102,7 @@ def test_levels_give_what_the_full_recomputation_gave(seed):
             else:
                 port.unsent = rng.choice(COUNTS) if rng.random() < 0.7 else rng.randrange(0, 2 * OUT_HARD)
             loop._update_interest()
-            backed_up, events = expected(loop._sources)
-            assert loop._backed_up is backed_up
-            assert {s.fd: s.events for s in loop._sources if s.fd >= 0} == events
-            assert loop._by_fd == {s.fd: s for s in loop._sources if s.fd >= 0 and s.events}
+            assert_as_recomputed(loop)
     finally:
         loop.close()
         for port in ports:
