@@ -5,10 +5,11 @@ writability where bytes wait, no reads of other ports while one is over OUT_HIGH
 either from OUT_HARD on."""
 from __future__ import annotations
 
+import contextlib
 import random
 import select
 import socket
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import pytest
 
@@ -76,17 +77,33 @@ def assert_as_recomputed(loop: Loop) -> None:
     assert loop._by_fd == {s.fd: s for s in loop._sources if s.fd >= 0 and s.events}
 
 
+@contextlib.contextmanager
+def three_ports() -> Iterator[tuple[Loop, list[CountedPort]]]:
+    """A loop reading two descriptor ports and one without a descriptor; all closed after."""
+    loop = Loop()
+    ports = [CountedPort("a"), CountedPort("b"), CountedPort("c", descriptor=False)]
+    try:
+        for tag, port in zip("abc", ports):
+            loop.read_port(port, tag)
+        yield loop, ports
+    finally:
+        loop.close()
+        for port in ports:
+            port.close()
+
+
+def any_count(rng: random.Random) -> int:
+    """A count of unsent bytes: mostly one at a level's edge, else any up to twice OUT_HARD."""
+    return rng.choice(COUNTS) if rng.random() < 0.7 else rng.randrange(0, 2 * OUT_HARD)
+
+
 COUNTS = (0, 1, 4095, OUT_HIGH - 1, OUT_HIGH, OUT_HIGH + 1, OUT_HARD - 1, OUT_HARD, OUT_HARD + 1, 10 * OUT_HARD)
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_levels_give_what_the_full_recomputation_gave(seed):
     rng = random.Random(seed)
-    loop = Loop()
-    ports = [CountedPort("a"), CountedPort("b"), CountedPort("c", descriptor=False)]
-    try:
-        for tag, port in zip("abc", ports):
-            loop.read_port(port, tag)
+    with three_ports() as (loop, ports):
         for _ in range(300):
             port = rng.choice(ports)
             move = rng.random()
@@ -100,13 +117,9 @@ def test_levels_give_what_the_full_recomputation_gave(seed):
             elif move < 0.11 and all(s.port is not port for s in loop._sources):
                 loop.read_port(port, port.name)  # back, as the supervisor reopens it
             else:
-                port.unsent = rng.choice(COUNTS) if rng.random() < 0.7 else rng.randrange(0, 2 * OUT_HARD)
+                port.unsent = any_count(rng)
             loop._update_interest()
             assert_as_recomputed(loop)
-    finally:
-        loop.close()
-        for port in ports:
-            port.close()
 
 
 def test_a_count_that_moves_within_its_level_changes_nothing(monkeypatch):

@@ -16,19 +16,16 @@ import socket
 
 import pytest
 
-from bridge.io.loop import OUT_HARD, OUT_HIGH, Loop
+from bridge.io.loop import OUT_HIGH, Loop
 from bridge.io.ports import _DescriptorIO
-from tests.unit.test_speed_h3_interest import COUNTS, CountedPort, assert_as_recomputed
+from tests.unit.test_speed_h3_interest import (COUNTS, CountedPort, any_count, assert_as_recomputed,
+                                              three_ports)
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_looking_at_the_written_ports_alone_gives_the_full_recomputation(seed):
     rng = random.Random(seed)
-    loop = Loop()
-    ports = [CountedPort("a"), CountedPort("b"), CountedPort("c", descriptor=False)]
-    try:
-        for tag, port in zip("abc", ports):
-            loop.read_port(port, tag)
+    with three_ports() as (loop, ports):
         loop._update_interest()
         by_fd = {port.fileno(): port for port in ports[:2]}
         for _ in range(300):
@@ -46,12 +43,8 @@ def test_looking_at_the_written_ports_alone_gives_the_full_recomputation(seed):
             if rng.random() < 0.3:
                 for port in ports:
                     if rng.random() < 0.5:
-                        port.unsent = rng.choice(COUNTS) if rng.random() < 0.7 else rng.randrange(0, 2 * OUT_HARD)
+                        port.unsent = any_count(rng)
                 loop._update_interest()
-    finally:
-        loop.close()
-        for port in ports:
-            port.close()
 
 
 def test_a_turn_that_wrote_nothing_looks_at_nothing(monkeypatch):
