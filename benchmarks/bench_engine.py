@@ -110,6 +110,8 @@ def _mmm(values: list[float], fmt: str = "{:.2f}") -> str:
 def direction(host: str, size: int, runs: int, server: DemoServer, keep: Optional[Path]) -> None:
     module = DIRECTIONS[host]
     with tempfile.TemporaryDirectory(prefix="atbridge-bench-") as tmp:
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
         trace = (keep or Path(tmp)) / f"{host}-{size}.jsonl"
         if not trace.exists():
             record(host, module, size, trace, server)

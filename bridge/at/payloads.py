@@ -162,7 +162,10 @@ def payload_run(buf: "bytes | bytearray", pos: int, pattern: _Pattern, most: int
         spans.append((at, stop))
         header = bytes(buf[pos:at])
         pos = stop
-        if not buf.startswith(header, pos):  # its prefix does not repeat (OneMO's counts do not)
+        if not buf.startswith(header, pos):  # its prefix does not repeat: a running total in it?
+            pos, refused = _counted_run(buf, pos, match, header, length, pattern.length_at, accept, spans)
+            if refused:
+                break
             continue
         stride = len(header) + length
         whole = (_repeats(header, length).match(buf, pos).end() - pos) // stride
@@ -180,6 +183,37 @@ def payload_run(buf: "bytes | bytearray", pos: int, pattern: _Pattern, most: int
     with memoryview(buf) as view:
         joined = b"".join([first, *(view[a:b] for a, b in spans)])
     return joined, pos
+
+
+def _counted_run(buf: "bytes | bytearray", pos: int, match: re.Match, header: bytes, length: int,
+                 length_at: int, accept: Callable[[tuple[bytes, ...], int], bool],
+                 spans: list[tuple[int, int]]) -> tuple[int, bool]:
+    """(Where the frames at `pos` end that repeat the prefix `header` (of `match`, the frame
+    before them) but for one field, a running total that grows by each payload's `length` --
+    OneMO's sum_len.  Each next prefix is written as it must read and compared at once, no regex a
+    frame; `accept` is still asked a frame, with the fields as the regex would have given them;
+    whether it refused one, which ends the run).  `pos` itself when no field is such a total."""
+    fields, start, end = match.groups(), match.start(), len(buf)
+    for i, value in enumerate(fields):
+        if i == length_at or not value.isdigit():
+            continue
+        low, high = match.span(i + 1)
+        before, after = header[:low - start], header[high - start:]
+        total = int(value) + length
+        if buf.startswith(b"%s%d%s" % (before, total, after), pos):
+            break
+    else:
+        return pos, False
+    while True:
+        head = b"%s%d%s" % (before, total, after)
+        at = pos + len(head)
+        stop = at + length
+        if stop >= end or buf[stop] != 0x0D or not buf.startswith(head, pos):
+            return pos, False
+        if not accept((*fields[:i], b"%d" % total, *fields[i + 1:]), length):
+            return pos, True
+        spans.append((at, stop))
+        pos, total = stop, total + length
 
 
 def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:

@@ -141,3 +141,48 @@ def frames_of(stream: bytes, cuts: list[int], pump: bool) -> tuple[list[object],
 def test_any_stream_in_any_chunking_frames_the_same_with_runs_taken(stream, data):
     cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=16), label="cuts")
     assert frames_of(stream, cuts, pump=True) == frames_of(stream, [], pump=False)
+
+
+# ---- a running total (sum_len) in the prefix: each next prefix guessed, accept still asked a frame ----
+
+@given(sizes=st.lists(st.sampled_from([1, 7, 1400]), min_size=1, max_size=30), total=st.sampled_from([0, 10**9]),
+       data=st.data())
+def test_content_urcs_counting_up_are_taken_as_a_run_with_every_frame_accepted(sizes, total, data):
+    """A response as a module writes it: sum_len grows by each cur_len (OneMO 3.10), frames of one
+    size in a row, the last shorter.  Cut anywhere, the pump gives the body next_frame gives, and
+    every frame is seen once -- by next_frame or by `accept`, with the fields as they came."""
+    payloads = [bytes([65 + i % 26]) * size for i, size in enumerate(sizes)]
+    sums = [sum(sizes[:i + 1]) for i in range(len(sizes))]
+    stream = b"".join(content(p, httpid=3, done=s - len(p), total=total) for p, s in zip(payloads, sums))
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, len(stream) - 1), max_size=8), label="cuts")))
+    framer = ResponseFramer(DIALECT, prompts=False)
+    body, seen = b"", []
+
+    def record(fields: tuple[bytes, ...], length: int) -> bool:
+        assert fields[:2] == (b"3", b"%d" % total) and int(fields[3]) == length
+        seen.append(int(fields[2]))
+        return True
+
+    for start, stop in zip([0, *cuts], [*cuts, len(stream)]):
+        framer.receive_data(stream[start:stop])
+        while (frame := framer.next_frame()) is not NEED_DATA:
+            assert isinstance(frame, Info) and frame.variant == "content"
+            seen.append(frame.int("sum_len"))
+            body += framer.take_payload_run(URC, "content", record, frame.payload)
+    assert body == b"".join(payloads)
+    assert seen == sums
+
+
+def test_a_refused_counted_frame_is_asked_once_and_left_for_next_frame():
+    stream = b"".join(content(b"x" * 5, done=5 * i) for i in range(4))
+    framer, first = framer_at_first(stream)
+    asked: list[bytes] = []
+
+    def two_more(fields: tuple[bytes, ...], length: int) -> bool:
+        asked.append(fields[2])
+        return len(asked) <= 2
+
+    assert framer.take_payload_run(URC, "content", two_more, first.payload) == b"x" * 15
+    assert asked == [b"10", b"15", b"20"]
+    frame = framer.next_frame()
+    assert isinstance(frame, Info) and frame.int("sum_len") == 20 and frame.payload == b"x" * 5
