@@ -15,8 +15,11 @@ For each direction (Neoway firmware -> OneMO module, OneMO firmware -> Neoway mo
 The emulator, the bridge and socat are separate processes, started as a user starts them; the
 HTTP server and the scripted firmware run in this process (the same code for both passes).
 Neoway firmware takes bodies in recvmode 0 (raw HTTP) and 1 (+HTTPRECV pieces), each measured.
+With --floor, the bridge's own loop and ports passing bytes through untranslated
+(loop_passthrough.py) run as a third kind: how far Python I/O alone stays from socat, and so how much
+of the bridge's gap is translation.
 Run: python benchmarks/bench_io.py [--sizes 1,10,100] [--runs 3] [--rounds 200] [--blocks 5] [--recvmodes 0,1]
-     [--tree NAME=PATH ...]   (bridges of other checkouts too, each interleaved in the same run)
+     [--tree NAME=PATH ...]   (bridges of other checkouts too, each interleaved in the same run) [--floor]
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_bridge import ATBRIDGE, _memory_kib, _spawn, _stop, download, round_trips  # noqa: E402
+from bench_bridge import ATBRIDGE, _memory_kib, _spawn, _stop, _wait_for, download, round_trips  # noqa: E402
 
 from bridge.app.demo.firmware import HostEnd  # noqa: E402
 from bridge.app.demo.server import DemoServer  # noqa: E402
@@ -67,7 +70,22 @@ class Socat:
         self.process.wait(10)
 
 
+class LoopPassThrough:
+    """The bridge's loop and ports with nothing to translate (loop_passthrough.py): the floor of
+    what Python I/O costs, shown with --floor."""
+
+    def __init__(self, link: Path, module: Path):
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).parent / "loop_passthrough.py"),
+                                         str(link), str(module)], stderr=subprocess.PIPE, text=True)
+        _wait_for(link, self.process)
+        self.pid = self.process.pid
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
 TREES: dict = {}  # bridge kind -> checkout it runs from (None: this one)
+PASS_THROUGHS: dict = {"socat": Socat}  # the baseline, and with --floor "loop": LoopPassThrough
 
 
 def _bridge(host_link: Path, module_link: Path, host_dialect: str, module_dialect: str, tree=None):
@@ -89,11 +107,11 @@ def _pass(kind: str, work: Path, module_link: Path, host_dialect: str, module_di
     """Start the bridge or socat, run `run(firmware, dialect)`, return (its result, cpu of the
     middle process, its peak RSS KiB, cpu of this process: the firmware and the HTTP server)."""
     link = work / f"{kind}.pty"
-    if kind != "socat":
+    if kind not in PASS_THROUGHS:
         process = _bridge(link, module_link, host_dialect, module_dialect, TREES.get(kind))
         pid, dialect = process.pid, host_dialect
     else:
-        process = Socat(link, module_link)
+        process = PASS_THROUGHS[kind](link, module_link)
         pid, dialect = process.pid, module_dialect
     firmware = _firmware(link)
     try:
@@ -104,7 +122,7 @@ def _pass(kind: str, work: Path, module_link: Path, host_dialect: str, module_di
         own = time.process_time() - own
     finally:
         firmware.port.close()
-        process.stop() if kind == "socat" else _stop(process)
+        process.stop() if kind in PASS_THROUGHS else _stop(process)
     return result, cpu, peak, own
 
 
@@ -121,7 +139,8 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
         per_mb: dict = {}
         try:
             for size in sizes:
-                kinds = [*TREES, "socat"]
+                kinds = [*TREES, *PASS_THROUGHS]
+                compared = [kind for kind in kinds if kind != "socat"]
                 rows: dict = {}
                 for kind in kinds:
                     rows[f"intact_{kind}"] = True
@@ -142,10 +161,10 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                         rows[f"cpu_emu_{kind}"].append((cpu_seconds(emulator.pid) - emu_before) / (size / 1e6))
                         rows[f"rss_{kind}"].append(peak / 1024)
                         rows[f"cpu_fw_{kind}"].append(own / (size / 1e6))
-                    for kind in TREES:
+                    for kind in compared:
                         rows[f"ratio_{kind}"].append(speeds[kind] / speeds["socat"])
                 per_mb[size] = rows
-                for kind in TREES:
+                for kind in compared:
                     print(f"  {size / 1e6:5.0f} MB x{runs}: {kind} {_mmm(rows[kind])} MB/s, socat {_mmm(rows['socat'])} MB/s, "
                           f"ratio {_mmm(rows[f'ratio_{kind}'])} (min/median/max); SHA-256 {kind} {'all identical' if rows[f'intact_{kind}'] else 'DIFFERENT'}, "
                           f"socat {'all identical' if rows['intact_socat'] else 'DIFFERENT'}",
@@ -197,7 +216,11 @@ def main() -> None:
     parser.add_argument("--tree", action="append", default=[], help="NAME=PATH: also the bridge of that checkout")
     parser.add_argument("--directions", default="neoway,onemo", help="host dialects to run")
     parser.add_argument("--recvmodes", default="0,1", help="how the Neoway firmware (the bridge's or socat's) takes bodies")
+    parser.add_argument("--floor", action="store_true",
+                        help="also the bridge's loop with nothing to translate (loop_passthrough.py), against socat")
     args = parser.parse_args()
+    if args.floor:
+        PASS_THROUGHS["loop"] = LoopPassThrough
     TREES["bridge"] = None
     TREES.update({name: Path(path).resolve() for name, path in (t.split("=", 1) for t in args.tree)})
     if shutil.which("socat") is None:
