@@ -190,7 +190,10 @@ def download(firmware: HostEnd, host_dialect: str, server: DemoServer, size: int
                 done = progress.sum_len >= size
             elif isinstance(frame, Info) and frame.name == "+HTTPCLOSED":
                 done = True
-    return time.perf_counter() - start, digest.hexdigest() == stream_sha256(size, 9)
+    seconds = time.perf_counter() - start
+    if host_dialect == "onemo":
+        firmware.transact(f"AT+MHTTPDEL={httpid}")  # as firmware does: the module has few instances
+    return seconds, digest.hexdigest() == stream_sha256(size, 9)
 
 
 def direction(host_dialect: str, module_dialect: str, server: DemoServer, size: int, rounds: int) -> None:
