@@ -9,6 +9,10 @@ For each direction (Neoway firmware -> OneMO module, OneMO firmware -> Neoway mo
   (the firmware and the HTTP server) in each pass -- the firmware speaks the host dialect in the
   bridge's pass and the module's in socat's, so its own cost differs and is shown -- and the peak
   RSS (VmHWM) of the bridge and the emulator;
+- stalls: the share of both CPUs left idle during each pass (/proc/stat), and the context switches
+  per MB of the process in the middle (/proc/PID/status): voluntary ones (it waited in epoll or
+  select: nothing to read, no room to write) and involuntary ones (runnable, but another task
+  ran) -- a pipeline that stalls leaves CPU idle although every stage has work to come;
 - latency: AT+CSQ round trips, blocks through the bridge and through socat alternately; the
   added round trip is median(bridge) - median(socat), with min/max over blocks.
 
@@ -33,6 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_bridge import ATBRIDGE, _memory_kib, _spawn, _stop, _wait_for, download, round_trips  # noqa: E402
@@ -49,6 +54,30 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def idle_ticks() -> tuple[int, int]:
+    """(Ticks all CPUs spent idle or waiting for I/O, all ticks but guests'), since boot."""
+    with open("/proc/stat") as stat:
+        ticks = [int(v) for v in stat.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+def context_switches(pid: int) -> tuple[int, int]:
+    """(Voluntary, involuntary) context switches of the process's main thread."""
+    with open(f"/proc/{pid}/status") as status:
+        values = dict(line.split(":", 1) for line in status)
+    return int(values["voluntary_ctxt_switches"]), int(values["nonvoluntary_ctxt_switches"])
+
+
+class PassFigures(NamedTuple):
+    result: object  # what the pass's `run` returned
+    cpu: float  # CPU seconds of the process in the middle (the bridge, socat)
+    peak_kib: int  # its peak RSS
+    own: float  # CPU seconds of this process: the firmware and the HTTP server
+    idle: float  # share of all CPUs idle during the pass
+    waits: int  # the middle process's voluntary context switches
+    preempted: int  # its involuntary ones
 
 
 class Socat:
@@ -103,9 +132,8 @@ def _firmware(link: Path) -> HostEnd:
 
 
 def _pass(kind: str, work: Path, module_link: Path, host_dialect: str, module_dialect: str,
-          run: "callable") -> tuple:
-    """Start the bridge or socat, run `run(firmware, dialect)`, return (its result, cpu of the
-    middle process, its peak RSS KiB, cpu of this process: the firmware and the HTTP server)."""
+          run: Callable[[HostEnd, str], object]) -> PassFigures:
+    """Start the bridge or socat, run `run(firmware, dialect)`, say what it took."""
     link = work / f"{kind}.pty"
     if kind not in PASS_THROUGHS:
         process = _bridge(link, module_link, host_dialect, module_dialect, TREES.get(kind))
@@ -115,15 +143,17 @@ def _pass(kind: str, work: Path, module_link: Path, host_dialect: str, module_di
         pid, dialect = process.pid, module_dialect
     firmware = _firmware(link)
     try:
-        before, own = cpu_seconds(pid), time.process_time()
+        before, own, switches, idle = cpu_seconds(pid), time.process_time(), context_switches(pid), idle_ticks()
         result = run(firmware, dialect)
         cpu = cpu_seconds(pid) - before
+        idle_after, switches_after = idle_ticks(), context_switches(pid)
         peak = _memory_kib(pid)["VmHWM"]
         own = time.process_time() - own
     finally:
         firmware.port.close()
         process.stop() if kind in PASS_THROUGHS else _stop(process)
-    return result, cpu, peak, own
+    idle_share = (idle_after[0] - idle[0]) / max(1, idle_after[1] - idle[1])
+    return PassFigures(result, cpu, peak, own, idle_share, switches_after[0] - switches[0], switches_after[1] - switches[1])
 
 
 def _mmm(values: list[float], fmt: str = "{:.2f}") -> str:
@@ -144,23 +174,28 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                 rows: dict = {}
                 for kind in kinds:
                     rows[f"intact_{kind}"] = True
-                    for key in (kind, f"ratio_{kind}", f"cpu_{kind}", f"cpu_emu_{kind}", f"cpu_fw_{kind}", f"rss_{kind}"):
+                    for key in (kind, f"ratio_{kind}", f"cpu_{kind}", f"cpu_emu_{kind}", f"cpu_fw_{kind}", f"rss_{kind}",
+                                f"idle_{kind}", f"waits_{kind}", f"preempted_{kind}"):
                         rows[key] = []
                 for i in range(runs):
                     order = kinds[i % len(kinds):] + kinds[:i % len(kinds)]
                     speeds = {}
                     for kind in order:
                         emu_before = cpu_seconds(emulator.pid)
-                        (seconds, intact), cpu, peak, own = _pass(
-                            kind, work, module_link, host_dialect, module_dialect,
-                            lambda fw, dialect: download(fw, dialect, server, size, recvmode))
+                        figures = _pass(kind, work, module_link, host_dialect, module_dialect,
+                                        lambda fw, dialect: download(fw, dialect, server, size, recvmode))
+                        seconds, intact = figures.result
+                        megabytes = size / 1e6
                         rows[f"intact_{kind}"] &= intact
-                        speeds[kind] = size / seconds / 1e6
+                        speeds[kind] = megabytes / seconds
                         rows[kind].append(speeds[kind])
-                        rows[f"cpu_{kind}"].append(cpu / (size / 1e6))
-                        rows[f"cpu_emu_{kind}"].append((cpu_seconds(emulator.pid) - emu_before) / (size / 1e6))
-                        rows[f"rss_{kind}"].append(peak / 1024)
-                        rows[f"cpu_fw_{kind}"].append(own / (size / 1e6))
+                        rows[f"cpu_{kind}"].append(figures.cpu / megabytes)
+                        rows[f"cpu_emu_{kind}"].append((cpu_seconds(emulator.pid) - emu_before) / megabytes)
+                        rows[f"rss_{kind}"].append(figures.peak_kib / 1024)
+                        rows[f"cpu_fw_{kind}"].append(figures.own / megabytes)
+                        rows[f"idle_{kind}"].append(figures.idle * 100)
+                        rows[f"waits_{kind}"].append(figures.waits / megabytes)
+                        rows[f"preempted_{kind}"].append(figures.preempted / megabytes)
                     for kind in compared:
                         rows[f"ratio_{kind}"].append(speeds[kind] / speeds["socat"])
                 per_mb[size] = rows
@@ -173,6 +208,11 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                           f"socat {_mmm(rows['cpu_socat'], '{:.3f}')}; firmware+server in the {kind} pass {_mmm(rows[f'cpu_fw_{kind}'], '{:.3f}')}, "
                           f"in the socat pass {_mmm(rows['cpu_fw_socat'], '{:.3f}')}; {kind} peak RSS {max(rows[f'rss_{kind}']):.1f} MiB, "
                           f"emulator peak RSS so far {_memory_kib(emulator.pid)['VmHWM'] / 1024:.1f} MiB", flush=True)
+                    print(f"           stalls: CPUs idle during the pass {kind} {_mmm(rows[f'idle_{kind}'], '{:.0f}')} %, "
+                          f"socat {_mmm(rows['idle_socat'], '{:.0f}')} %; context switches per MB, voluntary (waited) / "
+                          f"involuntary (preempted): {kind} {statistics.median(rows[f'waits_{kind}']):.0f} / "
+                          f"{statistics.median(rows[f'preempted_{kind}']):.0f}, socat {statistics.median(rows['waits_socat']):.0f} / "
+                          f"{statistics.median(rows['preempted_socat']):.0f} (medians)", flush=True)
         finally:
             _stop(emulator)
     if len(sizes) > 1 and "bridge" in TREES:
@@ -193,10 +233,10 @@ def latency(host_dialect: str, module_dialect: str, rounds: int, blocks: int) ->
         try:
             for i in range(blocks):
                 for kind in kinds[i % len(kinds):] + kinds[:i % len(kinds)]:
-                    times, cpu, _, _ = _pass(kind, work, module_link, host_dialect, module_dialect,
-                                          lambda fw, dialect: round_trips(fw, rounds))
-                    medians[kind].append(statistics.median(times) * 1e6)
-                    cpu_rt[kind].append(cpu / rounds * 1e6)
+                    figures = _pass(kind, work, module_link, host_dialect, module_dialect,
+                                    lambda fw, dialect: round_trips(fw, rounds))
+                    medians[kind].append(statistics.median(figures.result) * 1e6)
+                    cpu_rt[kind].append(figures.cpu / rounds * 1e6)
         finally:
             _stop(emulator)
     for kind in TREES:

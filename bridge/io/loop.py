@@ -31,7 +31,10 @@ from bridge.model import BodyChunk, ErrorKind, Event, Failure, Progress, Request
 from bridge.io.ports import Port
 
 CREDITS = 8  # items a reader thread or a request may have queued ahead of the loop
-OUT_HIGH = 64 * 1024  # unsent bytes a port may hold before the loop stops reading its producers
+# Unsent bytes a port may hold before the loop stops reading its producers: about what a pty
+# holds, and a read batch more.  With 64 KB the loop kept reading a module whose output the
+# firmware could not take yet, and woke for each 4 KB the firmware drained (bench_io).
+OUT_HIGH = 16 * 1024
 OUT_HARD = 4 * OUT_HIGH  # ... before it stops reading that port itself too
 
 
