@@ -1,6 +1,7 @@
-"""read_ready() returns a short first read at once and reads on after a full one: whatever sizes the
-far end writes in, every byte arrives once and in order, nothing waiting reads as None, and a far
-end that is gone reads as b""."""
+"""read_ready() returns a short first read at once and reads on after a full one, a few reads of a
+pty at the most (PTY_BATCH, so that the loop passes bytes on while the far end refills): whatever
+sizes the far end writes in, every byte arrives once and in order, nothing waiting reads as None,
+and a far end that is gone reads as b""."""
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ import time
 
 import pytest
 
-from bridge.io.ports import PTY_READ, READ_SIZE, PtyPort, open_host_end
+from bridge.io.ports import PTY_BATCH, PTY_READ, READ_SIZE, PtyPort, open_host_end
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -23,7 +24,7 @@ def _receive(port: PtyPort, size: int) -> bytes:
         select.select([port.fileno()], [], [], 5)
         data = port.read_ready()
         if data:
-            assert len(data) <= READ_SIZE
+            assert len(data) <= PTY_BATCH
             received += data
     return bytes(received)
 
