@@ -172,6 +172,7 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                 kinds = [*TREES, *PASS_THROUGHS]
                 compared = [kind for kind in kinds if kind != "socat"]
                 rows: dict = {}
+                megabytes = size / 1e6
                 for kind in kinds:
                     rows[f"intact_{kind}"] = True
                     for key in (kind, f"ratio_{kind}", f"cpu_{kind}", f"cpu_emu_{kind}", f"cpu_fw_{kind}", f"rss_{kind}",
@@ -185,7 +186,6 @@ def throughput(host_dialect: str, module_dialect: str, server: DemoServer, sizes
                         figures = _pass(kind, work, module_link, host_dialect, module_dialect,
                                         lambda fw, dialect: download(fw, dialect, server, size, recvmode))
                         seconds, intact = figures.result
-                        megabytes = size / 1e6
                         rows[f"intact_{kind}"] &= intact
                         speeds[kind] = megabytes / seconds
                         rows[kind].append(speeds[kind])

@@ -31,9 +31,10 @@ from bridge.model import BodyChunk, ErrorKind, Event, Failure, Progress, Request
 from bridge.io.ports import Port
 
 CREDITS = 8  # items a reader thread or a request may have queued ahead of the loop
-# Unsent bytes a port may hold before the loop stops reading its producers: about what a pty
-# holds, and a read batch more.  With 64 KB the loop kept reading a module whose output the
-# firmware could not take yet, and woke for each 4 KB the firmware drained (bench_io).
+# Unsent bytes a port may hold before the loop stops reading its producers: one pty read batch
+# (PTY_BATCH in bridge/io/ports.py), a little more than a pty holds (about 12 KB).  With 64 KB the
+# loop kept reading a module whose output the firmware could not take yet, and woke for each 4 KB
+# the firmware drained; 8 KB made it stop and resume too often (bench_io).
 OUT_HIGH = 16 * 1024
 OUT_HARD = 4 * OUT_HIGH  # ... before it stops reading that port itself too
 
