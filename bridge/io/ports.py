@@ -84,6 +84,9 @@ class _DescriptorIO:
 
     def _init_io(self, fd: int) -> None:
         self._fd = fd
+        # a pty (or tty) read gives at most PTY_READ bytes as a rule, but more when its buffer
+        # refills during the copy: the batch bound holds from the first read on
+        self._first_read = PTY_BATCH if fd >= 0 and os.isatty(fd) else READ_SIZE
         # what waits: first the unsent end of the bytes a write took in part (kept as a view, not
         # copied: bytes do not change), then whatever was written after it
         self._rest = _NOTHING
@@ -111,7 +114,7 @@ class _DescriptorIO:
 
     def read_ready(self) -> Optional[bytes]:
         try:
-            data = os.read(self._fd, READ_SIZE)
+            data = os.read(self._fd, self._first_read)
         except BlockingIOError:
             return None
         except OSError:
