@@ -33,6 +33,7 @@ from bridge.at.dialect import load
 from bridge.at.frames import HttpBody, Info
 from bridge.at import ResponseFramer
 from bridge.at.framer import NEED_DATA
+from bridge.at.payloads import RunBudget
 from bridge.app.demo.firmware import HostEnd
 from bridge.app.demo.server import DemoServer, stream_sha256
 from bridge.io.ports import PtyPort, open_host_end
@@ -132,17 +133,9 @@ class _RawResponse:
                 self.digest.update(event.data)
 
 
-class _SumLen:
-    """Accepts every piece of a run of content URCs (as ResponseFramer.take_payload_run asks),
-    keeping the last sum_len: the firmware cuts a run at once, as the library does."""
-
-    def __init__(self, dialect) -> None:
-        self.at = dialect.frames["+MHTTPURC"].variants["content"].fields.index("sum_len")
-        self.sum_len = 0
-
-    def __call__(self, fields: tuple[bytes, ...], length: int) -> bool:
-        self.sum_len = int(fields[self.at])
-        return True
+def _hashed(digest, data: bytes) -> int:
+    digest.update(data)
+    return len(data)
 
 
 def download(firmware: HostEnd, host_dialect: str, server: DemoServer, size: int, recvmode: int = 0) -> tuple[float, bool]:
@@ -167,27 +160,29 @@ def download(firmware: HostEnd, host_dialect: str, server: DemoServer, size: int
         answer = firmware.transact(f'AT+MHTTPCREATE="http://127.0.0.1:{server.http_port}"')
         httpid = int(answer.split(b"+MHTTPCREATE:")[1].split(b"\r\n")[0])
         firmware.command(f'AT+MHTTPREQUEST={httpid},1,0,"{path}"')
-    progress = _SumLen(dialect) if host_dialect == "onemo" else None
+    onemo = host_dialect == "onemo"
+    every = RunBudget(None)  # takes every frame of a run, asked once a run (OneMO's sum_len fields still checked)
+    received = 0  # OneMO: the body bytes so far
     deadline = time.monotonic() + 120
     done = streaming = False
     while not done:
         framer.receive_data(firmware.read_some(max(0.0, deadline - time.monotonic())))
-        if streaming and progress is not None:  # a read that starts with whole content URCs
-            digest.update(framer.take_payload_run("+MHTTPURC", "content", progress))
-            done = progress.sum_len >= size
+        if streaming and onemo:  # a read that starts with whole content URCs
+            received += _hashed(digest, framer.take_payload_run("+MHTTPURC", "content", every))
+            done = received >= size
         elif streaming:
-            pieces.feed(framer.take_payload_run("+HTTPRECV", None, lambda fields, length: True))
+            pieces.feed(framer.take_payload_run("+HTTPRECV", None, every))
         while not done and (frame := framer.next_frame()) is not NEED_DATA:
             if isinstance(frame, HttpBody):
                 digest.update(frame.data)
             elif isinstance(frame, Info) and frame.payload and frame.name == "+HTTPRECV":
                 pieces.feed(frame.payload)  # recvmode 1: the raw response, head and all, in pieces
                 streaming = True
-                pieces.feed(framer.take_payload_run("+HTTPRECV", None, lambda fields, length: True))
-            elif isinstance(frame, Info) and frame.variant == "content" and progress is not None:
-                progress.sum_len, streaming = frame.int("sum_len"), True
-                digest.update(framer.take_payload_run("+MHTTPURC", "content", progress, frame.payload or b""))
-                done = progress.sum_len >= size
+                pieces.feed(framer.take_payload_run("+HTTPRECV", None, every))
+            elif isinstance(frame, Info) and frame.variant == "content" and onemo:
+                streaming = True
+                received += _hashed(digest, framer.take_payload_run("+MHTTPURC", "content", every, frame.payload or b""))
+                done = received >= size
             elif isinstance(frame, Info) and frame.name == "+HTTPCLOSED":
                 done = True
     seconds = time.perf_counter() - start

@@ -191,8 +191,9 @@ def _counted_run(buf: "bytes | bytearray", pos: int, match: re.Match, header: by
     """(Where the frames at `pos` end that repeat the prefix `header` (of `match`, the frame
     before them) but for one field, a running total that grows by each payload's `length` --
     OneMO's sum_len.  Each next prefix is written as it must read and compared at once, no regex a
-    frame; `accept` is still asked a frame, with the fields as the regex would have given them;
-    whether it refused one, which ends the run).  `pos` itself when no field is such a total."""
+    frame; `accept` is still asked a frame, with the fields as the regex would have given them --
+    a :class:`RunBudget` once, for all of them; whether it refused one, which ends the run).
+    `pos` itself when no field is such a total."""
     fields, start, end = match.groups(), match.start(), len(buf)
     for i, value in enumerate(fields):
         if i == length_at or not value.isdigit():
@@ -204,16 +205,25 @@ def _counted_run(buf: "bytes | bytearray", pos: int, match: re.Match, header: by
             break
     else:
         return pos, False
+    budget = accept if type(accept) is RunBudget else None
+    lead, tail, first, begin = fields[:i], fields[i + 1:], len(spans), pos
+    append, startswith = spans.append, buf.startswith
     while True:
         head = b"%s%d%s" % (before, total, after)
         at = pos + len(head)
         stop = at + length
-        if stop >= end or buf[stop] != 0x0D or not buf.startswith(head, pos):
-            return pos, False
-        if not accept((*fields[:i], b"%d" % total, *fields[i + 1:]), length):
+        if stop >= end or buf[stop] != 0x0D or not startswith(head, pos):
+            break
+        if budget is None and not accept((*lead, b"%d" % total, *tail), length):
             return pos, True
-        spans.append((at, stop))
+        append((at, stop))
         pos, total = stop, total + length
+    if budget is None:
+        return pos, False
+    found = len(spans) - first
+    taken = budget.take(length, found)
+    del spans[first + taken:]
+    return (spans[-1][1] if taken else begin), taken < found
 
 
 def _compile_patterns(dialect: Dialect) -> dict[str, list[_Pattern]]:

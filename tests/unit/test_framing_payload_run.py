@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bridge.at import NEED_DATA, ResponseFramer
 from bridge.at.dialect import load
 from bridge.at.frames import FramingError, Info
+from bridge.at.payloads import RunBudget
 
 DIALECT = load("onemo")
 URC = "+MHTTPURC"
@@ -186,3 +187,40 @@ def test_a_refused_counted_frame_is_asked_once_and_left_for_next_frame():
     assert asked == [b"10", b"15", b"20"]
     frame = framer.next_frame()
     assert isinstance(frame, Info) and frame.int("sum_len") == 20 and frame.payload == b"x" * 5
+
+
+@given(size=st.sampled_from([7, 1400]), count=st.integers(1, 12), last=st.integers(1, 6),
+       left=st.one_of(st.none(), st.integers(0, 20000)), data=st.data())
+def test_a_budget_takes_a_counted_run_as_asking_each_frame_would(size, count, last, left, data):
+    """RunBudget is asked once for a whole counted run (its frames' count): the body taken, the
+    budget left and the frame next_frame gives after it are those of an accept asked a frame --
+    a module's frames of one size in a row, the last shorter, cut anywhere."""
+    sizes = [size] * count + [last]
+    payloads = [bytes([65 + i % 26]) * size for i, size in enumerate(sizes)]
+    sums = [sum(sizes[:i + 1]) for i in range(len(sizes))]
+    stream = b"".join(content(p, done=s - len(p)) for p, s in zip(payloads, sums)) + b"\r\n+CEREG: 1\r\n"
+    cut = data.draw(st.integers(len(content(payloads[0])), len(stream)), label="cut")
+
+    def run(accept) -> tuple[bytes, object]:
+        framer, first = framer_at_first(stream[:cut])
+        taken = framer.take_payload_run(URC, "content", accept, first.payload)
+        after = framer.next_frame()
+        return taken, (type(after).__name__, getattr(after, "payload", None), getattr(after, "name", None))
+
+    budget, asked = RunBudget(left), PerFrame(left)
+    assert run(budget) == run(asked)
+    assert budget.left == asked.left
+
+
+class PerFrame:
+    """RunBudget's rule, asked a frame."""
+
+    def __init__(self, left):
+        self.left = left
+
+    def __call__(self, fields, length):
+        if not length or (self.left is not None and length > self.left):
+            return False
+        if self.left is not None:
+            self.left -= length
+        return True
