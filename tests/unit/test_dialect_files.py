@@ -1,4 +1,6 @@
 """The dialect files load, validate, and declare what the manuals declare."""
+from importlib import resources
+
 import pytest
 import yaml
 
@@ -167,3 +169,16 @@ def test_an_https_report_spelled_out_in_families_has_its_http_twins_kind():
     assert kind(b"+HTTPCLOSE: HTTP Link Closed") is ErrorKind.CANCELLED
     assert kind(b"+HTTPSCLOSE: ERROR") is ErrorKind.UNKNOWN  # its HTTP twin's, by the shared prefix
     assert kind(b"+HTTPSCLOSED: HTTPS Link Closed") is ErrorKind.CONNECTION_CLOSED
+
+
+def test_dialect_files_are_read_by_a_safe_loader_as_safe_load_reads_them():
+    """The loader constructs plain data only (a Python tag is refused, not run) and reads every
+    shipped file exactly as yaml.safe_load does -- YAML 1.1's `on` and `012` included."""
+    from bridge.at import dialect
+
+    with pytest.raises(yaml.constructor.ConstructorError):
+        yaml.load("x: !!python/object/apply:os.getpid []", Loader=dialect._SAFE_LOADER)
+    assert yaml.load("a: on\nb: 012\nc: '012'", Loader=dialect._SAFE_LOADER) == {"a": True, "b": 10, "c": "012"}
+    for name in ["common", *available()]:
+        text = (resources.files("bridge.dialects") / f"{name}.yaml").read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=dialect._SAFE_LOADER) == yaml.safe_load(text)
