@@ -9,6 +9,8 @@ import time
 from collections import deque
 from typing import Callable
 
+import serial
+
 from bridge.at.frames import Frame
 from bridge.at import Framer
 
@@ -40,8 +42,7 @@ class HostEnd:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"timed out waiting for {regex.pattern!r}; got {bytes(self.seen[self.cursor:])[-500:]!r}")
-            self._wait_at_most(left)
-            self.seen += self.port.read(max(1, self.port.in_waiting))
+            self._read_more(left)
 
     def read_exactly(self, count: int, timeout: float = 30.0) -> bytes:
         """`count` bytes after the last match."""
@@ -80,8 +81,7 @@ class HostEnd:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"timed out; frames so far: {[type(f).__name__ for f in frames]}")
-            self._wait_at_most(left)
-            self.seen += self.port.read(max(1, self.port.in_waiting))
+            self._read_more(left)
 
     def read_some(self, timeout: float = 30.0) -> bytes:
         """What arrived after the last match (at least one byte, waiting up to `timeout`), consumed.
@@ -109,6 +109,31 @@ class HostEnd:
                 break
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def _read_more(self, left: float) -> None:
+        """Add to `seen` what arrives within `left` seconds (at most 0.5).  On a port with a
+        descriptor: one wait for readability and one read of what is there -- pyserial would read
+        one byte, ask how many more wait and read again, each through its own wait."""
+        fd = self._descriptor()
+        if fd < 0:
+            self._wait_at_most(left)
+            self.seen += self.port.read(max(1, self.port.in_waiting))
+            return
+        if not select.select([fd], [], [], min(left, 0.5))[0]:
+            return
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        if not data:  # as pyserial says it: readable, yet nothing to read
+            raise serial.SerialException("device reports readiness to read but returned no data (device disconnected?)")
+        self.seen += data
+
+    def _descriptor(self) -> int:
+        try:
+            return self.port.fileno()
+        except (AttributeError, OSError, ValueError, serial.SerialException):
+            return -1
 
     def _wait_at_most(self, left: float) -> None:
         """The next read's timeout: `left` seconds, at most 0.5.  Set only when it changes --
