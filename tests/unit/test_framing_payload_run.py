@@ -11,6 +11,7 @@ from bridge.at import NEED_DATA, ResponseFramer
 from bridge.at.dialect import load
 from bridge.at.frames import FramingError, Info
 from bridge.at.payloads import RunBudget
+from support.run_accepts import PieceByPiece
 
 DIALECT = load("onemo")
 URC = "+MHTTPURC"
@@ -207,20 +208,7 @@ def test_a_budget_takes_a_counted_run_as_asking_each_frame_would(size, count, la
         after = framer.next_frame()
         return taken, (type(after).__name__, getattr(after, "payload", None), getattr(after, "name", None))
 
-    budget, asked = RunBudget(left), PerFrame(left)
+    budget, asked = RunBudget(left), PieceByPiece(left)
     assert run(budget) == run(asked)
     assert budget.left == asked.left
 
-
-class PerFrame:
-    """RunBudget's rule, asked a frame."""
-
-    def __init__(self, left):
-        self.left = left
-
-    def __call__(self, fields, length):
-        if not length or (self.left is not None and length > self.left):
-            return False
-        if self.left is not None:
-            self.left -= length
-        return True

@@ -17,25 +17,10 @@ from bridge.at.payloads import RunBudget, payload_run
 from bridge.at.responses import ResponseFramer
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
+from support.run_accepts import PieceByPiece  # noqa: E402
 from support.sansio_bridge import SansIoBridge  # noqa: E402
 
 FIRMWARE = (b"ATE0", b'AT+MHTTPCREATE="http://127.0.0.1:8080"', b'AT+MHTTPREQUEST=0,1,0,"/x"')
-
-
-class PieceByPiece:
-    """The accept RunBudget replaces: a call a piece."""
-
-    def __init__(self, left):
-        self.left = left
-        self.calls = 0
-
-    def __call__(self, fields, length):
-        self.calls += 1
-        if not length or (self.left is not None and length > self.left):
-            return False
-        if self.left is not None:
-            self.left -= length
-        return True
 
 
 def pieces(data: bytes, size: int, name: bytes = b"+HTTPRECV") -> bytes:
