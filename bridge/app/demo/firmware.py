@@ -90,15 +90,31 @@ class HostEnd:
         if len(self.seen) > self.cursor:
             data = bytes(self.seen[self.cursor:])
         else:
-            data = self._read_descriptor(timeout)
+            data = self._drain(self.port.fileno(), timeout)
+            if not data:
+                raise AssertionError("timed out waiting for bytes")
         del self.seen[:]
         self.cursor = 0
         return data
 
-    def _read_descriptor(self, timeout: float) -> bytes:
-        fd = self.port.fileno()
-        if not select.select([fd], [], [], timeout)[0]:
-            raise AssertionError("timed out waiting for bytes")
+    def _read_more(self, left: float) -> None:
+        """Add to `seen` what arrives within `left` seconds (at most 0.5).  On a port with a
+        descriptor: :meth:`_drain` -- pyserial would read one byte, ask how many more wait and
+        read again, each through its own wait."""
+        fd = self._descriptor()
+        if fd < 0:
+            self._wait_at_most(left)
+            self.seen += self.port.read(max(1, self.port.in_waiting))
+        else:
+            self.seen += self._drain(fd, min(left, 0.5))
+
+    @staticmethod
+    def _drain(fd: int, wait: float) -> bytes:
+        """One wait of up to `wait` seconds for readability, then reads until the descriptor is
+        drained (b"": nothing came).  Readable yet empty -- the peer hung up -- raises pyserial's
+        error, as its own read does, rather than coming back empty for ever."""
+        if not select.select([fd], [], [], wait)[0]:
+            return b""
         chunks = []
         while True:
             try:
@@ -106,28 +122,11 @@ class HostEnd:
             except BlockingIOError:
                 break
             if not chunk:
-                break
+                if chunks:
+                    break  # the hang-up is said by the next call
+                raise serial.SerialException("device reports readiness to read but returned no data (device disconnected?)")
             chunks.append(chunk)
         return b"".join(chunks)
-
-    def _read_more(self, left: float) -> None:
-        """Add to `seen` what arrives within `left` seconds (at most 0.5).  On a port with a
-        descriptor: one wait for readability and one read of what is there -- pyserial would read
-        one byte, ask how many more wait and read again, each through its own wait."""
-        fd = self._descriptor()
-        if fd < 0:
-            self._wait_at_most(left)
-            self.seen += self.port.read(max(1, self.port.in_waiting))
-            return
-        if not select.select([fd], [], [], min(left, 0.5))[0]:
-            return
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
-            return
-        if not data:  # as pyserial says it: readable, yet nothing to read
-            raise serial.SerialException("device reports readiness to read but returned no data (device disconnected?)")
-        self.seen += data
 
     def _descriptor(self) -> int:
         try:
