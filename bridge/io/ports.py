@@ -124,11 +124,13 @@ class _DescriptorIO:
         return self._read_on(data)
 
     def _read_on(self, first: bytes) -> bytes:
-        """A pty gives at most PTY_READ bytes a read: take what else is there, up to PTY_BATCH."""
+        """A pty gives at most PTY_READ bytes a read: take what else is there, up to PTY_BATCH --
+        while a full read still fits (a read for the few bytes left would cost a syscall and the
+        pty's refill of its line discipline for them, and misalign the reads after it)."""
         chunks = [first]
         total = len(first)
         fd, read = self._fd, os.read
-        while total < PTY_BATCH:
+        while total + PTY_READ <= PTY_BATCH:
             wanted = PTY_BATCH - total
             try:
                 chunk = read(fd, wanted)

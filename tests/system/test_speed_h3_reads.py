@@ -56,6 +56,35 @@ def test_random_write_sizes_arrive_whole_and_in_order(tmp_path, seed):
         port.close()
 
 
+def test_a_batch_never_reads_for_less_than_a_full_read(tmp_path, monkeypatch):
+    """After full reads, read_ready() stops where a full read no longer fits in PTY_BATCH: with
+    4 x 4095 bytes taken, a fifth read for the 4 left over would be one more syscall (and one more
+    refill of the pty's line discipline) for 4 bytes, and misalign every read after it."""
+    asked = []
+    real_read = os.read
+
+    def counted_read(fd: int, size: int) -> bytes:
+        asked.append(size)
+        return real_read(fd, size)
+
+    port = PtyPort(str(tmp_path / "p.pty"))
+    far = open_host_end(str(tmp_path / "p.pty"), timeout=None)
+    port.start_buffered(lambda: None)
+    payload = os.urandom(2 * 1024 * 1024)
+    writer = threading.Thread(target=far.write, args=(payload,), daemon=True)
+    writer.start()
+    monkeypatch.setattr("bridge.io.ports.os.read", counted_read)
+    try:
+        assert _receive(port, len(payload)) == payload
+        assert min(asked) >= PTY_READ, sorted(set(asked))[:5]
+        assert len(asked) >= len(payload) // PTY_BATCH  # reads were counted at all
+    finally:
+        monkeypatch.undo()
+        writer.join(5)
+        far.close()
+        port.close()
+
+
 def test_a_far_end_gone_reads_as_end_of_file_after_its_bytes(tmp_path):
     port = PtyPort(str(tmp_path / "p.pty"))
     far = open_host_end(str(tmp_path / "p.pty"), timeout=None)
