@@ -41,7 +41,7 @@ PTY_READ = 4095  # the most one read of a pty master gives (its line discipline'
 # about 12 KB; gathering 64 KB left the other side's pty empty while the loop read and translated,
 # then flooded it -- the processes took turns instead of overlapping (bench_io: CPUs 32 % idle,
 # 189 waits per MB, against 20 % and 100 with four reads; see OUT_HIGH in bridge/io/loop.py).
-PTY_BATCH = 4 * (PTY_READ + 1)
+PTY_BATCH = 4 * PTY_READ  # four full reads; no fifth for what is left over (see _read_on)
 _NOTHING = memoryview(b"")
 
 
