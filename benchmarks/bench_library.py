@@ -27,7 +27,7 @@ from bridge.app.demo.server import DemoServer, stream_sha256  # noqa: E402
 
 MB = 1_000_000
 CHILD = r"""
-import hashlib, io, resource, sys, urllib.request
+import hashlib, io, sys, urllib.request
 kind, target, url, size, expected = sys.argv[1:6]
 if kind == "library":
     from bridge.client import open_module
@@ -40,7 +40,9 @@ else:
             buffer.write(chunk)
     body = buffer.getvalue()
 assert len(body) == int(size) and hashlib.sha256(body).hexdigest() == expected, "body mismatch"
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM, the peak of this process's own memory: ru_maxrss would carry the parent's peak over
+# fork and exec (Linux keeps the larger), and report the benchmark's own size for small bodies
+print(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")))
 """
 
 
@@ -90,7 +92,7 @@ def measure(dialect: str, link: str, server: DemoServer, size_mb: int, runs: int
     over = [peak - size / 2**20 for peak in library]
     ratios = [a / b for a, b in zip(library, baseline)]
     print(f"{dialect:6} {size_mb:4} MB  library {spread(library)}  urllib {spread(baseline)}  "
-          f"library-body {spread(over)} (goal <= 40)  ratio {min(ratios):.2f} {statistics.median(ratios):.2f} {max(ratios):.2f}")
+          f"library-body {spread(over)} (goal <= {40 * MB / 2**20:.1f}, 40 MB)  ratio {min(ratios):.2f} {statistics.median(ratios):.2f} {max(ratios):.2f}")
 
 
 if __name__ == "__main__":
